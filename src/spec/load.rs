@@ -1,0 +1,642 @@
+//! Loading a spec: parse the YAML into the model, then check everything the model's types
+//! cannot say (patterns compile, references resolve, examples obey the spec). Every
+//! problem becomes a [`SpecError`] with file, line, column and a sentence for the author.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use serde_json::Value;
+
+use super::model::{
+    Auth, Constraint, Expectation, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
+};
+use super::pattern::Pattern;
+use super::validate;
+use super::yaml::{self, Position, PositionIndex};
+
+/// One problem in a spec file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecError {
+    pub file: String,
+    pub position: Option<Position>,
+    /// Key path of the offending node, e.g. `parameters[2].pattern`.
+    pub path: Option<String>,
+    pub message: String,
+    /// The offending line of the file, for display.
+    pub source_line: Option<String>,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "error: {}", self.message)?;
+        match self.position {
+            Some(p) => writeln!(f, "  --> {}:{}:{}", self.file, p.line, p.column)?,
+            None => writeln!(f, "  --> {}", self.file)?,
+        }
+        if let (Some(p), Some(line)) = (self.position, &self.source_line) {
+            let n = p.line.to_string();
+            let pad = " ".repeat(n.len());
+            writeln!(f, "{pad} |")?;
+            writeln!(f, "{n} | {line}")?;
+            writeln!(f, "{pad} | {}^", " ".repeat(p.column.saturating_sub(1)))?;
+        }
+        if let Some(path) = &self.path {
+            writeln!(f, "  = at {path}")?;
+        }
+        Ok(())
+    }
+}
+
+/// All the problems found in one file.
+#[derive(Debug, Clone)]
+pub struct SpecErrors(pub Vec<SpecError>);
+
+impl fmt::Display for SpecErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for e in &self.0 {
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SpecErrors {}
+
+/// Parses and checks one spec. `file` names it in errors.
+pub fn load_str(file: &str, text: &str) -> Result<Spec, SpecErrors> {
+    let lines: Vec<&str> = text.lines().collect();
+    let source_line = |p: Option<Position>| {
+        p.and_then(|p| lines.get(p.line.wrapping_sub(1)).map(|l| l.to_string()))
+    };
+    let mut spec: Spec = match yaml::decode(text) {
+        Ok(s) => s,
+        Err(e) => {
+            return Err(SpecErrors(vec![SpecError {
+                file: file.to_string(),
+                position: e.position,
+                path: None,
+                message: reword_decode_error(&e.message),
+                source_line: source_line(e.position),
+            }]))
+        }
+    };
+    let index = PositionIndex::build(text);
+    let mut problems = Vec::new();
+    compile_patterns(&mut spec.parameters, "parameters", &mut problems);
+    check(&spec, &mut problems);
+    if problems.is_empty() {
+        check_examples(&spec, &mut problems);
+    }
+    if problems.is_empty() {
+        return Ok(spec);
+    }
+    Err(SpecErrors(
+        problems
+            .into_iter()
+            .map(|(path, message)| {
+                let position = index.find(&path);
+                SpecError {
+                    file: file.to_string(),
+                    position,
+                    path: Some(path),
+                    message,
+                    source_line: source_line(position),
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// Reads and loads a spec file.
+pub fn load_file(path: &std::path::Path) -> Result<Spec, SpecErrors> {
+    let name = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => load_str(&name, &text),
+        Err(e) => Err(SpecErrors(vec![SpecError {
+            file: name,
+            position: None,
+            path: None,
+            message: format!("cannot read the file: {e}"),
+            source_line: None,
+        }])),
+    }
+}
+
+/// serde_yaml's wording, made plainer for spec authors.
+fn reword_decode_error(msg: &str) -> String {
+    // serde_yaml appends " at line L column C"; the position is shown separately.
+    let msg = match msg.rfind(" at line ") {
+        Some(i) => &msg[..i],
+        None => msg,
+    };
+    let msg = msg
+        .replace("unknown field", "unknown key")
+        .replace("missing field", "missing required key")
+        .replace("unknown variant", "unknown value");
+    if msg.starts_with("invalid type") {
+        format!("wrong type: {}", msg.trim_start_matches("invalid type: "))
+    } else {
+        msg
+    }
+}
+
+type Problems = Vec<(String, String)>;
+
+fn compile_patterns(params: &mut [Parameter], at: &str, out: &mut Problems) {
+    for (i, p) in params.iter_mut().enumerate() {
+        let path = format!("{at}[{i}]");
+        if let Some(src) = &p.pattern {
+            match Pattern::compile(src) {
+                Ok(c) => p.compiled = Some(c),
+                Err(e) => out.push((
+                    format!("{path}.pattern"),
+                    format!("the pattern of parameter '{}' does not compile: {e}", p.name),
+                )),
+            }
+        }
+        compile_patterns(&mut p.members, &format!("{path}.members"), out);
+        if let Some(m) = p.member.as_deref_mut() {
+            compile_patterns(std::slice::from_mut(m), &format!("{path}.member"), out);
+        }
+    }
+}
+
+fn check(spec: &Spec, out: &mut Problems) {
+    let mut say = |path: String, msg: String| out.push((path, msg));
+    if !spec
+        .api
+        .id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        || spec.api.id.is_empty()
+    {
+        say(
+            "api.id".into(),
+            format!(
+                "api id '{}' must be lower-case letters, digits and '-'",
+                spec.api.id
+            ),
+        );
+    }
+
+    // Resource fields.
+    let fields: HashSet<&str> = spec.resource.fields.iter().map(|f| f.name.as_str()).collect();
+    let mut seen = HashSet::new();
+    for (i, f) in spec.resource.fields.iter().enumerate() {
+        if !seen.insert(f.name.as_str()) {
+            say(
+                format!("resource.fields[{i}].name"),
+                format!("duplicate resource field '{}'", f.name),
+            );
+        }
+        if let Some(d) = &f.derive {
+            for name in template_refs(d) {
+                if let Some(field) = name.strip_prefix("resource.").or(Some(name.as_str())) {
+                    if !fields.contains(field) {
+                        say(
+                            format!("resource.fields[{i}].derive"),
+                            format!("derive of field '{}' uses unknown field '{field}'", f.name),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    for (i, k) in spec.resource.key.iter().enumerate() {
+        if !fields.contains(k.as_str()) {
+            say(
+                format!("resource.key[{i}]"),
+                format!("key field '{k}' is not a resource field"),
+            );
+        }
+    }
+    for (i, u) in spec.resource.unique.iter().enumerate() {
+        for f in &u.fields {
+            if !fields.contains(f.as_str()) {
+                say(
+                    format!("resource.unique[{i}].fields"),
+                    format!("unique field '{f}' is not a resource field"),
+                );
+            }
+        }
+    }
+    for (i, fx) in spec.resource.fixtures.iter().enumerate() {
+        for k in fx.keys() {
+            if !fields.contains(k.as_str()) {
+                say(
+                    format!("resource.fixtures[{i}].{k}"),
+                    format!("fixture sets '{k}', which is not a resource field"),
+                );
+            }
+        }
+        for k in &spec.resource.key {
+            if !fx.contains_key(k) {
+                say(
+                    format!("resource.fixtures[{i}]"),
+                    format!("fixture has no value for key field '{k}'"),
+                );
+            }
+        }
+    }
+
+    // Parameters.
+    let path_labels: Vec<String> = match &spec.protocol {
+        Protocol::RestJson { path, .. } | Protocol::NimbleRest { path, .. } => {
+            template_labels(path)
+        }
+        _ => Vec::new(),
+    };
+    check_params(&spec.parameters, "parameters", true, &fields, &path_labels, &mut say);
+    for label in &path_labels {
+        if !spec
+            .parameters
+            .iter()
+            .any(|p| p.location == Some(super::model::Location::Path) && p.wire() == label)
+        {
+            say(
+                "protocol.path".into(),
+                format!("path label '{{{label}}}' has no parameter with location: path"),
+            );
+        }
+    }
+    let params: HashSet<&str> = spec.parameters.iter().map(|p| p.name.as_str()).collect();
+    if !spec.parameters.iter().any(|p| p.selects.is_some()) {
+        say(
+            "parameters".into(),
+            "no parameter selects the resource (add `selects: <key field>` to one)".into(),
+        );
+    }
+
+    // Errors.
+    let mut codes: HashMap<&str, usize> = HashMap::new();
+    for (i, e) in spec.errors.iter().enumerate() {
+        if let Some(first) = codes.insert(e.code.as_str(), i) {
+            say(
+                format!("errors[{i}].code"),
+                format!("duplicate error code '{}' (also errors[{first}])", e.code),
+            );
+        }
+        if !(400..=599).contains(&e.status) {
+            say(
+                format!("errors[{i}].status"),
+                format!(
+                    "HTTP status {} of error '{}' is not an error status (400-599)",
+                    e.status, e.code
+                ),
+            );
+        }
+        match &e.trigger {
+            Trigger::Invalid { parameters, .. } => {
+                for p in parameters {
+                    if !params.contains(p.as_str()) {
+                        say(
+                            format!("errors[{i}].trigger"),
+                            format!(
+                                "error '{}' is triggered by parameter '{p}', which the spec does not define",
+                                e.code
+                            ),
+                        );
+                    }
+                }
+            }
+            Trigger::Rule(r) => {
+                if !spec.rules.iter().any(|x| &x.name == r) {
+                    say(
+                        format!("errors[{i}].trigger"),
+                        format!("error '{}' is triggered by rule '{r}', which is not in rules", e.code),
+                    );
+                }
+            }
+            _ => {}
+        }
+        for name in template_refs(e.message.as_deref().unwrap_or_default()) {
+            check_ref(&name, &params, &fields, &format!("errors[{i}].message"), &mut say);
+        }
+    }
+    let has = |t: &dyn Fn(&Trigger) -> bool| spec.errors.iter().any(|e| t(&e.trigger));
+    let catch_all = |t: &Trigger| {
+        matches!(t, Trigger::Invalid { constraints, parameters } if constraints.is_empty() && parameters.is_empty())
+    };
+    if !has(&catch_all) {
+        say(
+            "errors".into(),
+            "no error row catches invalid input: add one with `trigger: {invalid: {}}`".into(),
+        );
+    }
+    if !has(&|t| matches!(t, Trigger::Malformed)) {
+        say("errors".into(), "no error row has `trigger: malformed`".into());
+    }
+    if !has(&|t| matches!(t, Trigger::NotFound)) {
+        say("errors".into(), "no error row has `trigger: not-found`".into());
+    }
+    let renames = spec.parameters.iter().any(|p| p.renames.is_some());
+    if renames && !has(&|t| matches!(t, Trigger::Conflict)) {
+        say(
+            "errors".into(),
+            "a parameter renames the resource but no error row has `trigger: conflict`".into(),
+        );
+    }
+    let row_with = |code: &str, want: &dyn Fn(&Trigger) -> bool| -> Option<String> {
+        match spec.errors.iter().find(|e| e.code == code) {
+            None => Some(format!("names error '{code}', which is not in errors")),
+            Some(e) if !want(&e.trigger) => Some(format!(
+                "names error '{code}', whose trigger is {:?}",
+                e.trigger
+            )),
+            Some(_) => None,
+        }
+    };
+    let unauth = |t: &Trigger| matches!(t, Trigger::Unauthenticated);
+    match &spec.auth {
+        Auth::Sigv4 { errors, .. } => {
+            for (k, code) in [
+                ("missing", &errors.missing),
+                ("incomplete", &errors.incomplete),
+                ("unknown_key", &errors.unknown_key),
+                ("bad_signature", &errors.bad_signature),
+                ("expired", &errors.expired),
+            ] {
+                if let Some(m) = row_with(code, &unauth) {
+                    say(format!("auth.errors.{k}"), format!("auth {m}"));
+                }
+            }
+        }
+        Auth::NimbleToken { unauthenticated, .. } => {
+            if let Some(m) = row_with(unauthenticated, &unauth) {
+                say("auth.unauthenticated".into(), format!("auth {m}"));
+            }
+        }
+    }
+
+    // Rules.
+    for (i, r) in spec.rules.iter().enumerate() {
+        let want: &dyn Fn(&Trigger) -> bool = match &r.check {
+            RuleCheck::RequiresRole { .. } => &|t| matches!(t, Trigger::Forbidden),
+            RuleCheck::RequiresValue { .. } => &|t| matches!(t, Trigger::Rule(n) if n == &r.name),
+        };
+        if let Some(m) = row_with(&r.error, want) {
+            say(format!("rules[{i}].error"), format!("rule '{}' {m}", r.name));
+        }
+        let names: Vec<&String> = match &r.check {
+            RuleCheck::RequiresValue { parameter, other, .. } => vec![parameter, other],
+            RuleCheck::RequiresRole { when_present, .. } => when_present.iter().collect(),
+        };
+        for n in names {
+            if !params.contains(n.as_str()) {
+                say(
+                    format!("rules[{i}].check"),
+                    format!("rule '{}' names parameter '{n}', which the spec does not define", r.name),
+                );
+            }
+        }
+        if matches!(r.check, RuleCheck::RequiresRole { .. }) && !matches!(spec.auth, Auth::Sigv4 { .. }) {
+            say(
+                format!("rules[{i}].check"),
+                format!("rule '{}' needs roles, which only SigV4 sessions carry", r.name),
+            );
+        }
+    }
+
+    // Response.
+    if !(200..=299).contains(&spec.response.status) {
+        say(
+            "response.status".into(),
+            format!("success status {} is not a 2xx status", spec.response.status),
+        );
+    }
+    let mut refs = Vec::new();
+    collect_template_refs(&spec.response.body, &mut refs);
+    for name in refs {
+        check_ref(&name, &params, &fields, "response.body", &mut say);
+    }
+
+    // Examples reference known parameters and error rows.
+    for (i, ex) in spec.examples.iter().enumerate() {
+        if let Expectation::Error(code) = &ex.expect {
+            if !codes.contains_key(code.as_str()) {
+                say(
+                    format!("examples[{i}].expect"),
+                    format!("example '{}' expects error '{code}', which is not in errors", ex.name),
+                );
+            }
+        }
+    }
+}
+
+fn check_ref(
+    name: &str,
+    params: &HashSet<&str>,
+    fields: &HashSet<&str>,
+    at: &str,
+    say: &mut impl FnMut(String, String),
+) {
+    if matches!(name, "request_id" | "detail" | "now") {
+        return;
+    }
+    if let Some(f) = name.strip_prefix("resource.") {
+        if !fields.contains(f) {
+            say(at.into(), format!("template uses '${{{name}}}', but '{f}' is not a resource field"));
+        }
+    } else if !params.contains(name) {
+        say(at.into(), format!("template uses '${{{name}}}', which is not a parameter"));
+    }
+}
+
+fn check_params(
+    params: &[Parameter],
+    at: &str,
+    top: bool,
+    fields: &HashSet<&str>,
+    labels: &[String],
+    say: &mut impl FnMut(String, String),
+) {
+    let mut seen = HashSet::new();
+    for (i, p) in params.iter().enumerate() {
+        let path = format!("{at}[{i}]");
+        if !seen.insert(p.name.as_str()) {
+            say(format!("{path}.name"), format!("duplicate parameter '{}'", p.name));
+        }
+        match (top, p.location) {
+            (true, None) => say(
+                format!("{path}"),
+                format!("parameter '{}' needs a location (form, query, header, path or body)", p.name),
+            ),
+            (false, Some(_)) => say(
+                format!("{path}.location"),
+                format!("nested member '{}' cannot have its own location", p.name),
+            ),
+            _ => {}
+        }
+        if p.location == Some(super::model::Location::Path) && !labels.iter().any(|l| l == p.wire()) {
+            say(
+                format!("{path}.location"),
+                format!("path parameter '{}' has no '{{{}}}' in the protocol's path", p.name, p.wire()),
+            );
+        }
+        for (what, b) in [("length", p.length), ("items", p.items)] {
+            if let Some(b) = b {
+                if let (Some(min), Some(max)) = (b.min, b.max) {
+                    if min > max {
+                        say(format!("{path}.{what}"), format!("{what} of '{}' has min {min} above max {max}", p.name));
+                    }
+                }
+            }
+        }
+        if let Some(r) = p.range {
+            if let (Some(min), Some(max)) = (r.min, r.max) {
+                if min > max {
+                    say(format!("{path}.range"), format!("range of '{}' has min {min} above max {max}", p.name));
+                }
+            }
+        }
+        let constraint_fits = |c: &str, ok: bool, say: &mut dyn FnMut(String, String)| {
+            if !ok {
+                say(
+                    format!("{path}.{c}"),
+                    format!("'{c}' does not apply to parameter '{}' of type {:?}", p.name, p.ty),
+                );
+            }
+        };
+        let is_string = p.ty == ParamType::String;
+        if p.length.is_some() { constraint_fits("length", is_string, say); }
+        if p.pattern.is_some() { constraint_fits("pattern", is_string, say); }
+        if p.allowed.is_some() { constraint_fits("enum", is_string, say); }
+        if p.range.is_some() { constraint_fits("range", matches!(p.ty, ParamType::Integer | ParamType::Unsigned), say); }
+        if p.items.is_some() { constraint_fits("items", p.ty == ParamType::List, say); }
+        if matches!(&p.allowed, Some(a) if a.is_empty()) {
+            say(format!("{path}.enum"), format!("enum of '{}' is empty", p.name));
+        }
+        match p.ty {
+            ParamType::List if p.member.is_none() => say(
+                path.clone(),
+                format!("list parameter '{}' needs a `member`", p.name),
+            ),
+            ParamType::Structure | ParamType::JsonString if p.members.is_empty() => say(
+                path.clone(),
+                format!("parameter '{}' of type {:?} needs `members`", p.name, p.ty),
+            ),
+            _ => {}
+        }
+        for (what, f) in [("selects", &p.selects), ("sets", &p.sets), ("renames", &p.renames)] {
+            if let Some(f) = f {
+                if !fields.contains(f.as_str()) {
+                    say(
+                        format!("{path}.{what}"),
+                        format!("parameter '{}' {what} '{f}', which is not a resource field", p.name),
+                    );
+                }
+            }
+        }
+        check_params(&p.members, &format!("{path}.members"), false, fields, labels, say);
+        if let Some(m) = &p.member {
+            check_params(std::slice::from_ref(m), &format!("{path}.member"), false, fields, labels, say);
+        }
+    }
+}
+
+/// Replays each example's parameters through validation and the rules that need no
+/// state: an example that expects success must be valid, one that expects an
+/// `invalid`-triggered error must fail validation.
+fn check_examples(spec: &Spec, out: &mut Problems) {
+    for (i, ex) in spec.examples.iter().enumerate() {
+        for k in ex.params.keys() {
+            if !spec.parameters.iter().any(|p| &p.name == k) {
+                out.push((
+                    format!("examples[{i}].params.{k}"),
+                    format!("example '{}' sends '{k}', which is not a parameter", ex.name),
+                ));
+            }
+        }
+        let (coerced, violations) = validate::validate(spec, &ex.params);
+        let broken_rule = spec.rules.iter().find(|r| match &r.check {
+            RuleCheck::RequiresValue { parameter, other, equals } => {
+                coerced.contains_key(parameter) && coerced.get(other) != Some(equals)
+            }
+            RuleCheck::RequiresRole { .. } => false,
+        });
+        match &ex.expect {
+            Expectation::Success { .. } => {
+                if let Some(v) = violations.first() {
+                    out.push((
+                        format!("examples[{i}].params.{}", v.parameter),
+                        format!(
+                            "example '{}' expects success but breaks the spec's own constraint: {}",
+                            ex.name,
+                            validate::describe(spec.validation.style, std::slice::from_ref(v))
+                        ),
+                    ));
+                } else if let Some(r) = broken_rule {
+                    out.push((
+                        format!("examples[{i}]"),
+                        format!("example '{}' expects success but breaks rule '{}'", ex.name, r.name),
+                    ));
+                }
+            }
+            Expectation::Error(code) => {
+                let Some(row) = spec.errors.iter().find(|e| &e.code == code) else { continue };
+                let is_invalid = matches!(row.trigger, Trigger::Invalid { .. });
+                let is_rule = matches!(&row.trigger, Trigger::Rule(_));
+                if is_invalid && violations.is_empty() {
+                    out.push((
+                        format!("examples[{i}].expect"),
+                        format!(
+                            "example '{}' expects '{code}' for invalid input, but its parameters are valid",
+                            ex.name
+                        ),
+                    ));
+                }
+                if !is_invalid && !violations.is_empty() {
+                    out.push((
+                        format!("examples[{i}].expect"),
+                        format!(
+                            "example '{}' expects '{code}', but validation fails first: {}",
+                            ex.name,
+                            validate::describe(spec.validation.style, &violations)
+                        ),
+                    ));
+                }
+                if is_rule && broken_rule.is_none() && violations.is_empty() {
+                    out.push((
+                        format!("examples[{i}].expect"),
+                        format!("example '{}' expects rule error '{code}', but breaks no rule", ex.name),
+                    ));
+                }
+            }
+        }
+    }
+    let _ = Constraint::Required;
+}
+
+/// `${name}` references in a template string.
+pub fn template_refs(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        let after = &rest[i + 2..];
+        match after.find('}') {
+            Some(j) => {
+                out.push(after[..j].to_string());
+                rest = &after[j + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+fn collect_template_refs(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.extend(template_refs(s)),
+        Value::Array(a) => a.iter().for_each(|x| collect_template_refs(x, out)),
+        Value::Object(o) => o.values().for_each(|x| collect_template_refs(x, out)),
+        _ => {}
+    }
+}
+
+/// `{Label}` segments of a path template.
+pub fn template_labels(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|s| s.trim_end_matches('+').to_string())
+        .collect()
+}

@@ -1,0 +1,556 @@
+//! The typed spec model: what one YAML file under `specs/` says about one documented
+//! operation. `spec::load` parses and checks it; the fake and the runner only read it.
+//!
+//! Field names here are the YAML keys (`snake_case`); `specs/README.md` is the reference and
+//! `specs/schema.json` is generated from these types.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One documented operation: everything the fake and the runner need to know about it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub api: ApiInfo,
+    pub protocol: Protocol,
+    /// How constraint violations are worded.
+    #[serde(default)]
+    pub validation: Validation,
+    pub auth: Auth,
+    pub resource: Resource,
+    pub parameters: Vec<Parameter>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    pub errors: Vec<ErrorRow>,
+    pub response: Response,
+    #[serde(default)]
+    pub examples: Vec<Example>,
+    #[serde(default)]
+    pub notes: Vec<Note>,
+}
+
+/// Who documents the operation, and where.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiInfo {
+    /// Short identifier used on the command line and in paths, e.g. `aws-iam`.
+    pub id: String,
+    /// Human title, e.g. `AWS Identity and Access Management`.
+    pub title: String,
+    pub vendor: String,
+    /// The operation's documented name, e.g. `UpdateUser`.
+    pub operation: String,
+    /// The document this spec encodes (seed file name or URL).
+    pub document: String,
+    /// The API version the document describes, when it names one.
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// The wire protocol and its settings. One codec exists per kind.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Protocol {
+    /// AWS Query: form-encoded `Action=..&Version=..` POST, XML responses.
+    AwsQuery {
+        action: String,
+        version: String,
+        xml_namespace: String,
+    },
+    /// AWS JSON 1.0/1.1: `POST /` with `X-Amz-Target: <target>`.
+    AwsJson {
+        json_version: String,
+        /// Full X-Amz-Target value, e.g. `TransferService.UpdateUser`.
+        target: String,
+    },
+    /// AWS restJson1: method + path template with `{Label}` segments.
+    RestJson { method: String, path: String },
+    /// HPE NimbleOS REST: JSON `{"data": {...}}` envelopes, token login at `login_path`.
+    NimbleRest {
+        method: String,
+        path: String,
+        login_path: String,
+    },
+    /// Nexfs console API: `Action=<action>` and parameters in the query string (or a form
+    /// body), XML responses.
+    NexfsQuery {
+        action: String,
+        /// Path the console API is served under (e.g. `/`).
+        path: String,
+    },
+}
+
+impl Protocol {
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Protocol::AwsQuery { .. } => "aws-query",
+            Protocol::AwsJson { .. } => "aws-json",
+            Protocol::RestJson { .. } => "rest-json",
+            Protocol::NimbleRest { .. } => "nimble-rest",
+            Protocol::NexfsQuery { .. } => "nexfs-query",
+        }
+    }
+}
+
+/// How the fake words constraint violations, and names members in those messages.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Validation {
+    #[serde(default)]
+    pub style: ValidationStyle,
+    #[serde(default)]
+    pub member_names: MemberNames,
+    /// Members the spec does not define are violations (NimbleOS); AWS ignores them.
+    #[serde(default)]
+    pub reject_unknown: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValidationStyle {
+    /// AWS/Coral: `1 validation error detected: Value 'x' at 'userName' failed to satisfy
+    /// constraint: Member must ...`, all violations in one message.
+    #[default]
+    Aws,
+    /// One sentence naming the first violation: `Invalid value for 'name': ...`.
+    Plain,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MemberNames {
+    /// `NewUserName` is reported as `newUserName` (AWS).
+    #[default]
+    LowerCamel,
+    /// Names are reported as they are on the wire.
+    AsIs,
+}
+
+/// How requests are authenticated, and which error row each failure answers with.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "scheme", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Auth {
+    /// AWS Signature Version 4 in the `Authorization` header.
+    Sigv4 {
+        /// Credential-scope service, e.g. `iam`.
+        service: String,
+        /// Fixed credential-scope region (Nexfs signs `nexfs`); any region when absent.
+        #[serde(default)]
+        region: Option<String>,
+        /// Whether `X-Amz-Security-Token` must be present (Nexfs sessions).
+        #[serde(default)]
+        session_token_required: bool,
+        errors: Sigv4Errors,
+    },
+    /// NimbleOS session token: login at the protocol's `login_path`, `X-Auth-Token` after.
+    NimbleToken {
+        header: String,
+        /// Error code for a missing, unknown or expired token, and for a failed login.
+        unauthenticated: String,
+    },
+}
+
+/// The error code (a row of `errors`) each SigV4 failure answers with.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Sigv4Errors {
+    /// No `Authorization` header at all.
+    pub missing: String,
+    /// `Authorization` present but not parseable, or a required part missing.
+    pub incomplete: String,
+    /// Access key (or session token) not known.
+    pub unknown_key: String,
+    /// Signature does not match.
+    pub bad_signature: String,
+    /// `X-Amz-Date` more than 15 minutes away from now.
+    pub expired: String,
+}
+
+/// The state the operation acts on.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resource {
+    /// Name used in messages, e.g. `user`.
+    pub name: String,
+    /// Fields that together identify one resource.
+    pub key: Vec<String>,
+    /// Field sets that must be unique across resources (besides the key).
+    #[serde(default)]
+    pub unique: Vec<Unique>,
+    pub fields: Vec<Field>,
+    /// Resources present in a fresh fake (the document's own examples).
+    #[serde(default)]
+    pub fixtures: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Unique {
+    pub fields: Vec<String>,
+    /// Names differing only by case collide (IAM).
+    #[serde(default)]
+    pub case_insensitive: bool,
+}
+
+/// One field of the resource.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// Value when neither a fixture nor an update sets it.
+    #[serde(default)]
+    pub default: Option<serde_json::Value>,
+    /// How the fake makes a value for a new resource.
+    #[serde(default)]
+    pub generate: Option<Generator>,
+    /// Recomputed from other fields after every change, e.g.
+    /// `arn:aws:iam::123456789012:user${Path}${UserName}`.
+    #[serde(default)]
+    pub derive: Option<String>,
+    /// Set to the current time whenever the resource changes.
+    #[serde(default)]
+    pub touch_on_update: bool,
+    /// The runner compares this field loosely (its value differs between implementations).
+    #[serde(default)]
+    pub volatile: bool,
+    #[serde(default)]
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldType {
+    String,
+    Integer,
+    Boolean,
+    /// Seconds since the epoch (a number on the wire).
+    Timestamp,
+    /// An ISO-8601 date-time string.
+    DateTime,
+    List,
+    Object,
+}
+
+/// Value generators for new resources.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Generator {
+    /// A random UUID v4.
+    Uuid,
+    /// `prefix` followed by `len` random upper-case letters and digits (AWS unique ids).
+    AwsId { prefix: String, len: usize },
+    /// `len` random lower-case hex digits after `prefix` (NimbleOS 42-hex object ids).
+    Hex { prefix: String, len: usize },
+    /// The current time.
+    Now,
+}
+
+/// Where a parameter travels in the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Location {
+    /// Form-encoded body (awsQuery).
+    Form,
+    /// URL query string.
+    Query,
+    /// An HTTP header (`wire_name` gives the header name).
+    Header,
+    /// A `{Label}` segment of the path.
+    Path,
+    /// A member of the JSON body.
+    Body,
+}
+
+/// Parameter value types, as the document states them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParamType {
+    String,
+    /// Signed 64-bit integer (`range` narrows it).
+    Integer,
+    /// Unsigned 64-bit integer.
+    Unsigned,
+    Boolean,
+    /// A list; `member` describes each item and `items` bounds the count.
+    List,
+    /// A structure; `members` describes it.
+    Structure,
+    /// A string carrying URI-encoded JSON whose members are given in `members` (Nexfs).
+    JsonString,
+}
+
+/// Inclusive bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    #[serde(default)]
+    pub min: Option<u64>,
+    #[serde(default)]
+    pub max: Option<u64>,
+}
+
+/// Inclusive numeric range for integer parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    #[serde(default)]
+    pub min: Option<i64>,
+    #[serde(default)]
+    pub max: Option<i64>,
+}
+
+/// One request parameter (or a nested member of one).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    pub name: String,
+    /// Top-level parameters only; nested members inherit their parent's.
+    #[serde(default)]
+    pub location: Option<Location>,
+    /// Name on the wire when it differs from `name` (a header name, a path label).
+    #[serde(default)]
+    pub wire_name: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: ParamType,
+    #[serde(default)]
+    pub required: bool,
+    /// Length bounds in characters (strings).
+    #[serde(default)]
+    pub length: Option<Bounds>,
+    /// Value bounds (integers).
+    #[serde(default)]
+    pub range: Option<Range>,
+    /// Full-match regular expression with Java/AWS semantics (`\w` is ASCII).
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Allowed values.
+    #[serde(default, rename = "enum")]
+    pub allowed: Option<Vec<String>>,
+    /// Item-count bounds (lists).
+    #[serde(default)]
+    pub items: Option<Bounds>,
+    /// Item description (lists).
+    #[serde(default)]
+    pub member: Option<Box<Parameter>>,
+    /// Members (structures and JSON strings).
+    #[serde(default)]
+    pub members: Vec<Parameter>,
+    /// The value is a secret (not echoed in messages or logs).
+    #[serde(default)]
+    pub sensitive: bool,
+    /// Selects the resource by this key field.
+    #[serde(default)]
+    pub selects: Option<String>,
+    /// Stores the value into this resource field.
+    #[serde(default)]
+    pub sets: Option<String>,
+    /// Changes this key field (checked for uniqueness).
+    #[serde(default)]
+    pub renames: Option<String>,
+    /// The document's description.
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// `pattern`, compiled by the loader.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub compiled: Option<crate::spec::pattern::Pattern>,
+}
+
+impl Parameter {
+    /// The name that appears on the wire.
+    pub fn wire(&self) -> &str {
+        self.wire_name.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// A cross-field rule the document states.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Identifier used by error triggers (`trigger: {rule: NAME}`).
+    pub name: String,
+    pub check: RuleCheck,
+    /// Error code answered when the rule is broken.
+    pub error: String,
+    /// Message template for that error.
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RuleCheck {
+    /// When `parameter` is present, `other` must be present with value `equals`
+    /// (or the stored resource must already hold it).
+    RequiresValue {
+        parameter: String,
+        other: String,
+        equals: serde_json::Value,
+    },
+    /// The caller's session must hold `role`. With `when_present`, only when one of those
+    /// parameters is sent; with `unless_self`, not when the caller updates itself.
+    RequiresRole {
+        role: String,
+        #[serde(default)]
+        when_present: Vec<String>,
+        #[serde(default)]
+        unless_self: bool,
+    },
+}
+
+/// Fault side, as AWS models it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    Client,
+    Server,
+}
+
+/// One row of the document's error table (or a common error the service really sends).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorRow {
+    /// Code on the wire (`<Code>`, `__type`, `x-amzn-ErrorType`, NimbleOS `code`, ...).
+    pub code: String,
+    /// HTTP status.
+    pub status: u16,
+    pub fault: Fault,
+    /// What the document says it means.
+    pub meaning: String,
+    /// When the fake answers with it.
+    pub trigger: Trigger,
+    /// Message template (`${Param}`, `${resource.Field}`, `${detail}` are substituted).
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Where the row comes from when not from the document's own table.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Extra members in the error body (restJson/awsJson), as templates.
+    #[serde(default)]
+    pub members: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The condition that makes the fake answer with an error row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Trigger {
+    /// Input breaks a constraint. Empty lists mean any constraint / any parameter.
+    Invalid {
+        #[serde(default)]
+        constraints: Vec<Constraint>,
+        #[serde(default)]
+        parameters: Vec<String>,
+    },
+    /// The request cannot be decoded at all (bad body, unknown action, wrong method).
+    Malformed,
+    /// The selected resource does not exist.
+    NotFound,
+    /// A rename would break a uniqueness constraint.
+    Conflict,
+    /// Authentication failed (referenced from `auth`).
+    Unauthenticated,
+    /// The caller lacks a permission (referenced from a `requires-role` rule).
+    Forbidden,
+    /// A cross-field rule is broken (referenced from `rules`).
+    Rule(String),
+    /// Only answered when injected through the control plane (service faults, throttling).
+    Injected,
+}
+
+/// The kinds of constraint a parameter can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Constraint {
+    Required,
+    Type,
+    Length,
+    Range,
+    Pattern,
+    Enum,
+    Items,
+    Unknown,
+}
+
+/// The success response.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: String,
+    /// Body template: for XML a tree of elements (`@name` keys are attributes), for JSON
+    /// the JSON itself. A string that is exactly `${resource.F}` is replaced by the field's
+    /// typed value (and the member omitted when unset); `${request_id}` by the request id.
+    pub body: serde_json::Value,
+    /// Extra headers (templates).
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// How the runner compares parts of the body that vary between runs.
+    #[serde(default)]
+    pub compare: Vec<CompareRule>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompareRule {
+    /// Slash-separated path into the body tree, e.g. `UpdateUserResponse/ResponseMetadata/RequestId`.
+    pub path: String,
+    pub mode: CompareMode,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum CompareMode {
+    Exact,
+    Present,
+    Ignored,
+    Pattern(String),
+}
+
+/// One of the document's examples.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub name: String,
+    #[serde(default)]
+    pub doc: Option<String>,
+    /// The request as the document shows it, verbatim.
+    #[serde(default)]
+    pub document_request: Option<String>,
+    /// The request's parameters (by spec parameter name).
+    pub params: serde_json::Map<String, serde_json::Value>,
+    pub expect: Expectation,
+    /// The response body as the document shows it (parsed), when it shows one.
+    #[serde(default)]
+    pub document_response: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Expectation {
+    /// Success; `body` (optional) is the expected body tree.
+    Success {
+        #[serde(default)]
+        body: Option<serde_json::Value>,
+    },
+    /// The error row with this code.
+    Error(String),
+}
+
+/// Where the document is wrong, self-contradictory or silent, and what the spec does.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    /// Which part of the spec the note is about, e.g. `parameters.NewPath`.
+    pub about: String,
+    /// What the document says (or that it is silent).
+    pub document: String,
+    /// What the spec does instead.
+    pub spec: String,
+    /// The evidence (service model, SDK, observed behaviour).
+    #[serde(default)]
+    pub source: Option<String>,
+}

@@ -1,0 +1,227 @@
+//! `apiconform specs show`: a spec's parameter and error tables as a person reads them.
+
+use std::fmt::Write;
+
+use super::model::{Auth, Bounds, Parameter, Protocol, Range, RuleCheck, Spec, Trigger};
+
+/// Renders the parameter table, the rules and the error table of `spec`.
+pub fn render(spec: &Spec) -> String {
+    let mut out = String::new();
+    let a = &spec.api;
+    let _ = writeln!(out, "{} — {} ({}): {}", a.id, a.title, a.vendor, a.operation);
+    let _ = writeln!(out, "document: {}", a.document);
+    let _ = writeln!(out, "protocol: {}", protocol_line(&spec.protocol));
+    let _ = writeln!(out, "auth:     {}", auth_line(&spec.auth));
+    let _ = writeln!(out);
+
+    let mut rows = vec![row(&["parameter", "location", "type", "required", "constraints", "effect"])];
+    for p in &spec.parameters {
+        param_rows(p, &p.name, p.location.map(|l| format!("{l:?}").to_lowercase()), &mut rows);
+    }
+    let _ = writeln!(out, "Parameters ({})", spec.parameters.len());
+    table(&mut out, &rows);
+
+    if !spec.rules.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "Rules ({})", spec.rules.len());
+        let mut rows = vec![row(&["rule", "check", "error"])];
+        for r in &spec.rules {
+            let check = match &r.check {
+                RuleCheck::RequiresValue { parameter, other, equals } => {
+                    format!("{parameter} requires {other} = {equals}")
+                }
+                RuleCheck::RequiresRole { role, when_present, unless_self } => {
+                    let mut s = format!("role {role}");
+                    if !when_present.is_empty() {
+                        let _ = write!(s, " when {} sent", when_present.join("/"));
+                    }
+                    if *unless_self {
+                        s.push_str(", unless updating oneself");
+                    }
+                    s
+                }
+            };
+            rows.push(vec![r.name.clone(), check, r.error.clone()]);
+        }
+        table(&mut out, &rows);
+    }
+
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Errors ({})", spec.errors.len());
+    let mut rows = vec![row(&["code", "status", "fault", "trigger", "meaning"])];
+    for e in &spec.errors {
+        rows.push(vec![
+            e.code.clone(),
+            e.status.to_string(),
+            format!("{:?}", e.fault).to_lowercase(),
+            trigger_text(&e.trigger),
+            first_sentence(&e.meaning),
+        ]);
+    }
+    table(&mut out, &rows);
+
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Response: {} {} · {} example(s) · {} note(s)",
+        spec.response.status,
+        spec.response.content_type,
+        spec.examples.len(),
+        spec.notes.len()
+    );
+    out
+}
+
+fn row(cells: &[&str]) -> Vec<String> {
+    cells.iter().map(|c| c.to_string()).collect()
+}
+
+fn param_rows(p: &Parameter, name: &str, location: Option<String>, rows: &mut Vec<Vec<String>>) {
+    let effect = [("selects", &p.selects), ("sets", &p.sets), ("renames", &p.renames)]
+        .iter()
+        .filter_map(|(w, f)| f.as_ref().map(|f| format!("{w} {f}")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    rows.push(vec![
+        name.to_string(),
+        location.unwrap_or_else(|| "·".into()),
+        format!("{:?}", p.ty).to_lowercase(),
+        if p.required { "yes" } else { "no" }.into(),
+        constraints(p),
+        effect,
+    ]);
+    for m in &p.members {
+        param_rows(m, &format!("{name}.{}", m.name), None, rows);
+    }
+    if let Some(m) = &p.member {
+        let item = format!("{name}[]");
+        if m.members.is_empty() {
+            param_rows(m, &item, None, rows);
+        } else {
+            for mm in &m.members {
+                param_rows(mm, &format!("{item}.{}", mm.name), None, rows);
+            }
+        }
+    }
+}
+
+fn bounds(b: Bounds) -> String {
+    match (b.min, b.max) {
+        (Some(a), Some(z)) if a == z => format!("{a}"),
+        (Some(a), Some(z)) => format!("{a}..{z}"),
+        (Some(a), None) => format!("{a}.."),
+        (None, Some(z)) => format!("..{z}"),
+        (None, None) => "any".into(),
+    }
+}
+
+fn range(r: Range) -> String {
+    match (r.min, r.max) {
+        (Some(a), Some(z)) => format!("{a}..{z}"),
+        (Some(a), None) => format!(">= {a}"),
+        (None, Some(z)) => format!("<= {z}"),
+        (None, None) => "any".into(),
+    }
+}
+
+fn constraints(p: &Parameter) -> String {
+    let mut c = Vec::new();
+    if let Some(w) = &p.wire_name {
+        c.push(format!("wire {w}"));
+    }
+    if let Some(b) = p.length {
+        c.push(format!("length {}", bounds(b)));
+    }
+    if let Some(r) = p.range {
+        c.push(format!("value {}", range(r)));
+    }
+    if let Some(b) = p.items {
+        c.push(format!("items {}", bounds(b)));
+    }
+    if let Some(pat) = &p.pattern {
+        c.push(format!("pattern {pat}"));
+    }
+    if let Some(e) = &p.allowed {
+        c.push(format!("one of {}", e.join("|")));
+    }
+    if p.sensitive {
+        c.push("secret".into());
+    }
+    c.join("; ")
+}
+
+fn trigger_text(t: &Trigger) -> String {
+    match t {
+        Trigger::Invalid { constraints, parameters } => {
+            let mut s = "invalid input".to_string();
+            if !constraints.is_empty() {
+                let names: Vec<String> =
+                    constraints.iter().map(|c| format!("{c:?}").to_lowercase()).collect();
+                let _ = write!(s, " ({})", names.join(", "));
+            }
+            if !parameters.is_empty() {
+                let _ = write!(s, " in {}", parameters.join(", "));
+            }
+            s
+        }
+        Trigger::Malformed => "malformed request".into(),
+        Trigger::NotFound => "not found".into(),
+        Trigger::Conflict => "name conflict".into(),
+        Trigger::Unauthenticated => "unauthenticated".into(),
+        Trigger::Forbidden => "forbidden".into(),
+        Trigger::Rule(r) => format!("rule {r}"),
+        Trigger::Injected => "injected only".into(),
+    }
+}
+
+fn first_sentence(s: &str) -> String {
+    let s = s.trim();
+    let end = s.find(". ").map(|i| i + 1).unwrap_or(s.len());
+    s[..end].to_string()
+}
+
+fn protocol_line(p: &Protocol) -> String {
+    match p {
+        Protocol::AwsQuery { action, version, xml_namespace } => {
+            format!("aws-query: POST / Action={action}&Version={version}, XML in {xml_namespace}")
+        }
+        Protocol::AwsJson { json_version, target } => {
+            format!("aws-json {json_version}: POST /, X-Amz-Target: {target}")
+        }
+        Protocol::RestJson { method, path } => format!("rest-json: {method} {path}"),
+        Protocol::NimbleRest { method, path, login_path } => {
+            format!("nimble-rest: {method} {path} (login POST {login_path})")
+        }
+        Protocol::NexfsQuery { action, path } => format!("nexfs-query: {path}?Action={action}, XML"),
+    }
+}
+
+fn auth_line(a: &Auth) -> String {
+    match a {
+        Auth::Sigv4 { service, region, session_token_required, .. } => format!(
+            "sigv4, service {service}, region {}{}",
+            region.as_deref().unwrap_or("any"),
+            if *session_token_required { ", session token required" } else { "" }
+        ),
+        Auth::NimbleToken { header, .. } => format!("session token in {header}"),
+    }
+}
+
+/// Left-aligned columns, two spaces apart; the last column is not padded.
+fn table(out: &mut String, rows: &[Vec<String>]) {
+    let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .collect();
+    for r in rows {
+        let mut line = String::from("  ");
+        for (c, cell) in r.iter().enumerate() {
+            line.push_str(cell);
+            if c + 1 < r.len() {
+                let pad = widths[c].saturating_sub(cell.chars().count()) + 2;
+                line.push_str(&" ".repeat(pad));
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
