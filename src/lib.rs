@@ -6,4 +6,7 @@
 //! store and encodes the answer; the runner sends the same calls through the same codecs
 //! to any target and compares the answers with snapshots.
 
+pub mod auth;
+pub mod fake;
+pub mod protocol;
 pub mod spec;

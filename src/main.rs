@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use apiconform::auth::AuthConfig;
+use apiconform::fake::{self, Config, Engine, Server, ServerOptions, TlsOptions};
 use apiconform::spec;
 
 /// Reference fake server and conformance runner for documented APIs.
@@ -20,6 +22,54 @@ enum Command {
     /// Work with spec files.
     #[command(subcommand)]
     Specs(SpecsCommand),
+    /// Serve the fake: every embedded API on one port (or only those named).
+    #[command(
+        after_help = "Examples:\n  apiconform serve --port 4580\n  apiconform serve --tls --port 5392 --spec hpe-nimble\n  apiconform serve --port 0 --no-auth --seed users.yaml\n\nThe first line on stdout is `apiconform listening on URI`. Control plane: URI/_apiconform/health, reset, state, seed, journal, faults (README)."
+    )]
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 4580)]
+    port: u16,
+    /// Serve only this API (repeatable): aws-iam, aws-transfer, aws-workdocs, hpe-nimble, nexfs.
+    #[arg(long = "spec", value_name = "API")]
+    specs: Vec<String>,
+    /// Also serve the spec in this file (repeatable).
+    #[arg(long = "spec-file", value_name = "FILE")]
+    spec_files: Vec<PathBuf>,
+    /// YAML or JSON file `{api-id: [resource, ...]}` added to the fixtures (kept across resets).
+    #[arg(long, value_name = "FILE")]
+    seed: Option<PathBuf>,
+    /// Credentials and logins to accept (YAML, see README); replaces the defaults.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Serve HTTPS (a self-signed certificate is made at start unless --cert/--key).
+    #[arg(long)]
+    tls: bool,
+    /// PEM certificate chain for --tls.
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// PEM private key for --tls.
+    #[arg(long, requires = "cert")]
+    key: Option<PathBuf>,
+    /// Accept requests without verifying signatures or tokens.
+    #[arg(long)]
+    no_auth: bool,
+    /// Requests kept in the journal.
+    #[arg(long, default_value_t = 1000)]
+    journal_cap: usize,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = 10 * 1024 * 1024)]
+    body_limit: usize,
+    /// Log one line per request (RUST_LOG overrides).
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
@@ -27,11 +77,15 @@ enum SpecsCommand {
     /// Load and check spec files (the embedded specs when no path is given).
     ///
     /// Exit code 0 when every spec is valid, 1 when any has an error.
-    #[command(after_help = "Examples:\n  apiconform specs check\n  apiconform specs check specs/*.yaml")]
+    #[command(
+        after_help = "Examples:\n  apiconform specs check\n  apiconform specs check specs/*.yaml"
+    )]
     Check {
         /// Spec files to check.
         paths: Vec<PathBuf>,
     },
+    /// Print the JSON Schema of the spec format (specs/schema.json is this output).
+    Schema,
     /// Print an embedded spec's parameter, rule and error tables.
     #[command(after_help = "Example:\n  apiconform specs show aws-iam")]
     Show {
@@ -43,8 +97,13 @@ enum SpecsCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => serve(args),
         Command::Specs(SpecsCommand::Check { paths }) => specs_check(&paths),
         Command::Specs(SpecsCommand::Show { api }) => specs_show(&api),
+        Command::Specs(SpecsCommand::Schema) => {
+            println!("{}", spec::json_schema());
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -95,7 +154,10 @@ fn specs_show(api: &str) -> ExitCode {
         spec::embedded()
     };
     match loaded {
-        Ok(specs) => match specs.iter().find(|s| s.api.id == api).or(specs.first().filter(|_| std::path::Path::new(api).is_file())) {
+        Ok(specs) => match specs.iter().find(|s| s.api.id == api).or(specs
+            .first()
+            .filter(|_| std::path::Path::new(api).is_file()))
+        {
             Some(s) => {
                 print!("{}", spec::show::render(s));
                 ExitCode::SUCCESS
@@ -111,4 +173,116 @@ fn specs_show(api: &str) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if args.verbose { "info" } else { "warn" })
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match build_engine(&args) {
+        Ok(engine) => {
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the runtime: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            runtime.block_on(run_server(engine, &args))
+        }
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn build_engine(args: &ServeArgs) -> Result<Engine, String> {
+    let mut extra = Vec::new();
+    for f in &args.spec_files {
+        extra.push(spec::load_file(f).map_err(|e| e.to_string())?);
+    }
+    let mut specs = fake::select(args.specs.clone(), extra).map_err(|e| e.to_string())?;
+    if let Some(path) = &args.seed {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let seed: std::collections::BTreeMap<
+            String,
+            Vec<serde_json::Map<String, serde_json::Value>>,
+        > = spec::decode_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        for (api, resources) in seed {
+            let s = specs
+                .iter_mut()
+                .find(|s| s.api.id == api)
+                .ok_or_else(|| format!("{}: no served API '{api}'", path.display()))?;
+            s.resource.fixtures.extend(resources);
+        }
+    }
+    let auth = match &args.config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            spec::decode_yaml::<AuthConfig>(&text)
+                .map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => AuthConfig::default(),
+    };
+    let config = Config {
+        auth,
+        no_auth: args.no_auth,
+        journal_cap: args.journal_cap,
+    };
+    Ok(Engine::new(specs, config))
+}
+
+async fn run_server(engine: Engine, args: &ServeArgs) -> ExitCode {
+    let options = ServerOptions {
+        addr: std::net::SocketAddr::new(args.host, args.port),
+        tls: args.tls.then(|| TlsOptions {
+            cert: args.cert.clone(),
+            key: args.key.clone(),
+        }),
+        body_limit: args.body_limit,
+    };
+    let server = match Server::start(std::sync::Arc::new(engine), options).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "apiconform listening on {}", server.uri());
+        let _ = out.flush();
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
 }

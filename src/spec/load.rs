@@ -150,7 +150,10 @@ fn compile_patterns(params: &mut [Parameter], at: &str, out: &mut Problems) {
                 Ok(c) => p.compiled = Some(c),
                 Err(e) => out.push((
                     format!("{path}.pattern"),
-                    format!("the pattern of parameter '{}' does not compile: {e}", p.name),
+                    format!(
+                        "the pattern of parameter '{}' does not compile: {e}",
+                        p.name
+                    ),
                 )),
             }
         }
@@ -180,7 +183,12 @@ fn check(spec: &Spec, out: &mut Problems) {
     }
 
     // Resource fields.
-    let fields: HashSet<&str> = spec.resource.fields.iter().map(|f| f.name.as_str()).collect();
+    let fields: HashSet<&str> = spec
+        .resource
+        .fields
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
     let mut seen = HashSet::new();
     for (i, f) in spec.resource.fields.iter().enumerate() {
         if !seen.insert(f.name.as_str()) {
@@ -246,7 +254,14 @@ fn check(spec: &Spec, out: &mut Problems) {
         }
         _ => Vec::new(),
     };
-    check_params(&spec.parameters, "parameters", true, &fields, &path_labels, &mut say);
+    check_params(
+        &spec.parameters,
+        "parameters",
+        true,
+        &fields,
+        &path_labels,
+        &mut say,
+    );
     for label in &path_labels {
         if !spec
             .parameters
@@ -303,20 +318,27 @@ fn check(spec: &Spec, out: &mut Problems) {
                 if !spec.rules.iter().any(|x| &x.name == r) {
                     say(
                         format!("errors[{i}].trigger"),
-                        format!("error '{}' is triggered by rule '{r}', which is not in rules", e.code),
+                        format!(
+                            "error '{}' is triggered by rule '{r}', which is not in rules",
+                            e.code
+                        ),
                     );
                 }
             }
             _ => {}
         }
         for name in template_refs(e.message.as_deref().unwrap_or_default()) {
-            check_ref(&name, &params, &fields, &format!("errors[{i}].message"), &mut say);
+            check_ref(
+                &name,
+                &params,
+                &fields,
+                &format!("errors[{i}].message"),
+                &mut say,
+            );
         }
     }
     let has = |t: &dyn Fn(&Trigger) -> bool| spec.errors.iter().any(|e| t(&e.trigger));
-    let catch_all = |t: &Trigger| {
-        matches!(t, Trigger::Invalid { constraints, parameters } if constraints.is_empty() && parameters.is_empty())
-    };
+    let catch_all = |t: &Trigger| matches!(t, Trigger::Invalid { constraints, parameters } if constraints.is_empty() && parameters.is_empty());
     if !has(&catch_all) {
         say(
             "errors".into(),
@@ -324,10 +346,16 @@ fn check(spec: &Spec, out: &mut Problems) {
         );
     }
     if !has(&|t| matches!(t, Trigger::Malformed)) {
-        say("errors".into(), "no error row has `trigger: malformed`".into());
+        say(
+            "errors".into(),
+            "no error row has `trigger: malformed`".into(),
+        );
     }
     if !has(&|t| matches!(t, Trigger::NotFound)) {
-        say("errors".into(), "no error row has `trigger: not-found`".into());
+        say(
+            "errors".into(),
+            "no error row has `trigger: not-found`".into(),
+        );
     }
     let renames = spec.parameters.iter().any(|p| p.renames.is_some());
     if renames && !has(&|t| matches!(t, Trigger::Conflict)) {
@@ -361,7 +389,9 @@ fn check(spec: &Spec, out: &mut Problems) {
                 }
             }
         }
-        Auth::NimbleToken { unauthenticated, .. } => {
+        Auth::NimbleToken {
+            unauthenticated, ..
+        } => {
             if let Some(m) = row_with(unauthenticated, &unauth) {
                 say("auth.unauthenticated".into(), format!("auth {m}"));
             }
@@ -375,24 +405,37 @@ fn check(spec: &Spec, out: &mut Problems) {
             RuleCheck::RequiresValue { .. } => &|t| matches!(t, Trigger::Rule(n) if n == &r.name),
         };
         if let Some(m) = row_with(&r.error, want) {
-            say(format!("rules[{i}].error"), format!("rule '{}' {m}", r.name));
+            say(
+                format!("rules[{i}].error"),
+                format!("rule '{}' {m}", r.name),
+            );
         }
         let names: Vec<&String> = match &r.check {
-            RuleCheck::RequiresValue { parameter, other, .. } => vec![parameter, other],
+            RuleCheck::RequiresValue {
+                parameter, other, ..
+            } => vec![parameter, other],
             RuleCheck::RequiresRole { when_present, .. } => when_present.iter().collect(),
         };
         for n in names {
             if !params.contains(n.as_str()) {
                 say(
                     format!("rules[{i}].check"),
-                    format!("rule '{}' names parameter '{n}', which the spec does not define", r.name),
+                    format!(
+                        "rule '{}' names parameter '{n}', which the spec does not define",
+                        r.name
+                    ),
                 );
             }
         }
-        if matches!(r.check, RuleCheck::RequiresRole { .. }) && !matches!(spec.auth, Auth::Sigv4 { .. }) {
+        if matches!(r.check, RuleCheck::RequiresRole { .. })
+            && !matches!(spec.auth, Auth::Sigv4 { .. })
+        {
             say(
                 format!("rules[{i}].check"),
-                format!("rule '{}' needs roles, which only SigV4 sessions carry", r.name),
+                format!(
+                    "rule '{}' needs roles, which only SigV4 sessions carry",
+                    r.name
+                ),
             );
         }
     }
@@ -401,7 +444,10 @@ fn check(spec: &Spec, out: &mut Problems) {
     if !(200..=299).contains(&spec.response.status) {
         say(
             "response.status".into(),
-            format!("success status {} is not a 2xx status", spec.response.status),
+            format!(
+                "success status {} is not a 2xx status",
+                spec.response.status
+            ),
         );
     }
     let mut refs = Vec::new();
@@ -416,7 +462,10 @@ fn check(spec: &Spec, out: &mut Problems) {
             if !codes.contains_key(code.as_str()) {
                 say(
                     format!("examples[{i}].expect"),
-                    format!("example '{}' expects error '{code}', which is not in errors", ex.name),
+                    format!(
+                        "example '{}' expects error '{code}', which is not in errors",
+                        ex.name
+                    ),
                 );
             }
         }
@@ -435,10 +484,16 @@ fn check_ref(
     }
     if let Some(f) = name.strip_prefix("resource.") {
         if !fields.contains(f) {
-            say(at.into(), format!("template uses '${{{name}}}', but '{f}' is not a resource field"));
+            say(
+                at.into(),
+                format!("template uses '${{{name}}}', but '{f}' is not a resource field"),
+            );
         }
     } else if !params.contains(name) {
-        say(at.into(), format!("template uses '${{{name}}}', which is not a parameter"));
+        say(
+            at.into(),
+            format!("template uses '${{{name}}}', which is not a parameter"),
+        );
     }
 }
 
@@ -454,12 +509,18 @@ fn check_params(
     for (i, p) in params.iter().enumerate() {
         let path = format!("{at}[{i}]");
         if !seen.insert(p.name.as_str()) {
-            say(format!("{path}.name"), format!("duplicate parameter '{}'", p.name));
+            say(
+                format!("{path}.name"),
+                format!("duplicate parameter '{}'", p.name),
+            );
         }
         match (top, p.location) {
             (true, None) => say(
                 format!("{path}"),
-                format!("parameter '{}' needs a location (form, query, header, path or body)", p.name),
+                format!(
+                    "parameter '{}' needs a location (form, query, header, path or body)",
+                    p.name
+                ),
             ),
             (false, Some(_)) => say(
                 format!("{path}.location"),
@@ -467,17 +528,25 @@ fn check_params(
             ),
             _ => {}
         }
-        if p.location == Some(super::model::Location::Path) && !labels.iter().any(|l| l == p.wire()) {
+        if p.location == Some(super::model::Location::Path) && !labels.iter().any(|l| l == p.wire())
+        {
             say(
                 format!("{path}.location"),
-                format!("path parameter '{}' has no '{{{}}}' in the protocol's path", p.name, p.wire()),
+                format!(
+                    "path parameter '{}' has no '{{{}}}' in the protocol's path",
+                    p.name,
+                    p.wire()
+                ),
             );
         }
         for (what, b) in [("length", p.length), ("items", p.items)] {
             if let Some(b) = b {
                 if let (Some(min), Some(max)) = (b.min, b.max) {
                     if min > max {
-                        say(format!("{path}.{what}"), format!("{what} of '{}' has min {min} above max {max}", p.name));
+                        say(
+                            format!("{path}.{what}"),
+                            format!("{what} of '{}' has min {min} above max {max}", p.name),
+                        );
                     }
                 }
             }
@@ -485,7 +554,10 @@ fn check_params(
         if let Some(r) = p.range {
             if let (Some(min), Some(max)) = (r.min, r.max) {
                 if min > max {
-                    say(format!("{path}.range"), format!("range of '{}' has min {min} above max {max}", p.name));
+                    say(
+                        format!("{path}.range"),
+                        format!("range of '{}' has min {min} above max {max}", p.name),
+                    );
                 }
             }
         }
@@ -493,18 +565,38 @@ fn check_params(
             if !ok {
                 say(
                     format!("{path}.{c}"),
-                    format!("'{c}' does not apply to parameter '{}' of type {:?}", p.name, p.ty),
+                    format!(
+                        "'{c}' does not apply to parameter '{}' of type {:?}",
+                        p.name, p.ty
+                    ),
                 );
             }
         };
         let is_string = p.ty == ParamType::String;
-        if p.length.is_some() { constraint_fits("length", is_string, say); }
-        if p.pattern.is_some() { constraint_fits("pattern", is_string, say); }
-        if p.allowed.is_some() { constraint_fits("enum", is_string, say); }
-        if p.range.is_some() { constraint_fits("range", matches!(p.ty, ParamType::Integer | ParamType::Unsigned), say); }
-        if p.items.is_some() { constraint_fits("items", p.ty == ParamType::List, say); }
+        if p.length.is_some() {
+            constraint_fits("length", is_string, say);
+        }
+        if p.pattern.is_some() {
+            constraint_fits("pattern", is_string, say);
+        }
+        if p.allowed.is_some() {
+            constraint_fits("enum", is_string, say);
+        }
+        if p.range.is_some() {
+            constraint_fits(
+                "range",
+                matches!(p.ty, ParamType::Integer | ParamType::Unsigned),
+                say,
+            );
+        }
+        if p.items.is_some() {
+            constraint_fits("items", p.ty == ParamType::List, say);
+        }
         if matches!(&p.allowed, Some(a) if a.is_empty()) {
-            say(format!("{path}.enum"), format!("enum of '{}' is empty", p.name));
+            say(
+                format!("{path}.enum"),
+                format!("enum of '{}' is empty", p.name),
+            );
         }
         match p.ty {
             ParamType::List if p.member.is_none() => say(
@@ -517,19 +609,40 @@ fn check_params(
             ),
             _ => {}
         }
-        for (what, f) in [("selects", &p.selects), ("sets", &p.sets), ("renames", &p.renames)] {
+        for (what, f) in [
+            ("selects", &p.selects),
+            ("sets", &p.sets),
+            ("renames", &p.renames),
+        ] {
             if let Some(f) = f {
                 if !fields.contains(f.as_str()) {
                     say(
                         format!("{path}.{what}"),
-                        format!("parameter '{}' {what} '{f}', which is not a resource field", p.name),
+                        format!(
+                            "parameter '{}' {what} '{f}', which is not a resource field",
+                            p.name
+                        ),
                     );
                 }
             }
         }
-        check_params(&p.members, &format!("{path}.members"), false, fields, labels, say);
+        check_params(
+            &p.members,
+            &format!("{path}.members"),
+            false,
+            fields,
+            labels,
+            say,
+        );
         if let Some(m) = &p.member {
-            check_params(std::slice::from_ref(m), &format!("{path}.member"), false, fields, labels, say);
+            check_params(
+                std::slice::from_ref(m),
+                &format!("{path}.member"),
+                false,
+                fields,
+                labels,
+                say,
+            );
         }
     }
 }
@@ -543,15 +656,20 @@ fn check_examples(spec: &Spec, out: &mut Problems) {
             if !spec.parameters.iter().any(|p| &p.name == k) {
                 out.push((
                     format!("examples[{i}].params.{k}"),
-                    format!("example '{}' sends '{k}', which is not a parameter", ex.name),
+                    format!(
+                        "example '{}' sends '{k}', which is not a parameter",
+                        ex.name
+                    ),
                 ));
             }
         }
         let (coerced, violations) = validate::validate(spec, &ex.params);
         let broken_rule = spec.rules.iter().find(|r| match &r.check {
-            RuleCheck::RequiresValue { parameter, other, equals } => {
-                coerced.contains_key(parameter) && coerced.get(other) != Some(equals)
-            }
+            RuleCheck::RequiresValue {
+                parameter,
+                other,
+                equals,
+            } => coerced.contains_key(parameter) && coerced.get(other) != Some(equals),
             RuleCheck::RequiresRole { .. } => false,
         });
         match &ex.expect {
@@ -568,12 +686,17 @@ fn check_examples(spec: &Spec, out: &mut Problems) {
                 } else if let Some(r) = broken_rule {
                     out.push((
                         format!("examples[{i}]"),
-                        format!("example '{}' expects success but breaks rule '{}'", ex.name, r.name),
+                        format!(
+                            "example '{}' expects success but breaks rule '{}'",
+                            ex.name, r.name
+                        ),
                     ));
                 }
             }
             Expectation::Error(code) => {
-                let Some(row) = spec.errors.iter().find(|e| &e.code == code) else { continue };
+                let Some(row) = spec.errors.iter().find(|e| &e.code == code) else {
+                    continue;
+                };
                 let is_invalid = matches!(row.trigger, Trigger::Invalid { .. });
                 let is_rule = matches!(&row.trigger, Trigger::Rule(_));
                 if is_invalid && violations.is_empty() {
@@ -598,7 +721,10 @@ fn check_examples(spec: &Spec, out: &mut Problems) {
                 if is_rule && broken_rule.is_none() && violations.is_empty() {
                     out.push((
                         format!("examples[{i}].expect"),
-                        format!("example '{}' expects rule error '{code}', but breaks no rule", ex.name),
+                        format!(
+                            "example '{}' expects rule error '{code}', but breaks no rule",
+                            ex.name
+                        ),
                     ));
                 }
             }

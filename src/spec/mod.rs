@@ -31,7 +31,21 @@ pub fn embedded() -> Result<Vec<Spec>, SpecErrors> {
         .collect()
 }
 
+/// Reads a YAML (or JSON) document into any type: seed files, credential files.
+pub fn decode_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    yaml::decode(text).map_err(|e| match e.position {
+        Some(p) => format!("line {} column {}: {}", p.line, p.column, e.message),
+        None => e.message,
+    })
+}
+
 /// Serialises a value as YAML for people (state dumps, fixtures).
 pub fn to_yaml<T: serde::Serialize>(value: &T) -> Result<String, String> {
     yaml::encode(value)
+}
+
+/// The JSON Schema of the spec format, generated from the model (`specs/schema.json`).
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Spec);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
 }

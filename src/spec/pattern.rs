@@ -60,7 +60,9 @@ fn translate(src: &str) -> Result<String, String> {
             'u' => {
                 let hex: String = (0..4).filter_map(|_| chars.next()).collect();
                 if hex.len() != 4 || !hex.chars().all(|h| h.is_ascii_hexdigit()) {
-                    return Err(format!("\\u must be followed by 4 hex digits, found '{hex}'"));
+                    return Err(format!(
+                        "\\u must be followed by 4 hex digits, found '{hex}'"
+                    ));
                 }
                 out.push_str(&format!("\\x{{{hex}}}"));
             }

@@ -8,15 +8,31 @@ use super::model::{Auth, Bounds, Parameter, Protocol, Range, RuleCheck, Spec, Tr
 pub fn render(spec: &Spec) -> String {
     let mut out = String::new();
     let a = &spec.api;
-    let _ = writeln!(out, "{} — {} ({}): {}", a.id, a.title, a.vendor, a.operation);
+    let _ = writeln!(
+        out,
+        "{} — {} ({}): {}",
+        a.id, a.title, a.vendor, a.operation
+    );
     let _ = writeln!(out, "document: {}", a.document);
     let _ = writeln!(out, "protocol: {}", protocol_line(&spec.protocol));
     let _ = writeln!(out, "auth:     {}", auth_line(&spec.auth));
     let _ = writeln!(out);
 
-    let mut rows = vec![row(&["parameter", "location", "type", "required", "constraints", "effect"])];
+    let mut rows = vec![row(&[
+        "parameter",
+        "location",
+        "type",
+        "required",
+        "constraints",
+        "effect",
+    ])];
     for p in &spec.parameters {
-        param_rows(p, &p.name, p.location.map(|l| format!("{l:?}").to_lowercase()), &mut rows);
+        param_rows(
+            p,
+            &p.name,
+            p.location.map(|l| format!("{l:?}").to_lowercase()),
+            &mut rows,
+        );
     }
     let _ = writeln!(out, "Parameters ({})", spec.parameters.len());
     table(&mut out, &rows);
@@ -27,10 +43,18 @@ pub fn render(spec: &Spec) -> String {
         let mut rows = vec![row(&["rule", "check", "error"])];
         for r in &spec.rules {
             let check = match &r.check {
-                RuleCheck::RequiresValue { parameter, other, equals } => {
+                RuleCheck::RequiresValue {
+                    parameter,
+                    other,
+                    equals,
+                } => {
                     format!("{parameter} requires {other} = {equals}")
                 }
-                RuleCheck::RequiresRole { role, when_present, unless_self } => {
+                RuleCheck::RequiresRole {
+                    role,
+                    when_present,
+                    unless_self,
+                } => {
                     let mut s = format!("role {role}");
                     if !when_present.is_empty() {
                         let _ = write!(s, " when {} sent", when_present.join("/"));
@@ -77,11 +101,15 @@ fn row(cells: &[&str]) -> Vec<String> {
 }
 
 fn param_rows(p: &Parameter, name: &str, location: Option<String>, rows: &mut Vec<Vec<String>>) {
-    let effect = [("selects", &p.selects), ("sets", &p.sets), ("renames", &p.renames)]
-        .iter()
-        .filter_map(|(w, f)| f.as_ref().map(|f| format!("{w} {f}")))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let effect = [
+        ("selects", &p.selects),
+        ("sets", &p.sets),
+        ("renames", &p.renames),
+    ]
+    .iter()
+    .filter_map(|(w, f)| f.as_ref().map(|f| format!("{w} {f}")))
+    .collect::<Vec<_>>()
+    .join(", ");
     rows.push(vec![
         name.to_string(),
         location.unwrap_or_else(|| "·".into()),
@@ -152,11 +180,16 @@ fn constraints(p: &Parameter) -> String {
 
 fn trigger_text(t: &Trigger) -> String {
     match t {
-        Trigger::Invalid { constraints, parameters } => {
+        Trigger::Invalid {
+            constraints,
+            parameters,
+        } => {
             let mut s = "invalid input".to_string();
             if !constraints.is_empty() {
-                let names: Vec<String> =
-                    constraints.iter().map(|c| format!("{c:?}").to_lowercase()).collect();
+                let names: Vec<String> = constraints
+                    .iter()
+                    .map(|c| format!("{c:?}").to_lowercase())
+                    .collect();
                 let _ = write!(s, " ({})", names.join(", "));
             }
             if !parameters.is_empty() {
@@ -182,26 +215,48 @@ fn first_sentence(s: &str) -> String {
 
 fn protocol_line(p: &Protocol) -> String {
     match p {
-        Protocol::AwsQuery { action, version, xml_namespace } => {
+        Protocol::AwsQuery {
+            action,
+            version,
+            xml_namespace,
+        } => {
             format!("aws-query: POST / Action={action}&Version={version}, XML in {xml_namespace}")
         }
-        Protocol::AwsJson { json_version, target } => {
+        Protocol::AwsJson {
+            json_version,
+            target,
+        } => {
             format!("aws-json {json_version}: POST /, X-Amz-Target: {target}")
         }
         Protocol::RestJson { method, path } => format!("rest-json: {method} {path}"),
-        Protocol::NimbleRest { method, path, login_path } => {
+        Protocol::NimbleRest {
+            method,
+            path,
+            login_path,
+        } => {
             format!("nimble-rest: {method} {path} (login POST {login_path})")
         }
-        Protocol::NexfsQuery { action, path } => format!("nexfs-query: {path}?Action={action}, XML"),
+        Protocol::NexfsQuery { action, path } => {
+            format!("nexfs-query: {path}?Action={action}, XML")
+        }
     }
 }
 
 fn auth_line(a: &Auth) -> String {
     match a {
-        Auth::Sigv4 { service, region, session_token_required, .. } => format!(
+        Auth::Sigv4 {
+            service,
+            region,
+            session_token_required,
+            ..
+        } => format!(
             "sigv4, service {service}, region {}{}",
             region.as_deref().unwrap_or("any"),
-            if *session_token_required { ", session token required" } else { "" }
+            if *session_token_required {
+                ", session token required"
+            } else {
+                ""
+            }
         ),
         Auth::NimbleToken { header, .. } => format!("session token in {header}"),
     }
@@ -211,7 +266,13 @@ fn auth_line(a: &Auth) -> String {
 fn table(out: &mut String, rows: &[Vec<String>]) {
     let cols = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0))
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     for r in rows {
         let mut line = String::from("  ");

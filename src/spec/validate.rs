@@ -118,12 +118,23 @@ impl Validator {
         }
     }
 
-    fn push(&mut self, path: &str, p: &Parameter, c: Constraint, value: Option<&Value>, req: String) {
+    fn push(
+        &mut self,
+        path: &str,
+        p: &Parameter,
+        c: Constraint,
+        value: Option<&Value>,
+        req: String,
+    ) {
         self.violations.push(Violation {
             parameter: self.top.clone(),
             path: path.to_string(),
             constraint: c,
-            value: if p.sensitive { None } else { value.map(display) },
+            value: if p.sensitive {
+                None
+            } else {
+                value.map(display)
+            },
             requirement: req,
         });
     }
@@ -133,7 +144,13 @@ impl Validator {
         let value = match value {
             None | Some(Value::Null) => {
                 if p.required {
-                    self.push(path, p, Constraint::Required, None, "Member must not be null".into());
+                    self.push(
+                        path,
+                        p,
+                        Constraint::Required,
+                        None,
+                        "Member must not be null".into(),
+                    );
                 }
                 return None;
             }
@@ -212,53 +229,103 @@ impl Validator {
         if let Some(b) = p.length {
             let len = s.encode_utf16().count() as u64;
             if let Some(max) = b.max.filter(|m| len > *m) {
-                self.push(path, p, Constraint::Length, Some(value),
-                    format!("Member must have length less than or equal to {max}"));
+                self.push(
+                    path,
+                    p,
+                    Constraint::Length,
+                    Some(value),
+                    format!("Member must have length less than or equal to {max}"),
+                );
             }
             if let Some(min) = b.min.filter(|m| len < *m) {
-                self.push(path, p, Constraint::Length, Some(value),
-                    format!("Member must have length greater than or equal to {min}"));
+                self.push(
+                    path,
+                    p,
+                    Constraint::Length,
+                    Some(value),
+                    format!("Member must have length greater than or equal to {min}"),
+                );
             }
         }
         if let Some(pat) = &p.compiled {
             if !pat.is_match(s) {
-                self.push(path, p, Constraint::Pattern, Some(value),
-                    format!("Member must satisfy regular expression pattern: {}", pat.source));
+                self.push(
+                    path,
+                    p,
+                    Constraint::Pattern,
+                    Some(value),
+                    format!(
+                        "Member must satisfy regular expression pattern: {}",
+                        pat.source
+                    ),
+                );
             }
         }
         if let Some(allowed) = &p.allowed {
             if !allowed.iter().any(|a| a == s) {
-                self.push(path, p, Constraint::Enum, Some(value),
-                    format!("Member must satisfy enum value set: [{}]", allowed.join(", ")));
+                self.push(
+                    path,
+                    p,
+                    Constraint::Enum,
+                    Some(value),
+                    format!(
+                        "Member must satisfy enum value set: [{}]",
+                        allowed.join(", ")
+                    ),
+                );
             }
         }
     }
 
     fn check_number(&mut self, p: &Parameter, value: &Value, path: &str) {
-        let (Some(r), Value::Number(n)) = (p.range, value) else { return };
+        let (Some(r), Value::Number(n)) = (p.range, value) else {
+            return;
+        };
         let n: i128 = number_as_i128(n);
         if let Some(max) = r.max.filter(|m| n > i128::from(*m)) {
-            self.push(path, p, Constraint::Range, Some(value),
-                format!("Member must have value less than or equal to {max}"));
+            self.push(
+                path,
+                p,
+                Constraint::Range,
+                Some(value),
+                format!("Member must have value less than or equal to {max}"),
+            );
         }
         if let Some(min) = r.min.filter(|m| n < i128::from(*m)) {
-            self.push(path, p, Constraint::Range, Some(value),
-                format!("Member must have value greater than or equal to {min}"));
+            self.push(
+                path,
+                p,
+                Constraint::Range,
+                Some(value),
+                format!("Member must have value greater than or equal to {min}"),
+            );
         }
     }
 
     fn check_list(&mut self, p: &Parameter, value: Value, path: &str) -> Value {
-        let Value::Array(items) = value else { return value };
+        let Value::Array(items) = value else {
+            return value;
+        };
         if let Some(b) = p.items {
             let n = items.len() as u64;
             let shown = Value::Array(items.clone());
             if let Some(max) = b.max.filter(|m| n > *m) {
-                self.push(path, p, Constraint::Items, Some(&shown),
-                    format!("Member must have length less than or equal to {max}"));
+                self.push(
+                    path,
+                    p,
+                    Constraint::Items,
+                    Some(&shown),
+                    format!("Member must have length less than or equal to {max}"),
+                );
             }
             if let Some(min) = b.min.filter(|m| n < *m) {
-                self.push(path, p, Constraint::Items, Some(&shown),
-                    format!("Member must have length greater than or equal to {min}"));
+                self.push(
+                    path,
+                    p,
+                    Constraint::Items,
+                    Some(&shown),
+                    format!("Member must have length greater than or equal to {min}"),
+                );
             }
         }
         let Some(member) = p.member.as_deref() else {
@@ -269,14 +336,17 @@ impl Validator {
             .enumerate()
             .map(|(i, item)| {
                 let item_path = format!("{path}.{}.member", i + 1);
-                self.check(member, Some(item), &item_path).unwrap_or(Value::Null)
+                self.check(member, Some(item), &item_path)
+                    .unwrap_or(Value::Null)
             })
             .collect();
         Value::Array(out)
     }
 
     fn check_members(&mut self, p: &Parameter, value: Value, path: &str) -> Value {
-        let Value::Object(obj) = value else { return value };
+        let Value::Object(obj) = value else {
+            return value;
+        };
         let mut out = Map::new();
         for m in &p.members {
             let m_path = format!("{path}.{}", self.member_name(&m.name));
@@ -331,7 +401,11 @@ mod tests {
     }
 
     fn one(p: Parameter, value: Value) -> Vec<Violation> {
-        let mut v = Validator { names: MemberNames::LowerCamel, violations: vec![], top: p.name.clone() };
+        let mut v = Validator {
+            names: MemberNames::LowerCamel,
+            violations: vec![],
+            top: p.name.clone(),
+        };
         let path = v.member_name(&p.name);
         v.check(&p, Some(&value), &path);
         v.violations
@@ -340,19 +414,28 @@ mod tests {
     #[test]
     fn length_is_counted_in_utf16_units_like_java() {
         let mut p = param("NewUserName", ParamType::String);
-        p.length = Some(Bounds { min: Some(1), max: Some(2) });
+        p.length = Some(Bounds {
+            min: Some(1),
+            max: Some(2),
+        });
         // One astral character is two UTF-16 units.
         assert!(one(p.clone(), json!("\u{1F600}")).is_empty());
         let v = one(p, json!("\u{1F600}x"));
         assert_eq!(v.len(), 1);
         assert_eq!(v[0].path, "newUserName");
-        assert_eq!(v[0].requirement, "Member must have length less than or equal to 2");
+        assert_eq!(
+            v[0].requirement,
+            "Member must have length less than or equal to 2"
+        );
     }
 
     #[test]
     fn every_violated_constraint_is_reported_in_aws_words() {
         let mut p = param("NewUserName", ParamType::String);
-        p.length = Some(Bounds { min: Some(1), max: Some(3) });
+        p.length = Some(Bounds {
+            min: Some(1),
+            max: Some(3),
+        });
         p.pattern = Some(r"[\w]+".into());
         p.compiled = Some(Pattern::compile(r"[\w]+").unwrap());
         let v = one(p, json!("a b c"));
@@ -369,12 +452,18 @@ mod tests {
     #[test]
     fn strings_from_forms_are_coerced_and_bad_ones_are_type_violations() {
         let mut p = param("Uid", ParamType::Integer);
-        p.range = Some(Range { min: Some(0), max: Some(4_294_967_295) });
+        p.range = Some(Range {
+            min: Some(0),
+            max: Some(4_294_967_295),
+        });
         assert!(one(p.clone(), json!("1000")).is_empty());
         let v = one(p.clone(), json!("12x"));
         assert_eq!(v[0].constraint, Constraint::Type);
         let v = one(p, json!(4_294_967_296u64));
-        assert_eq!(v[0].requirement, "Member must have value less than or equal to 4294967295");
+        assert_eq!(
+            v[0].requirement,
+            "Member must have value less than or equal to 4294967295"
+        );
     }
 
     #[test]
@@ -395,7 +484,10 @@ mod tests {
     fn secrets_are_not_echoed() {
         let mut p = param("Password", ParamType::String);
         p.sensitive = true;
-        p.length = Some(Bounds { min: Some(8), max: None });
+        p.length = Some(Bounds {
+            min: Some(8),
+            max: None,
+        });
         let v = one(p, json!("short"));
         assert_eq!(v[0].value, None);
         assert!(!describe(ValidationStyle::Aws, &v).contains("short"));

@@ -78,7 +78,10 @@ enum Frame {
         key: Option<String>,
         first: bool,
     },
-    Seq { path: String, index: usize },
+    Seq {
+        path: String,
+        index: usize,
+    },
 }
 
 #[derive(Default)]

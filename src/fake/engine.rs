@@ -1,0 +1,876 @@
+//! The fake's core, independent of any transport: an HTTP request in, an HTTP response
+//! out. Routing, authentication, decoding, validation, rules, the state change and the
+//! answer all follow the specs; no code here knows a particular API.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use http::{header, Response, StatusCode};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use super::store::{Changes, Store, UpdateError};
+use super::template::Scope;
+use crate::auth::sigv4;
+use crate::auth::AuthConfig;
+use crate::protocol::{self, Fit, Request};
+use crate::spec::model::{
+    Auth, Constraint, ErrorRow, Location, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
+};
+use crate::spec::validate;
+
+/// Settings of one fake instance.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub auth: AuthConfig,
+    /// Accept every request without checking signatures or tokens (roles are all granted).
+    pub no_auth: bool,
+    /// How many requests the journal keeps (oldest dropped first).
+    pub journal_cap: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            auth: AuthConfig::default(),
+            no_auth: false,
+            journal_cap: 1000,
+        }
+    }
+}
+
+/// One request the fake received, as the journal keeps it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct JournalEntry {
+    pub seq: u64,
+    pub time: String,
+    pub api: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub error_code: Option<String>,
+    pub request_id: String,
+}
+
+/// A queued injected failure: the next `remaining` requests to `api` answer with `code`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FaultRule {
+    pub api: String,
+    pub code: String,
+    pub remaining: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct NimbleSession {
+    id: String,
+    session_token: String,
+    username: String,
+    app_name: String,
+    creation_time: i64,
+    last_modified: i64,
+}
+
+/// The fake: specs, state, journal, faults and sessions.
+pub struct Engine {
+    apis: Vec<Arc<Spec>>,
+    store: Store,
+    config: Config,
+    faults: Mutex<Vec<FaultRule>>,
+    fault_count: AtomicUsize,
+    journal: Mutex<VecDeque<JournalEntry>>,
+    seq: AtomicUsize,
+    sessions: Mutex<HashMap<String, NimbleSession>>,
+}
+
+/// An error the control plane or the library API reports.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ControlError {
+    #[error("no API '{0}' is served (known: {1})")]
+    UnknownApi(String, String),
+    #[error("API '{api}' has no error row '{code}'")]
+    UnknownCode { api: String, code: String },
+    #[error("resource rejected: {0}")]
+    BadResource(String),
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What went wrong with one call: the row to answer with, and its detail text.
+struct Failure<'a> {
+    row: &'a ErrorRow,
+    detail: String,
+}
+
+impl Engine {
+    /// A fake serving `specs`, with each spec's fixtures loaded.
+    pub fn new(specs: Vec<Spec>, config: Config) -> Self {
+        let apis: Vec<Arc<Spec>> = specs.into_iter().map(Arc::new).collect();
+        let store = Store::new(apis.iter().map(|s| s.api.id.as_str()));
+        let engine = Self {
+            apis,
+            store,
+            config,
+            faults: Mutex::new(Vec::new()),
+            fault_count: AtomicUsize::new(0),
+            journal: Mutex::new(VecDeque::new()),
+            seq: AtomicUsize::new(0),
+            sessions: Mutex::new(HashMap::new()),
+        };
+        engine.reset();
+        engine
+    }
+
+    /// The specs served.
+    pub fn specs(&self) -> impl Iterator<Item = &Spec> {
+        self.apis.iter().map(|a| a.as_ref())
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn api(&self, id: &str) -> Result<&Spec, ControlError> {
+        self.apis
+            .iter()
+            .find(|a| a.api.id == id)
+            .map(|a| a.as_ref())
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.apis.iter().map(|a| a.api.id.as_str()).collect();
+                ControlError::UnknownApi(id.into(), known.join(", "))
+            })
+    }
+
+    /// Back to the fixtures: state, journal, faults and sessions are reset.
+    pub fn reset(&self) {
+        for spec in &self.apis {
+            self.store.clear(&spec.api.id);
+            for fx in &spec.resource.fixtures {
+                // Fixtures are checked by the loader; a clash between two of them would
+                // leave the later one out, which the spec tests catch.
+                let _ = self.store.put(&spec.api.id, &spec.resource, fx.clone());
+            }
+        }
+        lock(&self.journal).clear();
+        lock(&self.faults).clear();
+        self.fault_count.store(0, Ordering::Relaxed);
+        lock(&self.sessions).clear();
+    }
+
+    /// Adds (or replaces) resources of `api`, completing defaults and generated fields.
+    pub fn seed(
+        &self,
+        api: &str,
+        resources: Vec<Map<String, Value>>,
+    ) -> Result<usize, ControlError> {
+        let spec = self.api(api)?;
+        let fields: Vec<&str> = spec
+            .resource
+            .fields
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect();
+        let mut n = 0;
+        for r in resources {
+            if let Some(k) = r.keys().find(|k| !fields.contains(&k.as_str())) {
+                return Err(ControlError::BadResource(format!(
+                    "'{k}' is not a field of {}",
+                    spec.resource.name
+                )));
+            }
+            if let Some(k) = spec.resource.key.iter().find(|k| !r.contains_key(*k)) {
+                return Err(ControlError::BadResource(format!(
+                    "key field '{k}' is missing"
+                )));
+            }
+            self.store.put(api, &spec.resource, r).map_err(|_| {
+                ControlError::BadResource("a unique field's value is already taken".into())
+            })?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Every resource of every API (or of one).
+    pub fn state(&self, api: Option<&str>) -> Result<Map<String, Value>, ControlError> {
+        let mut out = Map::new();
+        for spec in &self.apis {
+            if api.is_some_and(|a| a != spec.api.id) {
+                continue;
+            }
+            let rows = self
+                .store
+                .all(&spec.api.id)
+                .into_iter()
+                .map(Value::Object)
+                .collect();
+            out.insert(spec.api.id.clone(), Value::Array(rows));
+        }
+        if let Some(a) = api {
+            self.api(a)?;
+        }
+        Ok(out)
+    }
+
+    /// Number of resources of `api`.
+    pub fn count(&self, api: &str) -> usize {
+        self.store.len(api)
+    }
+
+    /// The requests received, oldest first (bounded by `journal_cap`).
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        lock(&self.journal).iter().cloned().collect()
+    }
+
+    pub fn clear_journal(&self) {
+        lock(&self.journal).clear();
+    }
+
+    /// Makes the next `count` requests to `api` answer with error row `code`.
+    pub fn fail_next(&self, api: &str, code: &str, count: u32) -> Result<(), ControlError> {
+        let spec = self.api(api)?;
+        if !spec.errors.iter().any(|e| e.code == code) {
+            return Err(ControlError::UnknownCode {
+                api: api.into(),
+                code: code.into(),
+            });
+        }
+        let mut f = lock(&self.faults);
+        f.push(FaultRule {
+            api: api.into(),
+            code: code.into(),
+            remaining: count,
+        });
+        self.fault_count.store(f.len(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub fn faults(&self) -> Vec<FaultRule> {
+        lock(&self.faults).clone()
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.faults).clear();
+        self.fault_count.store(0, Ordering::Relaxed);
+    }
+
+    fn take_fault(&self, api: &str) -> Option<String> {
+        if self.fault_count.load(Ordering::Relaxed) == 0 {
+            return None;
+        }
+        let mut f = lock(&self.faults);
+        let i = f.iter().position(|r| r.api == api && r.remaining > 0)?;
+        let code = f[i].code.clone();
+        f[i].remaining -= 1;
+        if f[i].remaining == 0 {
+            f.remove(i);
+        }
+        self.fault_count.store(f.len(), Ordering::Relaxed);
+        Some(code)
+    }
+
+    /// Answers one request.
+    pub fn handle(&self, req: Request) -> Response<Bytes> {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        if req.uri().path().starts_with(super::control::PREFIX) {
+            return super::control::handle(self, &req);
+        }
+        let (resp, api, code) = self.dispatch(&req, &request_id);
+        self.record(&req, api, resp.status().as_u16(), code, request_id);
+        resp
+    }
+
+    fn record(
+        &self,
+        req: &Request,
+        api: Option<String>,
+        status: u16,
+        error_code: Option<String>,
+        request_id: String,
+    ) {
+        if self.config.journal_cap == 0 {
+            return;
+        }
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed) as u64 + 1;
+        let entry = JournalEntry {
+            seq,
+            time: time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            api,
+            method: req.method().to_string(),
+            path: req.uri().path().to_string(),
+            status,
+            error_code,
+            request_id,
+        };
+        let mut j = lock(&self.journal);
+        while j.len() >= self.config.journal_cap {
+            j.pop_front();
+        }
+        j.push_back(entry);
+    }
+
+    /// Picks the spec a request is for: the protocol shape first, then, when two APIs
+    /// share a shape (IAM and Nexfs both take `Action=UpdateUser`), the SigV4 scope.
+    fn route(&self, req: &Request) -> (Option<&Spec>, Option<&Spec>) {
+        let mut best: Vec<&Spec> = Vec::new();
+        let mut other: Option<&Spec> = None;
+        for spec in &self.apis {
+            match protocol::fit(spec, req) {
+                Fit::Yes => best.push(spec),
+                Fit::OtherOperation => other = other.or(Some(spec)),
+                Fit::No => {}
+            }
+        }
+        if best.len() > 1 {
+            if let Some(scope) = scope_service(req) {
+                if let Some(s) = best
+                    .iter()
+                    .find(|s| matches!(&s.auth, Auth::Sigv4 { service, .. } if *service == scope))
+                {
+                    return (Some(s), None);
+                }
+            }
+        }
+        (best.first().copied(), other)
+    }
+
+    fn dispatch(
+        &self,
+        req: &Request,
+        request_id: &str,
+    ) -> (Response<Bytes>, Option<String>, Option<String>) {
+        if let Some((spec, resp)) = self.nimble_tokens(req, request_id) {
+            let code = error_code_of(&resp);
+            return (resp, Some(spec.api.id.clone()), code);
+        }
+        let (spec, other) = self.route(req);
+        let Some(spec) = spec else {
+            let resp = match other {
+                Some(o) => protocol::unknown_operation(&o.protocol, &describe_op(req), request_id),
+                None => not_served(req),
+            };
+            let code = error_code_of(&resp);
+            return (resp, other.map(|o| o.api.id.clone()), code);
+        };
+        let id = Some(spec.api.id.clone());
+        match self.call(spec, req, request_id) {
+            Ok(resp) => (resp, id, None),
+            Err((row, message, members)) => {
+                let resp = protocol::encode_error(spec, row, &message, &members, request_id);
+                (resp, id, Some(row.code.clone()))
+            }
+        }
+    }
+
+    /// Runs one routed call; an error comes back as (row, message, members).
+    fn call<'s>(
+        &self,
+        spec: &'s Spec,
+        req: &Request,
+        request_id: &str,
+    ) -> Result<Response<Bytes>, (&'s ErrorRow, String, Map<String, Value>)> {
+        let empty = Map::new();
+        let fail = |f: Failure<'s>, params: &Map<String, Value>| {
+            let scope = Scope {
+                params,
+                resource: None,
+                request_id,
+                detail: &f.detail,
+            };
+            let message = match &f.row.message {
+                Some(t) => scope.text(t),
+                None if !f.detail.is_empty() => f.detail.clone(),
+                None => f.row.meaning.clone(),
+            };
+            (f.row, message, scope.members(&f.row.members))
+        };
+
+        if let Some(code) = self.take_fault(&spec.api.id) {
+            if let Some(row) = spec.errors.iter().find(|e| e.code == code) {
+                return Err(fail(
+                    Failure {
+                        row,
+                        detail: String::new(),
+                    },
+                    &empty,
+                ));
+            }
+        }
+        let caller = self.authenticate(spec, req).map_err(|f| fail(f, &empty))?;
+        let raw = protocol::decode(spec, req).map_err(|m| {
+            fail(
+                Failure {
+                    row: row_for(spec, |t| matches!(t, Trigger::Malformed)),
+                    detail: m.0,
+                },
+                &empty,
+            )
+        })?;
+        let (params, violations) = validate::validate(spec, &raw);
+        if !violations.is_empty() {
+            return Err(fail(invalid_failure(spec, &violations), &raw));
+        }
+
+        // Rules that need only the request and the caller.
+        for rule in &spec.rules {
+            if let RuleCheck::RequiresRole {
+                role,
+                when_present,
+                unless_self,
+            } = &rule.check
+            {
+                let applies =
+                    when_present.is_empty() || when_present.iter().any(|p| params.contains_key(p));
+                let is_self = *unless_self
+                    && caller.as_ref().is_some_and(|c| {
+                        c.user.is_some() && selected_key_equals(spec, &params, c.user.as_deref())
+                    });
+                let holds = caller
+                    .as_ref()
+                    .is_none_or(|c| c.roles.iter().any(|r| r == role));
+                if applies && !is_self && !holds {
+                    let row = find_row(spec, &rule.error);
+                    let detail = rule
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| format!("Session does not have the {role} role"));
+                    return Err(fail(Failure { row, detail }, &params));
+                }
+            }
+        }
+
+        let (key, changes) = plan(spec, &params);
+        let check = |current: &Map<String, Value>| -> Result<(), &'s crate::spec::model::Rule> {
+            for rule in &spec.rules {
+                if let RuleCheck::RequiresValue {
+                    parameter,
+                    other,
+                    equals,
+                } = &rule.check
+                {
+                    if !params.contains_key(parameter) {
+                        continue;
+                    }
+                    let value = params.get(other).or_else(|| {
+                        let field = spec
+                            .parameters
+                            .iter()
+                            .find(|p| &p.name == other)?
+                            .sets
+                            .as_ref()?;
+                        current.get(field)
+                    });
+                    if value != Some(equals) {
+                        return Err(rule);
+                    }
+                }
+            }
+            Ok(())
+        };
+        let updated = self
+            .store
+            .update(&spec.api.id, &spec.resource, &key, changes, check)
+            .map_err(|e| {
+                let (row, detail) = match e {
+                    UpdateError::NotFound => (
+                        row_for(spec, |t| matches!(t, Trigger::NotFound)),
+                        String::new(),
+                    ),
+                    UpdateError::Conflict(fields) => (
+                        row_for(spec, |t| matches!(t, Trigger::Conflict)),
+                        format!("{} already taken", fields.join(", ")),
+                    ),
+                    UpdateError::Rejected(rule) => (
+                        find_row(spec, &rule.error),
+                        rule.message
+                            .clone()
+                            .unwrap_or_else(|| rule.doc.clone().unwrap_or_default()),
+                    ),
+                };
+                fail(Failure { row, detail }, &params)
+            })?;
+        let scope = Scope {
+            params: &params,
+            resource: Some(&updated),
+            request_id,
+            detail: "",
+        };
+        let body = scope.value(&spec.response.body).unwrap_or(Value::Null);
+        Ok(protocol::encode_success(spec, &body, request_id))
+    }
+
+    /// Checks the request's credentials. `Ok(None)`: auth is off; `Ok(Some)`: the caller.
+    fn authenticate<'s>(
+        &self,
+        spec: &'s Spec,
+        req: &Request,
+    ) -> Result<Option<Caller>, Failure<'s>> {
+        if self.config.no_auth {
+            return Ok(None);
+        }
+        match &spec.auth {
+            Auth::Sigv4 {
+                service,
+                region,
+                session_token_required,
+                errors,
+            } => {
+                let expected = sigv4::Expected {
+                    service,
+                    region: region.as_deref(),
+                    session_token_required: *session_token_required,
+                    max_skew: time::Duration::minutes(15),
+                    double_encode_path: true,
+                };
+                let (parts, body) = (req_parts(req), req.body());
+                let lookup = |key: &str| {
+                    self.config
+                        .auth
+                        .credential(key)
+                        .map(|c| sigv4::Credentials {
+                            access_key: c.access_key.clone(),
+                            secret_key: c.secret_key.clone(),
+                            session_token: c.session_token.clone(),
+                        })
+                };
+                match sigv4::verify(
+                    &parts,
+                    body,
+                    &expected,
+                    time::OffsetDateTime::now_utc(),
+                    lookup,
+                ) {
+                    Ok(v) => {
+                        let c = self.config.auth.credential(&v.access_key);
+                        Ok(Some(Caller {
+                            roles: c.map(|c| c.roles.clone()).unwrap_or_default(),
+                            user: c.and_then(|c| c.user.clone()),
+                        }))
+                    }
+                    Err(e) => {
+                        let code = match e.kind() {
+                            sigv4::AuthFailure::Missing => &errors.missing,
+                            sigv4::AuthFailure::Incomplete => &errors.incomplete,
+                            sigv4::AuthFailure::UnknownKey => &errors.unknown_key,
+                            sigv4::AuthFailure::BadSignature => &errors.bad_signature,
+                            sigv4::AuthFailure::Expired => &errors.expired,
+                        };
+                        Err(Failure {
+                            row: find_row(spec, code),
+                            detail: e.to_string(),
+                        })
+                    }
+                }
+            }
+            Auth::NimbleToken {
+                header,
+                unauthenticated,
+            } => {
+                let token = req
+                    .headers()
+                    .get(header.as_str())
+                    .and_then(|v| v.to_str().ok());
+                match token.and_then(|t| lock(&self.sessions).get(t).map(|s| s.username.clone())) {
+                    Some(user) => Ok(Some(Caller {
+                        roles: Vec::new(),
+                        user: Some(user),
+                    })),
+                    None => Err(Failure {
+                        row: find_row(spec, unauthenticated),
+                        detail: if token.is_some() {
+                            "Unauthorized: the session token is not valid".into()
+                        } else {
+                            format!("Unauthorized: the {header} header is missing")
+                        },
+                    }),
+                }
+            }
+        }
+    }
+
+    /// NimbleOS token endpoints: login (`POST`), session lookup (`GET`), logout (`DELETE`).
+    fn nimble_tokens(&self, req: &Request, request_id: &str) -> Option<(&Spec, Response<Bytes>)> {
+        let path = req.uri().path().trim_end_matches('/');
+        let spec = self.apis.iter().find(|s| match &s.protocol {
+            Protocol::NimbleRest { login_path, .. } => {
+                let lp = login_path.trim_end_matches('/');
+                path == lp || path.strip_prefix(lp).is_some_and(|r| r.starts_with('/'))
+            }
+            _ => false,
+        })?;
+        let Protocol::NimbleRest { login_path, .. } = &spec.protocol else {
+            return None;
+        };
+        let session_id = path
+            .strip_prefix(login_path.trim_end_matches('/'))
+            .unwrap_or("")
+            .trim_start_matches('/');
+        let unauthorized = |text: &str| {
+            let code = match &spec.auth {
+                Auth::NimbleToken {
+                    unauthenticated, ..
+                } => unauthenticated.as_str(),
+                Auth::Sigv4 { .. } => "SM_http_unauthorized",
+            };
+            let row = find_row(spec, code);
+            protocol::encode_error(spec, row, text, &Map::new(), request_id)
+        };
+        let resp = match (req.method().as_str(), session_id) {
+            ("POST", "") => {
+                let body: Value = serde_json::from_slice(req.body()).unwrap_or(Value::Null);
+                let data = body.get("data");
+                let user = data.and_then(|d| d.get("username")).and_then(Value::as_str);
+                let pass = data.and_then(|d| d.get("password")).and_then(Value::as_str);
+                let ok = self.config.no_auth
+                    || self.config.auth.logins.iter().any(|l| {
+                        Some(l.username.as_str()) == user && Some(l.password.as_str()) == pass
+                    });
+                match (ok, user) {
+                    (true, Some(user)) => {
+                        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                        let hex = |n: usize| -> String {
+                            let mut s = String::new();
+                            while s.len() < n {
+                                s.push_str(&uuid::Uuid::new_v4().simple().to_string());
+                            }
+                            s.truncate(n);
+                            s
+                        };
+                        let session = NimbleSession {
+                            id: hex(42),
+                            session_token: hex(32),
+                            username: user.to_string(),
+                            app_name: data
+                                .and_then(|d| d.get("app_name"))
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_string(),
+                            creation_time: now,
+                            last_modified: now,
+                        };
+                        let body = json!({ "data": session });
+                        lock(&self.sessions).insert(session.session_token.clone(), session);
+                        json_response(StatusCode::CREATED, &body)
+                    }
+                    _ => unauthorized("Unauthorized: wrong username or password"),
+                }
+            }
+            ("GET", id) if !id.is_empty() => {
+                let found = lock(&self.sessions).values().find(|s| s.id == id).cloned();
+                match found {
+                    Some(s) => json_response(StatusCode::OK, &json!({ "data": s })),
+                    None => {
+                        let row = row_for(spec, |t| matches!(t, Trigger::NotFound));
+                        protocol::encode_error(
+                            spec,
+                            row,
+                            &format!("Session {id} not found"),
+                            &Map::new(),
+                            request_id,
+                        )
+                    }
+                }
+            }
+            ("DELETE", id) if !id.is_empty() => {
+                lock(&self.sessions).retain(|_, s| s.id != id);
+                json_response(StatusCode::OK, &json!({ "data": {} }))
+            }
+            _ => protocol::unknown_operation(&spec.protocol, &describe_op(req), request_id),
+        };
+        Some((spec, resp))
+    }
+}
+
+/// The authenticated caller.
+struct Caller {
+    roles: Vec<String>,
+    user: Option<String>,
+}
+
+fn req_parts(req: &Request) -> http::request::Parts {
+    let mut b = http::Request::builder()
+        .method(req.method().clone())
+        .uri(req.uri().clone())
+        .version(req.version());
+    if let Some(h) = b.headers_mut() {
+        *h = req.headers().clone();
+    }
+    b.body(())
+        .map(|r| r.into_parts().0)
+        .unwrap_or_else(|_| http::Request::new(()).into_parts().0)
+}
+
+/// Whether the parameter that selects the resource's (first) key names `user`.
+fn selected_key_equals(spec: &Spec, params: &Map<String, Value>, user: Option<&str>) -> bool {
+    spec.parameters
+        .iter()
+        .filter(|p| p.selects.is_some())
+        .any(|p| params.get(&p.name).and_then(Value::as_str) == user)
+}
+
+/// The lookup key and the field changes a call asks for.
+fn plan(spec: &Spec, params: &Map<String, Value>) -> (Map<String, Value>, Changes) {
+    let mut key = Map::new();
+    let mut changes = Changes::default();
+    for p in &spec.parameters {
+        let Some(v) = params.get(&p.name) else {
+            continue;
+        };
+        if let Some(f) = &p.selects {
+            key.insert(f.clone(), v.clone());
+        }
+        collect_sets(p, v, &mut changes);
+    }
+    (key, changes)
+}
+
+fn collect_sets(p: &Parameter, v: &Value, changes: &mut Changes) {
+    for f in [&p.sets, &p.renames].into_iter().flatten() {
+        changes.set.push((f.clone(), v.clone()));
+    }
+    if matches!(p.ty, ParamType::Structure | ParamType::JsonString) {
+        if let Value::Object(o) = v {
+            for m in &p.members {
+                if let Some(mv) = o.get(&m.name) {
+                    collect_sets(m, mv, changes);
+                }
+            }
+        }
+    }
+}
+
+/// The row for a set of violations: the most specific `invalid` row that matches the
+/// first violation. A wrong JSON type with no row of its own is a serialisation error,
+/// as AWS's JSON protocols answer it.
+fn invalid_failure<'s>(spec: &'s Spec, violations: &[validate::Violation]) -> Failure<'s> {
+    let first = &violations[0];
+    let matches = |row: &ErrorRow, v: &validate::Violation| match &row.trigger {
+        Trigger::Invalid {
+            constraints,
+            parameters,
+        } => {
+            (constraints.is_empty() || constraints.contains(&v.constraint))
+                && (parameters.is_empty() || parameters.contains(&v.parameter))
+        }
+        _ => false,
+    };
+    let specificity = |row: &ErrorRow| match &row.trigger {
+        Trigger::Invalid {
+            constraints,
+            parameters,
+        } => 2 * usize::from(!parameters.is_empty()) + usize::from(!constraints.is_empty()),
+        _ => 0,
+    };
+    let best = spec
+        .errors
+        .iter()
+        .filter(|r| matches(r, first))
+        .max_by_key(|r| specificity(r));
+    let json_protocol = matches!(
+        spec.protocol,
+        Protocol::AwsJson { .. } | Protocol::RestJson { .. }
+    );
+    let row = match best {
+        Some(r) if first.constraint == Constraint::Type && specificity(r) == 0 && json_protocol => {
+            row_for(spec, |t| matches!(t, Trigger::Malformed))
+        }
+        Some(r) => r,
+        None => row_for(spec, |t| matches!(t, Trigger::Malformed)),
+    };
+    let same: Vec<validate::Violation> = violations
+        .iter()
+        .filter(|v| matches(row, v) || row.trigger == Trigger::Malformed)
+        .cloned()
+        .collect();
+    let shown = if same.is_empty() { violations } else { &same };
+    Failure {
+        row,
+        detail: validate::describe(spec.validation.style, shown),
+    }
+}
+
+/// The first row with a matching trigger. The loader guarantees the rows the engine asks
+/// for exist (catch-all invalid, malformed, not-found, conflict).
+fn row_for(spec: &Spec, want: impl Fn(&Trigger) -> bool) -> &ErrorRow {
+    spec.errors
+        .iter()
+        .find(|e| want(&e.trigger))
+        .unwrap_or(&spec.errors[0])
+}
+
+/// The row with `code`; the loader checks every code a spec names resolves.
+fn find_row<'s>(spec: &'s Spec, code: &str) -> &'s ErrorRow {
+    spec.errors
+        .iter()
+        .find(|e| e.code == code)
+        .unwrap_or(&spec.errors[0])
+}
+
+/// The SigV4 credential-scope service of a request, if it carries one.
+fn scope_service(req: &Request) -> Option<String> {
+    let auth = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let cred = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
+    cred.split('/').nth(3).map(str::to_string)
+}
+
+fn describe_op(req: &Request) -> String {
+    if let Some(t) = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+    {
+        return t.to_string();
+    }
+    format!("{} {}", req.method(), req.uri().path())
+}
+
+fn error_code_of(resp: &Response<Bytes>) -> Option<String> {
+    if resp.status().is_success() {
+        return None;
+    }
+    if let Some(t) = resp
+        .headers()
+        .get("x-amzn-ErrorType")
+        .and_then(|v| v.to_str().ok())
+    {
+        return Some(t.to_string());
+    }
+    let body = resp.body();
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        return v
+            .get("__type")
+            .or_else(|| v.pointer("/messages/0/code"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
+    let text = String::from_utf8_lossy(body);
+    let start = text.find("<Code>")? + 6;
+    let end = text[start..].find("</Code>")? + start;
+    Some(text[start..end].to_string())
+}
+
+fn not_served(req: &Request) -> Response<Bytes> {
+    let body = json!({
+        "error": "UnknownOperation",
+        "message": format!("apiconform serves no operation at {} {}", req.method(), req.uri().path()),
+    });
+    json_response(StatusCode::NOT_FOUND, &body)
+}
+
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
+    let mut resp = Response::new(Bytes::from(serde_json::to_vec(body).unwrap_or_default()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+#[allow(dead_code)]
+fn _location_is_used(_: Location) {}

@@ -1,0 +1,437 @@
+//! The fake's state: one collection of resources per API, each behind its own lock, so
+//! an update (lookup, uniqueness check, write) is one atomic step: no lost update, no
+//! uniqueness broken by a race. Key and unique indexes keep lookups O(1) at 100 000 users.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use serde_json::{Map, Value};
+
+use crate::spec::load::template_refs;
+use crate::spec::model::{FieldType, Generator, Resource as ResourceSpec};
+
+/// One resource: field name to value.
+pub type Resource = Map<String, Value>;
+
+/// Why an update was refused.
+#[derive(Debug, PartialEq)]
+pub enum UpdateError<E> {
+    NotFound,
+    /// The new value of these fields is already taken.
+    Conflict(Vec<String>),
+    /// The caller's check refused the current resource.
+    Rejected(E),
+}
+
+/// What an update changes.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub set: Vec<(String, Value)>,
+}
+
+#[derive(Default)]
+struct Collection {
+    rows: BTreeMap<String, Resource>,
+    /// One index per `unique` set: normalised value to primary key.
+    unique: Vec<HashMap<String, String>>,
+}
+
+/// All resources of all APIs.
+pub struct Store {
+    collections: HashMap<String, Mutex<Collection>>,
+}
+
+impl Store {
+    /// An empty store with one collection per API id.
+    pub fn new<'a>(apis: impl IntoIterator<Item = &'a str>) -> Self {
+        Self {
+            collections: apis
+                .into_iter()
+                .map(|a| (a.to_string(), Mutex::new(Collection::default())))
+                .collect(),
+        }
+    }
+
+    fn collection(&self, api: &str) -> Option<std::sync::MutexGuard<'_, Collection>> {
+        // A panic while holding the lock cannot leave a half-written resource (rows are
+        // replaced whole), so a poisoned lock is still consistent.
+        self.collections
+            .get(api)
+            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Removes every resource of `api`.
+    pub fn clear(&self, api: &str) {
+        if let Some(mut c) = self.collection(api) {
+            *c = Collection::default();
+        }
+    }
+
+    /// Inserts or replaces a resource after completing it (defaults, generated and derived
+    /// fields). Fails when a unique value belongs to another resource.
+    pub fn put(
+        &self,
+        api: &str,
+        spec: &ResourceSpec,
+        resource: Resource,
+    ) -> Result<Resource, UpdateError<()>> {
+        let Some(mut c) = self.collection(api) else {
+            return Err(UpdateError::NotFound);
+        };
+        let mut r = resource;
+        complete(spec, &mut r);
+        let pk = primary_key(spec, &r);
+        if c.unique.len() != spec.unique.len() {
+            c.unique = vec![HashMap::new(); spec.unique.len()];
+        }
+        let taken = unique_conflicts(spec, &c, &r, Some(&pk));
+        if !taken.is_empty() {
+            return Err(UpdateError::Conflict(taken));
+        }
+        if let Some(old) = c.rows.remove(&pk) {
+            unindex(spec, &mut c, &old);
+        }
+        index(spec, &mut c, &r, &pk);
+        c.rows.insert(pk, r.clone());
+        Ok(r)
+    }
+
+    /// Looks up a resource by its key fields.
+    pub fn get(&self, api: &str, spec: &ResourceSpec, key: &Resource) -> Option<Resource> {
+        let c = self.collection(api)?;
+        c.rows.get(&primary_key(spec, key)).cloned()
+    }
+
+    /// Every resource of `api`, in key order.
+    pub fn all(&self, api: &str) -> Vec<Resource> {
+        self.collection(api)
+            .map(|c| c.rows.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn len(&self, api: &str) -> usize {
+        self.collection(api).map(|c| c.rows.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self, api: &str) -> bool {
+        self.len(api) == 0
+    }
+
+    /// Atomically: finds the resource with `key`, lets `check` refuse it, applies
+    /// `changes` (which may change key fields), enforces key and unique constraints,
+    /// touches and re-derives fields, and stores the result.
+    pub fn update<E>(
+        &self,
+        api: &str,
+        spec: &ResourceSpec,
+        key: &Resource,
+        changes: Changes,
+        check: impl FnOnce(&Resource) -> Result<(), E>,
+    ) -> Result<Resource, UpdateError<E>> {
+        let Some(mut c) = self.collection(api) else {
+            return Err(UpdateError::NotFound);
+        };
+        if c.unique.len() != spec.unique.len() {
+            c.unique = vec![HashMap::new(); spec.unique.len()];
+        }
+        let old_pk = primary_key(spec, key);
+        let Some(current) = c.rows.get(&old_pk) else {
+            return Err(UpdateError::NotFound);
+        };
+        check(current).map_err(UpdateError::Rejected)?;
+        let mut next = current.clone();
+        for (f, v) in changes.set {
+            next.insert(f, v);
+        }
+        let now = Now::current();
+        for f in spec.fields.iter().filter(|f| f.touch_on_update) {
+            next.insert(f.name.clone(), now.value(f.ty));
+        }
+        derive(spec, &mut next);
+        let new_pk = primary_key(spec, &next);
+        if new_pk != old_pk && c.rows.contains_key(&new_pk) {
+            return Err(UpdateError::Conflict(spec.key.clone()));
+        }
+        let taken = unique_conflicts(spec, &c, &next, Some(&old_pk));
+        if !taken.is_empty() {
+            return Err(UpdateError::Conflict(taken));
+        }
+        if let Some(old) = c.rows.remove(&old_pk) {
+            unindex(spec, &mut c, &old);
+        }
+        index(spec, &mut c, &next, &new_pk);
+        c.rows.insert(new_pk, next.clone());
+        Ok(next)
+    }
+}
+
+fn key_text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    }
+}
+
+/// The key fields' values joined into one string.
+fn primary_key(spec: &ResourceSpec, r: &Resource) -> String {
+    let parts: Vec<String> = spec.key.iter().map(|k| key_text(r.get(k))).collect();
+    parts.join("\u{1f}")
+}
+
+fn unique_value(u: &crate::spec::model::Unique, r: &Resource) -> String {
+    let parts: Vec<String> = u.fields.iter().map(|f| key_text(r.get(f))).collect();
+    let joined = parts.join("\u{1f}");
+    if u.case_insensitive {
+        joined.to_lowercase()
+    } else {
+        joined
+    }
+}
+
+fn unique_conflicts(
+    spec: &ResourceSpec,
+    c: &Collection,
+    r: &Resource,
+    own_pk: Option<&str>,
+) -> Vec<String> {
+    let mut taken = Vec::new();
+    for (i, u) in spec.unique.iter().enumerate() {
+        if let Some(owner) = c.unique.get(i).and_then(|idx| idx.get(&unique_value(u, r))) {
+            if Some(owner.as_str()) != own_pk {
+                taken.extend(u.fields.iter().cloned());
+            }
+        }
+    }
+    taken
+}
+
+fn index(spec: &ResourceSpec, c: &mut Collection, r: &Resource, pk: &str) {
+    for (i, u) in spec.unique.iter().enumerate() {
+        if let Some(idx) = c.unique.get_mut(i) {
+            idx.insert(unique_value(u, r), pk.to_string());
+        }
+    }
+}
+
+fn unindex(spec: &ResourceSpec, c: &mut Collection, r: &Resource) {
+    for (i, u) in spec.unique.iter().enumerate() {
+        if let Some(idx) = c.unique.get_mut(i) {
+            idx.remove(&unique_value(u, r));
+        }
+    }
+}
+
+/// Fills defaults and generated fields a resource lacks, then derived fields.
+pub fn complete(spec: &ResourceSpec, r: &mut Resource) {
+    let now = Now::current();
+    for f in &spec.fields {
+        if r.contains_key(&f.name) {
+            continue;
+        }
+        if let Some(d) = &f.default {
+            r.insert(f.name.clone(), d.clone());
+        } else if let Some(g) = &f.generate {
+            r.insert(f.name.clone(), generate(g, f.ty, &now));
+        }
+    }
+    derive(spec, r);
+}
+
+fn derive(spec: &ResourceSpec, r: &mut Resource) {
+    for f in &spec.fields {
+        if let Some(t) = &f.derive {
+            let mut s = t.clone();
+            for name in template_refs(t) {
+                let field = name.strip_prefix("resource.").unwrap_or(&name);
+                s = s.replace(&format!("${{{name}}}"), &key_text(r.get(field)));
+            }
+            r.insert(f.name.clone(), Value::String(s));
+        }
+    }
+}
+
+/// The current time, once per operation, in both wire forms.
+struct Now {
+    secs: i64,
+    rfc3339: String,
+}
+
+impl Now {
+    fn current() -> Self {
+        let t = time::OffsetDateTime::now_utc();
+        let t = t.replace_nanosecond(0).unwrap_or(t);
+        Self {
+            secs: t.unix_timestamp(),
+            rfc3339: t
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        }
+    }
+
+    fn value(&self, ty: FieldType) -> Value {
+        match ty {
+            FieldType::DateTime | FieldType::String => Value::String(self.rfc3339.clone()),
+            _ => Value::Number(self.secs.into()),
+        }
+    }
+}
+
+fn generate(g: &Generator, ty: FieldType, now: &Now) -> Value {
+    match g {
+        Generator::Uuid => Value::String(uuid::Uuid::new_v4().to_string()),
+        Generator::AwsId { prefix, len } => {
+            const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+            Value::String(format!("{prefix}{}", random_from(ALPHABET, *len)))
+        }
+        Generator::Hex { prefix, len } => Value::String(format!(
+            "{prefix}{}",
+            random_from(b"0123456789abcdef", *len)
+        )),
+        Generator::Now => now.value(ty),
+    }
+}
+
+/// `len` characters drawn from `alphabet` (length a power of two), from UUID v4 bits.
+fn random_from(alphabet: &[u8], len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        for b in uuid::Uuid::new_v4().as_bytes() {
+            if out.len() == len {
+                break;
+            }
+            out.push(char::from(alphabet[usize::from(*b) % alphabet.len()]));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn iam() -> ResourceSpec {
+        serde_json::from_value(json!({
+            "name": "user",
+            "key": ["UserName"],
+            "unique": [{"fields": ["UserName"], "case_insensitive": true}],
+            "fields": [
+                {"name": "UserName", "type": "string"},
+                {"name": "Path", "type": "string", "default": "/"},
+                {"name": "UserId", "type": "string", "generate": {"aws-id": {"prefix": "AIDA", "len": 17}}},
+                {"name": "Arn", "type": "string", "derive": "arn:aws:iam::123456789012:user${Path}${UserName}"}
+            ]
+        }))
+        .unwrap()
+    }
+
+    fn obj(v: Value) -> Resource {
+        v.as_object().cloned().unwrap()
+    }
+
+    fn rename(
+        store: &Store,
+        spec: &ResourceSpec,
+        from: &str,
+        to: &str,
+    ) -> Result<Resource, UpdateError<()>> {
+        store.update(
+            "iam",
+            spec,
+            &obj(json!({"UserName": from})),
+            Changes {
+                set: vec![("UserName".into(), json!(to))],
+            },
+            |_| Ok(()),
+        )
+    }
+
+    #[test]
+    fn put_completes_defaults_generated_and_derived_fields() {
+        let spec = iam();
+        let store = Store::new(["iam"]);
+        let r = store
+            .put("iam", &spec, obj(json!({"UserName": "Bob"})))
+            .unwrap();
+        assert_eq!(r["Path"], "/");
+        assert!(r["UserId"].as_str().unwrap().starts_with("AIDA"));
+        assert_eq!(r["UserId"].as_str().unwrap().len(), 21);
+        assert_eq!(r["Arn"], "arn:aws:iam::123456789012:user/Bob");
+    }
+
+    #[test]
+    fn rename_moves_the_key_and_rederives() {
+        let spec = iam();
+        let store = Store::new(["iam"]);
+        store
+            .put("iam", &spec, obj(json!({"UserName": "Bob"})))
+            .unwrap();
+        let r = rename(&store, &spec, "Bob", "Robert").unwrap();
+        assert_eq!(r["Arn"], "arn:aws:iam::123456789012:user/Robert");
+        assert!(store
+            .get("iam", &spec, &obj(json!({"UserName": "Bob"})))
+            .is_none());
+        assert!(store
+            .get("iam", &spec, &obj(json!({"UserName": "Robert"})))
+            .is_some());
+    }
+
+    #[test]
+    fn rename_onto_a_name_differing_only_in_case_is_a_conflict() {
+        let spec = iam();
+        let store = Store::new(["iam"]);
+        store
+            .put("iam", &spec, obj(json!({"UserName": "Bob"})))
+            .unwrap();
+        store
+            .put("iam", &spec, obj(json!({"UserName": "Alice"})))
+            .unwrap();
+        assert_eq!(
+            rename(&store, &spec, "Bob", "ALICE"),
+            Err(UpdateError::Conflict(vec!["UserName".into()]))
+        );
+        // Changing only the case of one's own name is allowed.
+        assert!(rename(&store, &spec, "Bob", "BOB").is_ok());
+        assert_eq!(
+            rename(&store, &spec, "nobody", "x"),
+            Err(UpdateError::NotFound)
+        );
+    }
+
+    #[test]
+    fn concurrent_swaps_keep_names_unique_and_lose_nothing() {
+        let spec = Arc::new(iam());
+        let store = Arc::new(Store::new(["iam"]));
+        for n in ["a", "b", "c", "d"] {
+            store
+                .put("iam", &spec, obj(json!({"UserName": n})))
+                .unwrap();
+        }
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let (store, spec) = (store.clone(), spec.clone());
+                std::thread::spawn(move || {
+                    let names = ["a", "b", "c", "d", "e", "f"];
+                    for i in 0..2000 {
+                        let from = names[(i + t) % names.len()];
+                        let to = names[(i * 7 + t * 3) % names.len()];
+                        let _ = rename(&store, &spec, from, to);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let all = store.all("iam");
+        assert_eq!(all.len(), 4, "no user lost or duplicated");
+        let mut names: Vec<String> = all
+            .iter()
+            .map(|r| r["UserName"].as_str().unwrap().to_lowercase())
+            .collect();
+        names.dedup();
+        assert_eq!(names.len(), 4);
+    }
+}
