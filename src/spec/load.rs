@@ -124,20 +124,16 @@ pub fn load_file(path: &std::path::Path) -> Result<Spec, SpecErrors> {
 
 /// serde_yaml's wording, made plainer for spec authors.
 fn reword_decode_error(msg: &str) -> String {
-    // serde_yaml appends " at line L column C"; the position is shown separately.
-    let msg = match msg.rfind(" at line ") {
-        Some(i) => &msg[..i],
-        None => msg,
-    };
-    let msg = msg
+    // serde_yaml puts " at line L column C" in its messages; the position is shown
+    // separately, with the source line and a caret.
+    static AT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r" at line \d+ column \d+").expect("constant regex")
+    });
+    AT.replace_all(msg, "")
         .replace("unknown field", "unknown key")
         .replace("missing field", "missing required key")
-        .replace("unknown variant", "unknown value");
-    if msg.starts_with("invalid type") {
-        format!("wrong type: {}", msg.trim_start_matches("invalid type: "))
-    } else {
-        msg
-    }
+        .replace("unknown variant", "unknown value")
+        .replace("invalid type: ", "wrong type: ")
 }
 
 type Problems = Vec<(String, String)>;

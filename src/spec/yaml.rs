@@ -24,7 +24,10 @@ pub struct DecodeError {
 
 /// Deserialises `text` into `T`.
 pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
-    serde_yaml::from_str(text).map_err(|e| DecodeError {
+    // Enums with data are written as one-key maps (`trigger: {invalid: {...}}`), the
+    // form spec authors expect and the JSON Schema describes, not as YAML `!tags`.
+    let de = serde_yaml::Deserializer::from_str(text);
+    serde_yaml::with::singleton_map_recursive::deserialize(de).map_err(|e| DecodeError {
         position: e.location().map(|l| Position {
             line: l.line(),
             column: l.column(),
@@ -35,7 +38,10 @@ pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
 
 /// Serialises a value as YAML (used for fixtures and state dumps shown to people).
 pub fn encode<T: serde::Serialize>(value: &T) -> Result<String, String> {
-    serde_yaml::to_string(value).map_err(|e| e.to_string())
+    let mut out = Vec::new();
+    let mut ser = serde_yaml::Serializer::new(&mut out);
+    serde_yaml::with::singleton_map_recursive::serialize(value, &mut ser).map_err(|e| e.to_string())?;
+    String::from_utf8(out).map_err(|e| e.to_string())
 }
 
 /// Positions of every node in a YAML document, keyed by path (`a.b[0].c`).

@@ -1,0 +1,161 @@
+//! The spec layer as a spec author meets it: the five shipped specs load, every kind of
+//! mistake in a spec is reported with file, line, column and a plain sentence, the JSON
+//! Schema in `specs/schema.json` matches the model, and `specs show` reads like the documents.
+//!
+//! Broken specs are data: each file in `tests/fixtures/specs/broken/` is the valid
+//! `minimal.yaml` with one mistake, and its first line says what the error must mention.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use apiconform::spec::{self, show};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/specs")
+}
+
+fn broken_fixtures() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures().join("broken"))
+        .expect("tests/fixtures/specs/broken exists")
+        .map(|e| e.expect("readable directory entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Loads a fixture under a stable, relative name (so snapshots do not depend on the checkout).
+fn load_fixture(path: &Path) -> Result<spec::Spec, spec::SpecErrors> {
+    let text = std::fs::read_to_string(path).expect("fixture is readable");
+    let name = format!(
+        "tests/fixtures/specs/{}",
+        path.strip_prefix(fixtures()).expect("under fixtures").display()
+    );
+    spec::load_str(&name, &text)
+}
+
+#[test]
+fn the_minimal_fixture_loads() {
+    let s = load_fixture(&fixtures().join("minimal.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.api.id, "mini");
+    assert_eq!(s.parameters.len(), 2);
+}
+
+#[test]
+fn each_broken_spec_is_reported_with_position_and_a_plain_sentence() {
+    let files = broken_fixtures();
+    assert!(files.len() >= 20, "expected the broken fixtures, found {}", files.len());
+    let mut rendered = String::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("fixture is readable");
+        let expect = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{} lacks its `# expect:` first line", path.display()));
+        let errors = match load_fixture(path) {
+            Ok(_) => panic!("{} loaded, but it is broken", path.display()),
+            Err(e) => e,
+        };
+        let first = &errors.0[0];
+        assert!(
+            first.message.contains(expect),
+            "{}: message {:?} does not mention {expect:?}",
+            path.display(),
+            first.message
+        );
+        let pos = first
+            .position
+            .unwrap_or_else(|| panic!("{}: error has no position: {first}", path.display()));
+        assert!(pos.line > 1, "{}: position {pos:?} points at the comment line", path.display());
+        assert!(first.source_line.is_some(), "{}: no source line shown", path.display());
+        rendered.push_str(&errors.to_string());
+        rendered.push('\n');
+    }
+    insta::with_settings!({snapshot_path => "../snapshots/specs", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("loader_errors", rendered);
+    });
+}
+
+#[test]
+fn the_five_embedded_specs_load() {
+    let specs = spec::embedded().unwrap_or_else(|e| panic!("{e}"));
+    let ids: Vec<&str> = specs.iter().map(|s| s.api.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["aws-iam", "aws-transfer", "aws-workdocs", "hpe-nimble", "nexfs"]
+    );
+}
+
+#[test]
+fn the_files_under_specs_are_the_embedded_ones() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs");
+    for (name, text) in spec::EMBEDDED {
+        let on_disk = std::fs::read_to_string(dir.join(name)).expect("spec file exists");
+        assert_eq!(&on_disk, text, "{name} differs from the embedded copy");
+    }
+}
+
+#[test]
+fn specs_show_reads_like_the_documents() {
+    for s in spec::embedded().unwrap_or_else(|e| panic!("{e}")) {
+        insta::with_settings!({snapshot_path => "../snapshots/specs", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("show_{}", s.api.id), show::render(&s));
+        });
+    }
+}
+
+#[test]
+fn the_committed_json_schema_matches_the_model() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/schema.json");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    let current = format!("{}\n", spec::json_schema());
+    if committed != current {
+        if std::env::var_os("APICONFORM_UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &current).expect("write specs/schema.json");
+            return;
+        }
+        panic!(
+            "specs/schema.json is out of date with src/spec/model.rs; regenerate it with\n  \
+             APICONFORM_UPDATE_SCHEMA=1 cargo test --test spec_loader\n(or `apiconform specs schema > specs/schema.json`)"
+        );
+    }
+}
+
+#[test]
+fn specs_check_exits_non_zero_on_a_broken_spec_and_zero_on_good_ones() {
+    let bin = env!("CARGO_BIN_EXE_apiconform");
+    let bad = Command::new(bin)
+        .args(["specs", "check"])
+        .arg(fixtures().join("broken/bad-pattern.yaml"))
+        .output()
+        .expect("run apiconform");
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("does not compile"), "{stderr}");
+    assert!(stderr.contains("bad-pattern.yaml:35:5"), "{stderr}");
+
+    let good = Command::new(bin)
+        .args(["specs", "check"])
+        .output()
+        .expect("run apiconform");
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&good.stdout).lines().count(), 5);
+}
+
+#[test]
+fn patterns_follow_java_semantics_whatever_the_anchors() {
+    // `\w` is ASCII only, and anchors in the document's pattern change nothing.
+    let text = std::fs::read_to_string(fixtures().join("minimal.yaml"))
+        .expect("fixture")
+        .replace("pattern: '[a-z]+'", "pattern: '^\\w+$'");
+    let s = spec::load_str("anchored.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let p = s.parameters[0].compiled.as_ref().expect("compiled pattern");
+    assert!(p.is_match("bob_1"));
+    assert!(!p.is_match("bøb"));
+    assert!(!p.is_match("bob smith"));
+}
