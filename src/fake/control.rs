@@ -46,8 +46,10 @@ fn control_error(e: ControlError) -> Response<Bytes> {
     json_response(status, &json!({ "error": e.to_string() }))
 }
 
-fn parse<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Response<Bytes>> {
-    serde_json::from_slice(req.body()).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
+/// The JSON body, or the 400 that says why it is not one.
+fn parse<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Box<Response<Bytes>>> {
+    serde_json::from_slice(req.body())
+        .map_err(|e| Box::new(bad_request(format!("invalid JSON body: {e}"))))
 }
 
 fn query_param(req: &Request, name: &str) -> Option<String> {
@@ -87,7 +89,7 @@ pub fn handle(engine: &Engine, req: &Request) -> Response<Bytes> {
         (&Method::POST, "seed") => {
             let body: SeedRequest = match parse(req) {
                 Ok(b) => b,
-                Err(r) => return r,
+                Err(r) => return *r,
             };
             match engine.seed(&body.api, body.resources) {
                 Ok(n) => json_response(StatusCode::OK, &json!({ "seeded": n })),
@@ -103,7 +105,7 @@ pub fn handle(engine: &Engine, req: &Request) -> Response<Bytes> {
         (&Method::POST, "faults") => {
             let body: FaultRequest = match parse(req) {
                 Ok(b) => b,
-                Err(r) => return r,
+                Err(r) => return *r,
             };
             match engine.fail_next(&body.api, &body.code, body.count) {
                 Ok(()) => json_response(StatusCode::OK, &json!(engine.faults())),

@@ -95,6 +95,9 @@ pub enum ControlError {
     BadResource(String),
 }
 
+/// An error answer: the row, its message, and the extra body members.
+type Rejection<'s> = (&'s ErrorRow, String, Map<String, Value>);
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -373,7 +376,7 @@ impl Engine {
         spec: &'s Spec,
         req: &Request,
         request_id: &str,
-    ) -> Result<Response<Bytes>, (&'s ErrorRow, String, Map<String, Value>)> {
+    ) -> Result<Response<Bytes>, Rejection<'s>> {
         let empty = Map::new();
         let fail = |f: Failure<'s>, params: &Map<String, Value>| {
             let scope = Scope {

@@ -7,9 +7,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::model::{
-    Auth, Constraint, Expectation, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
-};
+use super::model::{Auth, Expectation, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger};
 use super::pattern::Pattern;
 use super::validate;
 use super::yaml::{self, Position, PositionIndex};
@@ -310,16 +308,14 @@ fn check(spec: &Spec, out: &mut Problems) {
                     }
                 }
             }
-            Trigger::Rule(r) => {
-                if !spec.rules.iter().any(|x| &x.name == r) {
-                    say(
-                        format!("errors[{i}].trigger"),
-                        format!(
-                            "error '{}' is triggered by rule '{r}', which is not in rules",
-                            e.code
-                        ),
-                    );
-                }
+            Trigger::Rule(r) if !spec.rules.iter().any(|x| &x.name == r) => {
+                say(
+                    format!("errors[{i}].trigger"),
+                    format!(
+                        "error '{}' is triggered by rule '{r}', which is not in rules",
+                        e.code
+                    ),
+                );
             }
             _ => {}
         }
@@ -512,7 +508,7 @@ fn check_params(
         }
         match (top, p.location) {
             (true, None) => say(
-                format!("{path}"),
+                path.clone(),
                 format!(
                     "parameter '{}' needs a location (form, query, header, path or body)",
                     p.name
@@ -726,7 +722,6 @@ fn check_examples(spec: &Spec, out: &mut Problems) {
             }
         }
     }
-    let _ = Constraint::Required;
 }
 
 /// `${name}` references in a template string.

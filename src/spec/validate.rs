@@ -156,9 +156,7 @@ impl Validator {
             }
             Some(v) => v,
         };
-        let Some(value) = self.coerce(p, value, path) else {
-            return None;
-        };
+        let value = self.coerce(p, value, path)?;
         match p.ty {
             ParamType::String => self.check_string(p, &value, path),
             ParamType::Integer | ParamType::Unsigned => self.check_number(p, &value, path),

@@ -40,7 +40,8 @@ pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, DecodeError> {
 pub fn encode<T: serde::Serialize>(value: &T) -> Result<String, String> {
     let mut out = Vec::new();
     let mut ser = serde_yaml::Serializer::new(&mut out);
-    serde_yaml::with::singleton_map_recursive::serialize(value, &mut ser).map_err(|e| e.to_string())?;
+    serde_yaml::with::singleton_map_recursive::serialize(value, &mut ser)
+        .map_err(|e| e.to_string())?;
     String::from_utf8(out).map_err(|e| e.to_string())
 }
 
