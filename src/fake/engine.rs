@@ -17,7 +17,7 @@ use crate::auth::sigv4;
 use crate::auth::AuthConfig;
 use crate::protocol::{self, Fit, Request};
 use crate::spec::model::{
-    Auth, Constraint, ErrorRow, Location, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
+    Auth, Constraint, ErrorRow, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
 };
 use crate::spec::validate;
 
@@ -874,6 +874,3 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Bytes>
     );
     resp
 }
-
-#[allow(dead_code)]
-fn _location_is_used(_: Location) {}
