@@ -29,7 +29,9 @@ fn load_fixture(path: &Path) -> Result<spec::Spec, spec::SpecErrors> {
     let text = std::fs::read_to_string(path).expect("fixture is readable");
     let name = format!(
         "tests/fixtures/specs/{}",
-        path.strip_prefix(fixtures()).expect("under fixtures").display()
+        path.strip_prefix(fixtures())
+            .expect("under fixtures")
+            .display()
     );
     spec::load_str(&name, &text)
 }
@@ -44,7 +46,11 @@ fn the_minimal_fixture_loads() {
 #[test]
 fn each_broken_spec_is_reported_with_position_and_a_plain_sentence() {
     let files = broken_fixtures();
-    assert!(files.len() >= 20, "expected the broken fixtures, found {}", files.len());
+    assert!(
+        files.len() >= 20,
+        "expected the broken fixtures, found {}",
+        files.len()
+    );
     let mut rendered = String::new();
     for path in &files {
         let text = std::fs::read_to_string(path).expect("fixture is readable");
@@ -67,8 +73,16 @@ fn each_broken_spec_is_reported_with_position_and_a_plain_sentence() {
         let pos = first
             .position
             .unwrap_or_else(|| panic!("{}: error has no position: {first}", path.display()));
-        assert!(pos.line > 1, "{}: position {pos:?} points at the comment line", path.display());
-        assert!(first.source_line.is_some(), "{}: no source line shown", path.display());
+        assert!(
+            pos.line > 1,
+            "{}: position {pos:?} points at the comment line",
+            path.display()
+        );
+        assert!(
+            first.source_line.is_some(),
+            "{}: no source line shown",
+            path.display()
+        );
         rendered.push_str(&errors.to_string());
         rendered.push('\n');
     }
@@ -83,7 +97,13 @@ fn the_five_embedded_specs_load() {
     let ids: Vec<&str> = specs.iter().map(|s| s.api.id.as_str()).collect();
     assert_eq!(
         ids,
-        ["aws-iam", "aws-transfer", "aws-workdocs", "hpe-nimble", "nexfs"]
+        [
+            "aws-iam",
+            "aws-transfer",
+            "aws-workdocs",
+            "hpe-nimble",
+            "nexfs"
+        ]
     );
 }
 

@@ -973,12 +973,11 @@ mod tests {
         let now = datetime!(2026-11-24 12:00:00 UTC);
         // Build the presigned URL by hand, as botocore's SigV4QueryAuth does.
         let scope = "20261124/us-east-1/iam/aws4_request";
-        let base = format!(
-            "/?Action=UpdateUser&UserName=Bob&Version=2010-05-08&X-Amz-Algorithm=AWS4-HMAC-SHA256\
+        let base = "/?Action=UpdateUser&UserName=Bob&Version=2010-05-08\
+             &X-Amz-Algorithm=AWS4-HMAC-SHA256\
              &X-Amz-Credential=AKIDEXAMPLE%2F20261124%2Fus-east-1%2Fiam%2Faws4_request\
-             &X-Amz-Date=20261124T120000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host"
-        );
-        let p = parts("GET", &base, &[("host", "127.0.0.1:4580")]);
+             &X-Amz-Date=20261124T120000Z&X-Amz-Expires=300&X-Amz-SignedHeaders=host";
+        let p = parts("GET", base, &[("host", "127.0.0.1:4580")]);
         let canonical = canonical_request(
             &p,
             &["host".to_string()],

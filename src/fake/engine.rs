@@ -803,6 +803,7 @@ fn row_for(spec: &Spec, want: impl Fn(&Trigger) -> bool) -> &ErrorRow {
     spec.errors
         .iter()
         .find(|e| want(&e.trigger))
+        .or_else(|| spec.errors.iter().find(|e| e.also.iter().any(&want)))
         .unwrap_or(&spec.errors[0])
 }
 

@@ -329,7 +329,7 @@ fn check(spec: &Spec, out: &mut Problems) {
             );
         }
     }
-    let has = |t: &dyn Fn(&Trigger) -> bool| spec.errors.iter().any(|e| t(&e.trigger));
+    let has = |t: &dyn Fn(&Trigger) -> bool| spec.errors.iter().any(|e| e.triggers().any(t));
     let catch_all = |t: &Trigger| matches!(t, Trigger::Invalid { constraints, parameters } if constraints.is_empty() && parameters.is_empty());
     if !has(&catch_all) {
         say(
@@ -359,7 +359,7 @@ fn check(spec: &Spec, out: &mut Problems) {
     let row_with = |code: &str, want: &dyn Fn(&Trigger) -> bool| -> Option<String> {
         match spec.errors.iter().find(|e| e.code == code) {
             None => Some(format!("names error '{code}', which is not in errors")),
-            Some(e) if !want(&e.trigger) => Some(format!(
+            Some(e) if !e.triggers().any(want) => Some(format!(
                 "names error '{code}', whose trigger is {:?}",
                 e.trigger
             )),
@@ -691,6 +691,13 @@ fn check_examples(spec: &Spec, out: &mut Problems) {
                 };
                 let is_invalid = matches!(row.trigger, Trigger::Invalid { .. });
                 let is_rule = matches!(&row.trigger, Trigger::Rule(_));
+                // These rows answer before the parameters are read or validated.
+                let before_validation = row.triggers().any(|t| {
+                    matches!(
+                        t,
+                        Trigger::Malformed | Trigger::Unauthenticated | Trigger::Injected
+                    )
+                });
                 if is_invalid && violations.is_empty() {
                     out.push((
                         format!("examples[{i}].expect"),
@@ -700,7 +707,7 @@ fn check_examples(spec: &Spec, out: &mut Problems) {
                         ),
                     ));
                 }
-                if !is_invalid && !violations.is_empty() {
+                if !is_invalid && !before_validation && !violations.is_empty() {
                     out.push((
                         format!("examples[{i}].expect"),
                         format!(

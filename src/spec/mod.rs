@@ -14,13 +14,27 @@ pub use yaml::Position;
 
 /// The five specs shipped inside the binary, as (file name, text).
 pub const EMBEDDED: &[(&str, &str)] = &[
-/*
-    ("aws-iam.update-user.yaml", include_str!("../../specs/aws-iam.update-user.yaml")),
-    ("aws-transfer.update-user.yaml", include_str!("../../specs/aws-transfer.update-user.yaml")),
-    ("aws-workdocs.update-user.yaml", include_str!("../../specs/aws-workdocs.update-user.yaml")),
-    ("hpe-nimble.update-user.yaml", include_str!("../../specs/hpe-nimble.update-user.yaml")),
-    ("nexfs.update-user.yaml", include_str!("../../specs/nexfs.update-user.yaml")),
-*/];
+    (
+        "aws-iam.update-user.yaml",
+        include_str!("../../specs/aws-iam.update-user.yaml"),
+    ),
+    (
+        "aws-transfer.update-user.yaml",
+        include_str!("../../specs/aws-transfer.update-user.yaml"),
+    ),
+    (
+        "aws-workdocs.update-user.yaml",
+        include_str!("../../specs/aws-workdocs.update-user.yaml"),
+    ),
+    (
+        "hpe-nimble.update-user.yaml",
+        include_str!("../../specs/hpe-nimble.update-user.yaml"),
+    ),
+    (
+        "nexfs.update-user.yaml",
+        include_str!("../../specs/nexfs.update-user.yaml"),
+    ),
+];
 
 /// Loads every embedded spec. They are checked by the test suite, so a failure here is a
 /// build defect, reported with the spec errors.

@@ -423,6 +423,10 @@ pub struct ErrorRow {
     pub meaning: String,
     /// When the fake answers with it.
     pub trigger: Trigger,
+    /// Further conditions answered with the same row (a document with one 400 row for
+    /// both undecodable and invalid requests: `trigger: {invalid: {}}`, `also: [malformed]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Trigger>,
     /// Message template (`${Param}`, `${resource.Field}`, `${detail}` are substituted).
     #[serde(default)]
     pub message: Option<String>,
@@ -432,6 +436,13 @@ pub struct ErrorRow {
     /// Extra members in the error body (restJson/awsJson), as templates.
     #[serde(default)]
     pub members: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ErrorRow {
+    /// `trigger` followed by `also`.
+    pub fn triggers(&self) -> impl Iterator<Item = &Trigger> {
+        std::iter::once(&self.trigger).chain(&self.also)
+    }
 }
 
 /// The condition that makes the fake answer with an error row.

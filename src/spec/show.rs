@@ -78,7 +78,10 @@ pub fn render(spec: &Spec) -> String {
             e.code.clone(),
             e.status.to_string(),
             format!("{:?}", e.fault).to_lowercase(),
-            trigger_text(&e.trigger),
+            e.triggers()
+                .map(trigger_text)
+                .collect::<Vec<_>>()
+                .join(", "),
             first_sentence(&e.meaning),
         ]);
     }
