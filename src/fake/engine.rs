@@ -338,6 +338,10 @@ impl Engine {
                     return (Some(s), None);
                 }
             }
+            // Unsigned: awsQuery requests carry `Version`, Nexfs console requests do not.
+            if let Some(s) = best.iter().find(|s| protocol::carries_version(s, req)) {
+                return (Some(s), None);
+            }
         }
         (best.first().copied(), other)
     }

@@ -88,6 +88,18 @@ pub fn fit(spec: &Spec, req: &Request) -> Fit {
     }
 }
 
+/// Whether `req` names `spec`'s API version the way its protocol does: `Version=<version>`
+/// for awsQuery, no `Version` at all for the Nexfs console API. Tells apart unsigned
+/// requests to two APIs that share an action name.
+pub fn carries_version(spec: &Spec, req: &Request) -> bool {
+    let version = form_value(req, "Version");
+    match &spec.protocol {
+        Protocol::AwsQuery { version: v, .. } => version.as_deref() == Some(v.as_str()),
+        Protocol::NexfsQuery { .. } => version.is_none(),
+        _ => false,
+    }
+}
+
 /// Why a request's parameters could not be read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Malformed(pub String);

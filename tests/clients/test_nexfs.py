@@ -1,0 +1,78 @@
+"""Nexfs console API requests signed by botocore's own SigV4 signer for the scope
+nexfs/nexfsconsoleapi with a session token, as the document requires, sent with requests."""
+
+import urllib.parse
+
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN
+
+ADMIN = Credentials(ACCESS_KEY, SECRET_KEY, SESSION_TOKEN)
+LIMITED = Credentials("AKIDLIMITED", "limitedSecretKeyEXAMPLE", "LIMITEDSESSIONTOKEN")
+
+
+def call(fake, params, creds=ADMIN, content_sha=False):
+    url = f"{fake.uri}/?" + urllib.parse.urlencode({"Action": "UpdateUser", **params},
+                                                    quote_via=urllib.parse.quote)
+    req = AWSRequest(method="GET", url=url)
+    if content_sha:
+        req.headers["x-amz-content-sha256"] = (
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        )
+    SigV4Auth(creds, "nexfsconsoleapi", "nexfs").add_auth(req)
+    return requests.get(url, headers=dict(req.headers.items()), timeout=10)
+
+
+def test_the_documents_example(fake):
+    r = call(fake, {
+        "Description": '{"UserDescription2": "of updating a user"}',
+        "NewContentSecret": "SecretKey",
+        "NewSecretHash": "9f94debc27074c380d3028c52705e891",
+        "NewUserId": "ExampleUserUpdated",
+        "UserId": "ExampleUser",
+        "UserName": "Example User Updated",
+    }, content_sha=True)
+    assert r.status_code == 200, r.text
+    assert r.text.startswith('<?xml version="1.0" encoding="UTF-8"?>')
+    assert "<UserName>Example User Updated</UserName>" in r.text
+    assert "<UserId>ExampleUserUpdated</UserId>" in r.text
+    users = {u["UserId"]: u for u in fake.state("nexfs")}
+    assert "ExampleUser" not in users
+    assert users["ExampleUserUpdated"]["Description"] == {"UserDescription2": "of updating a user"}
+
+
+def test_unknown_user_is_409_no_such_entity(fake):
+    r = call(fake, {"UserId": "Nobody", "UserName": "x"})
+    assert r.status_code == 409
+    assert "<Code>NoSuchEntity</Code>" in r.text
+
+
+def test_roles_give_403(fake):
+    # LimitedUser holds iam/UpdateUsers only.
+    r = call(fake, {"UserId": "OtherUser", "UserName": "Renamed"}, LIMITED)
+    assert r.status_code == 200, r.text
+    r = call(fake, {"UserId": "OtherUser", "NewSecretHash": "0" * 32}, LIMITED)
+    assert r.status_code == 403
+    assert "<Code>Forbidden</Code>" in r.text
+    r = call(fake, {"UserId": "OtherUser", "NewContentSecret": "s3cret"}, LIMITED)
+    assert r.status_code == 403
+    # Its own secret is allowed.
+    r = call(fake, {"UserId": "LimitedUser", "NewSecretHash": "0" * 32}, LIMITED)
+    assert r.status_code == 200, r.text
+
+
+def test_unsigned_or_tokenless_requests_get_401(fake):
+    r = requests.get(f"{fake.uri}/?Action=UpdateUser&UserId=ExampleUser&UserName=x", timeout=10)
+    assert r.status_code == 401
+    assert "<Code>Unauthorized</Code>" in r.text
+    r = call(fake, {"UserId": "ExampleUser", "UserName": "x"}, Credentials(ACCESS_KEY, SECRET_KEY))
+    assert r.status_code == 401
+
+
+def test_bad_hash_is_bad_request(fake):
+    r = call(fake, {"UserId": "ExampleUser", "NewSecretHash": "not-md5"})
+    assert r.status_code == 400
+    assert "<Code>BadRequest</Code>" in r.text
