@@ -35,6 +35,10 @@ pub fn fit(spec: &Spec, req: &Request) -> Fit {
             {
                 return Fit::No;
             }
+            if form_pairs(req).is_err() {
+                // An undecodable form body: ours to refuse as malformed.
+                return Fit::Yes;
+            }
             match form_value(req, "Action") {
                 Some(a) if &a == action => Fit::Yes,
                 Some(_) => Fit::OtherOperation,
