@@ -355,3 +355,89 @@ fn engine_answers_without_any_socket() {
     let resp = engine.handle(req);
     assert_eq!(resp.status(), 200);
 }
+
+#[test]
+fn serve_reads_credentials_and_seed_files() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = dir.path().join("creds.yaml");
+    std::fs::write(
+        &config,
+        "credentials:\n  - {access_key: AKIDCUSTOM, secret_key: customSecret}\nlogins: []\n",
+    )
+    .expect("write config");
+    let seed = dir.path().join("seed.yaml");
+    std::fs::write(&seed, "aws-iam:\n  - {UserName: carol, Path: /team/}\n").expect("seed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_apiconform"))
+        .args(["serve", "--port", "0", "--spec", "aws-iam", "--config"])
+        .arg(&config)
+        .arg("--seed")
+        .arg(&seed)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    let uri = first
+        .trim()
+        .strip_prefix("apiconform listening on ")
+        .expect("listening line")
+        .to_string();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        // The default key is gone...
+        let (status, body) = iam_update(
+            &client,
+            &uri,
+            "Action=UpdateUser&Version=2010-05-08&UserName=carol&NewPath=/x/",
+        )
+        .await;
+        assert_eq!(status, 403, "{body}");
+        assert!(body.contains("InvalidClientTokenId"), "{body}");
+        // ...and the configured one works on the seeded user.
+        let url: reqwest::Url = uri.parse().expect("uri");
+        let form = "Action=UpdateUser&Version=2010-05-08&UserName=carol&NewPath=%2Fx%2F";
+        let (mut parts, ()) = http::Request::builder()
+            .method("POST")
+            .uri("/")
+            .header("host", format!("127.0.0.1:{}", url.port().expect("port")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(())
+            .expect("request")
+            .into_parts();
+        let custom = Credentials {
+            access_key: "AKIDCUSTOM".into(),
+            secret_key: "customSecret".into(),
+            session_token: None,
+        };
+        sigv4::sign(
+            &mut parts,
+            form.as_bytes(),
+            &custom,
+            "eu-west-1",
+            "iam",
+            time::OffsetDateTime::now_utc(),
+            &[],
+        );
+        let mut req = client.post(&uri).body(form);
+        for (k, v) in &parts.headers {
+            if k != "host" {
+                req = req.header(k, v);
+            }
+        }
+        let resp = req.send().await.expect("send");
+        assert_eq!(
+            resp.status(),
+            200,
+            "{}",
+            resp.text().await.unwrap_or_default()
+        );
+        let s = state(&client, &uri, "aws-iam").await;
+        assert!(has_user(&s, "aws-iam", "UserName", "carol"), "{s}");
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -6,36 +6,63 @@
 //! body unless `x-amz-content-sha256` says otherwise), so a signature botocore makes is
 //! one this module accepts, and the other way round. Signatures are compared in constant
 //! time. Failures carry the wording AWS uses, and a [`AuthFailure`] kind that the spec maps
-//! to its own error row.
+//! to its own error row (`fake::engine` `authenticate`):
+//!
+//! | refusal | kind |
+//! |---|---|
+//! | no `Authorization` header and no presigned query | `Missing` |
+//! | not `AWS4-HMAC-SHA256`, a missing `Credential`/`SignedHeaders`/`Signature`, no `X-Amz-Date` or `Date`, a date not in ISO-8601 basic form, a malformed credential, a signed header absent from the request | `Incomplete` |
+//! | unknown access key; session token required but absent, or different from the key's, or sent for a key that has none | `UnknownKey` |
+//! | wrong terminator, service, region or scope date; `host` not signed; `x-amz-content-sha256` not the body's hash (`UNSIGNED-PAYLOAD` outside S3); signature mismatch | `BadSignature` |
+//! | date more than `max_skew` before or after now; presigned URL past `X-Amz-Expires` | `Expired` |
 
 use std::fmt::Write as _;
 
 use hmac::{Hmac, Mac};
 use http::request::Parts;
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use time::{format_description::BorrowedFormatItem, macros::format_description};
+use time::format_description::{well_known::Rfc2822, BorrowedFormatItem};
+use time::macros::format_description;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 const TERMINATOR: &str = "aws4_request";
 const AMZ_DATE: &[BorrowedFormatItem<'static>] =
     format_description!("[year][month][day]T[hour][minute][second]Z");
+/// Python's `email.utils.formatdate(t)`, which botocore writes into a `Date` header.
+const HTTP_DATE: &[BorrowedFormatItem<'static>] = format_description!(
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] -0000"
+);
 
-/// Headers botocore never signs (its blacklist, plus headers added after signing).
+/// Headers [`sign`] leaves out unless `also_sign` names them: botocore's
+/// `SIGNED_HEADERS_BLACKLIST` (botocore 1.43 `auth.py`), `authorization` (botocore deletes it
+/// before signing), and the headers a botocore client only adds after signing
+/// (`amz-sdk-*` by its retry handler, `content-length` and `accept-encoding` by the HTTP
+/// layer), so that a request shaped like boto3's wire request gets boto3's signature.
 const UNSIGNED_HEADERS: &[&str] = &[
+    // botocore's blacklist
+    "connection",
     "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
     "transfer-encoding",
+    "upgrade",
     "user-agent",
     "x-amzn-trace-id",
-    "connection",
+    // replaced or added after signing
+    "authorization",
     "content-length",
     "accept-encoding",
     "amz-sdk-invocation-id",
     "amz-sdk-request",
-    "authorization",
 ];
+/// `x-amz-content-sha256` values that stand for a body that is not hashed (S3 only).
+const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// RFC 3986 unreserved characters stay; everything else is percent-encoded.
 const STRICT: &AsciiSet = &NON_ALPHANUMERIC
@@ -104,8 +131,12 @@ pub enum SigV4Error {
     UnknownKey,
     #[error("The security token included in the request is invalid: {0}")]
     BadToken(&'static str),
+    /// The credential scope (terminator, service, region, date) is wrong.
     #[error("{0}")]
     Scope(String),
+    /// The signature cannot match: `host` unsigned, or the body hash header is wrong.
+    #[error("{0}")]
+    Refused(String),
     #[error(
         "The request signature we calculated does not match the signature you provided. \
          Check your AWS Secret Access Key and signing method. Consult the service \
@@ -122,7 +153,9 @@ impl SigV4Error {
             SigV4Error::Missing => AuthFailure::Missing,
             SigV4Error::Incomplete(_) => AuthFailure::Incomplete,
             SigV4Error::UnknownKey | SigV4Error::BadToken(_) => AuthFailure::UnknownKey,
-            SigV4Error::Scope(_) | SigV4Error::Mismatch => AuthFailure::BadSignature,
+            SigV4Error::Scope(_) | SigV4Error::Refused(_) | SigV4Error::Mismatch => {
+                AuthFailure::BadSignature
+            }
             SigV4Error::Expired(_) => AuthFailure::Expired,
         }
     }
@@ -188,6 +221,15 @@ pub fn verify(
         )));
     }
     check_time(&sig, when, now, expected.max_skew)?;
+    for h in &sig.signed_headers {
+        let present = parts.headers.get(h.as_str()).is_some()
+            || (h == "host" && parts.uri.authority().is_some());
+        if !present {
+            return Err(SigV4Error::Incomplete(format!(
+                "'{h}' is named in SignedHeaders but is not in the request. Authorization={ALGORITHM}"
+            )));
+        }
+    }
 
     let creds = lookup(&sig.access_key).ok_or(SigV4Error::UnknownKey)?;
     match (&creds.session_token, &sig.session_token) {
@@ -200,13 +242,8 @@ pub fn verify(
         (None, Some(_)) => return Err(SigV4Error::UnknownKey),
         _ => {}
     }
-    for h in &sig.signed_headers {
-        if parts.headers.get(h).is_none() && !(h == "host" && parts.uri.authority().is_some()) {
-            return Err(SigV4Error::Mismatch);
-        }
-    }
 
-    let payload = payload_hash(parts, body);
+    let payload = verified_payload_hash(parts, body, !expected.double_encode_path)?;
     let canonical = canonical_request(
         parts,
         &sig.signed_headers,
@@ -276,12 +313,20 @@ pub fn sign(
     let amz_date = now.format(AMZ_DATE).unwrap_or_default();
     let date = amz_date.get(..8).unwrap_or_default().to_string();
     parts.headers.remove(http::header::AUTHORIZATION);
-    insert(parts, "x-amz-date", &amz_date);
+    if parts.headers.contains_key(http::header::DATE) {
+        // botocore keeps a request's `Date` (rewritten to the signing time, in
+        // `email.utils.formatdate` form) and sends no `X-Amz-Date` then.
+        let date = now.format(HTTP_DATE).unwrap_or_default();
+        insert(parts, "date", &date);
+        parts.headers.remove("x-amz-date");
+    } else {
+        insert(parts, "x-amz-date", &amz_date);
+    }
     if let Some(token) = &creds.session_token {
         insert(parts, "x-amz-security-token", token);
     }
     if !parts.headers.contains_key(http::header::HOST) {
-        if let Some(host) = parts.uri.authority().map(|a| a.to_string()) {
+        if let Some(host) = host_from_uri(&parts.uri) {
             insert(parts, "host", &host);
         }
     }
@@ -306,6 +351,22 @@ pub fn sign(
         names.join(";")
     );
     insert(parts, "authorization", &value);
+}
+
+/// The `host` botocore signs when the request has no `Host` header (`_host_from_url`): the
+/// authority's host in lower case, with the port only when it is not the scheme's default.
+fn host_from_uri(uri: &http::Uri) -> Option<String> {
+    let authority = uri.authority()?;
+    let host = authority.host().to_ascii_lowercase();
+    let default = match uri.scheme_str() {
+        Some("http") => Some(80),
+        Some("https") => Some(443),
+        _ => None,
+    };
+    Some(match authority.port_u16() {
+        Some(port) if Some(port) != default => format!("{host}:{port}"),
+        _ => host,
+    })
 }
 
 fn insert(parts: &mut Parts, name: &'static str, value: &str) {
@@ -363,10 +424,7 @@ fn read_header(
             _ => {}
         }
     }
-    let amz_date = parts
-        .headers
-        .get("x-amz-date")
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let amz_date = request_date(parts);
     let mut missing = String::new();
     for (name, present) in [
         ("Credential", credential.is_some()),
@@ -398,6 +456,36 @@ fn read_header(
         token,
         None,
         false,
+    )
+}
+
+/// The request's date in `YYYYMMDDTHHMMSSZ` form: `X-Amz-Date`, else `Date` (which botocore
+/// sends as RFC 2822 when the request already had a `Date`; an unreadable one is passed on
+/// unchanged so the ISO-8601 check reports it).
+fn request_date(parts: &Parts) -> Option<String> {
+    let text = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+    };
+    if let Some(d) = text("x-amz-date") {
+        return Some(d);
+    }
+    let date = text("date")?;
+    if PrimitiveDateTime::parse(&date, AMZ_DATE).is_ok() {
+        return Some(date);
+    }
+    let rfc = |d: &str| OffsetDateTime::parse(d, &Rfc2822).ok();
+    let parsed = rfc(&date).or_else(|| {
+        date.strip_suffix(" GMT")
+            .or_else(|| date.strip_suffix(" UTC"))
+            .and_then(|d| rfc(&format!("{d} +0000")))
+    });
+    Some(
+        parsed
+            .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(AMZ_DATE).ok())
+            .unwrap_or(date),
     )
 }
 
@@ -469,7 +557,7 @@ fn build(
     }
     let signed_headers: Vec<String> = signed.split(';').map(str::to_ascii_lowercase).collect();
     if !signed_headers.iter().any(|h| h == "host") {
-        return Err(SigV4Error::Incomplete(
+        return Err(SigV4Error::Refused(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
         ));
     }
@@ -488,6 +576,8 @@ fn build(
     })
 }
 
+/// The payload hash a signer puts in the canonical request: botocore takes
+/// `x-amz-content-sha256` as it is when the request has one, else hashes the body.
 fn payload_hash(parts: &Parts, body: &[u8]) -> String {
     if let Some(v) = parts
         .headers
@@ -497,6 +587,29 @@ fn payload_hash(parts: &Parts, body: &[u8]) -> String {
         return v.to_string();
     }
     hex::encode(Sha256::digest(body))
+}
+
+/// The payload hash for verifying. A `x-amz-content-sha256` header is signed as sent (as
+/// botocore does), but must also be the body's real hash, so the header cannot vouch for
+/// a body it does not describe; `UNSIGNED-PAYLOAD` is accepted for S3 (`allow_unsigned`)
+/// only. Anything else is refused as S3 refuses it (`XAmzContentSHA256Mismatch`'s text).
+fn verified_payload_hash(
+    parts: &Parts,
+    body: &[u8],
+    allow_unsigned: bool,
+) -> Result<String, SigV4Error> {
+    let actual = hex::encode(Sha256::digest(body));
+    let Some(claimed) = parts.headers.get("x-amz-content-sha256") else {
+        return Ok(actual);
+    };
+    let claimed = String::from_utf8_lossy(claimed.as_bytes()).into_owned();
+    if (allow_unsigned && claimed == UNSIGNED_PAYLOAD) || claimed.eq_ignore_ascii_case(&actual) {
+        Ok(claimed)
+    } else {
+        Err(SigV4Error::Refused(
+            "The provided 'x-amz-content-sha256' header does not match what was computed.".into(),
+        ))
+    }
 }
 
 /// The canonical request of SigV4, over the headers named in `signed` (lower-case, sorted).
@@ -582,19 +695,13 @@ fn canonical_uri(path: &str, double_encode: bool) -> String {
     utf8_percent_encode(&normalized, PATH).to_string()
 }
 
+/// The query decoded as a form: `%XX` escapes, and `+` as a space. That is how AWS reads a
+/// query, and what botocore relies on: an `AWSRequest` with `params` goes on the wire through
+/// `urlencode` (`a b` as `a+b`) but is signed as `quote(v, safe='-_.~')` (`a%20b`).
 fn query_pairs(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
-}
-
-fn decode(s: &str) -> String {
-    percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// Query parameters decoded, re-encoded strictly, and sorted by name then value.
@@ -777,6 +884,173 @@ mod tests {
 
     const BOTOCORE_NEXFS: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261124/nexfs/nexfsconsoleapi/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=bfee514cd341f30a2ad3a1a8c5014a66796ed3316eed07bff69c1040d74fa731";
 
+    /// botocore `SigV4Auth` on an `AWSRequest` built with `params=`: the query goes on the
+    /// wire through `urlencode` (`Example+User2`) but is signed as `Example%20User2`.
+    #[test]
+    fn botocore_params_plus_is_a_space() {
+        let now = datetime!(2026-11-24 12:00:00 UTC);
+        let uri = "/?Action=UpdateUser&NewUserId=Example+User2&Plus=a%2Bb&UserId=ExampleUser";
+        let mut p = parts("GET", uri, &[("host", "127.0.0.1:4580")]);
+        let c = creds(Some("EXAMPLESESSIONTOKEN"));
+        sign(&mut p, b"", &c, "nexfs", "nexfsconsoleapi", now, &[]);
+        assert_eq!(p.headers["authorization"], BOTOCORE_NEXFS_PARAMS);
+        let exp = Expected {
+            region: Some("nexfs"),
+            session_token_required: true,
+            ..expected("nexfsconsoleapi")
+        };
+        verify(&p, b"", &exp, now, lookup(Some("EXAMPLESESSIONTOKEN"))).expect("verifies");
+        assert_eq!(
+            canonical_query("b=x+y&a=%2B&c=a%20b", false),
+            "a=%2B&b=x%20y&c=a%20b"
+        );
+    }
+
+    const BOTOCORE_NEXFS_PARAMS: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261124/nexfs/nexfsconsoleapi/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=580f2f37ae0e18c4ff5196ef0957ca8727efab7a6ea6e05b4d18ab577b907763";
+
+    /// botocore `SigV4Auth(creds, 'transfer', 'us-east-1')` on a request that already has a
+    /// `Date` header: botocore rewrites `Date`, adds no `X-Amz-Date`, and signs `date`.
+    #[test]
+    fn botocore_date_header_instead_of_x_amz_date() {
+        let now = datetime!(2026-11-24 12:00:00 UTC);
+        let body = br#"{"ServerId":"s-1","UserName":"bob"}"#;
+        let mut p = parts(
+            "POST",
+            "/",
+            &[
+                ("host", "127.0.0.1:4580"),
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "TransferService.UpdateUser"),
+                ("date", "whatever"),
+            ],
+        );
+        sign(
+            &mut p,
+            body,
+            &creds(None),
+            "us-east-1",
+            "transfer",
+            now,
+            &[],
+        );
+        assert_eq!(p.headers["date"], "Tue, 24 Nov 2026 12:00:00 -0000");
+        assert!(p.headers.get("x-amz-date").is_none());
+        assert_eq!(p.headers["authorization"], BOTOCORE_TRANSFER_DATE);
+        verify(&p, body, &expected("transfer"), now, lookup(None)).expect("verifies");
+        let e = verify(
+            &p,
+            body,
+            &expected("transfer"),
+            datetime!(2026-11-24 12:16:00 UTC),
+            lookup(None),
+        )
+        .expect_err("stale");
+        assert_eq!(e.kind(), AuthFailure::Expired);
+        // An RFC 7231 `GMT` date reads the same.
+        let mut q = p.clone();
+        q.headers.insert(
+            "date",
+            http::HeaderValue::from_static("Tue, 24 Nov 2026 12:00:00 GMT"),
+        );
+        assert_eq!(request_date(&q).as_deref(), Some("20261124T120000Z"));
+    }
+
+    const BOTOCORE_TRANSFER_DATE: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261124/us-east-1/transfer/aws4_request, SignedHeaders=content-type;date;host;x-amz-target, Signature=a7b359d9a81502563a2b26c56d5b2c4e9ad6a5612f984c2a002866c93b57298d";
+
+    /// botocore on `http://Example.COM:80/` with no `Host` header (host taken from the URL,
+    /// lower-cased, default port dropped), a `X-Amz-Content-SHA256` header (signed, used as
+    /// the payload hash) and a `User-Agent` (not signed).
+    #[test]
+    fn botocore_host_from_url_and_content_sha256() {
+        let now = datetime!(2026-11-24 12:00:00 UTC);
+        let body = br#"{"ServerId":"s-1"}"#;
+        let sha = "0acbecb0fd6b4044d2db536ec813c8cfe9cec7fc3d607618dc7d8404514baea1";
+        let mut p = parts(
+            "POST",
+            "http://Example.COM:80/",
+            &[
+                ("content-type", "application/x-amz-json-1.1"),
+                ("x-amz-target", "TransferService.UpdateUser"),
+                ("x-amz-content-sha256", sha),
+                ("user-agent", "ua/1"),
+            ],
+        );
+        sign(
+            &mut p,
+            body,
+            &creds(None),
+            "us-east-1",
+            "transfer",
+            now,
+            &[],
+        );
+        assert_eq!(p.headers["host"], "example.com");
+        assert_eq!(p.headers["authorization"], BOTOCORE_TRANSFER_SHA);
+        verify(&p, body, &expected("transfer"), now, lookup(None)).expect("verifies");
+
+        // The header must describe the body it came with.
+        let e = verify(&p, b"{}", &expected("transfer"), now, lookup(None)).expect_err("body");
+        assert_eq!(e.kind(), AuthFailure::BadSignature);
+        assert!(e.to_string().contains("x-amz-content-sha256"), "{e}");
+
+        // UNSIGNED-PAYLOAD: S3 only.
+        let mut p = parts(
+            "PUT",
+            "/bucket/key",
+            &[("host", "h"), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
+        );
+        sign(&mut p, b"data", &creds(None), "us-east-1", "s3", now, &[]);
+        let s3 = Expected {
+            double_encode_path: false,
+            ..expected("s3")
+        };
+        verify(&p, b"other", &s3, now, lookup(None)).expect("S3 takes UNSIGNED-PAYLOAD");
+        let mut p = parts(
+            "POST",
+            "/",
+            &[("host", "h"), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")],
+        );
+        sign(&mut p, b"data", &creds(None), "us-east-1", "iam", now, &[]);
+        assert_eq!(
+            kind(&p, b"data", &expected("iam"), now),
+            AuthFailure::BadSignature
+        );
+    }
+
+    const BOTOCORE_TRANSFER_SHA: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261124/us-east-1/transfer/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date;x-amz-target, Signature=7b1e8211c502598e6280f77f55934a23f78a8e332ef7294403f8c6ed5e2d036b";
+
+    /// `also_sign` brings in a header botocore would leave out.
+    #[test]
+    fn also_sign_adds_skipped_headers() {
+        let now = datetime!(2026-11-24 12:00:00 UTC);
+        let mut p = parts("GET", "/", &[("host", "h"), ("user-agent", "ua/1")]);
+        sign(&mut p, b"", &creds(None), "us-east-1", "iam", now, &[]);
+        let auth = p.headers["authorization"]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert!(auth.contains("SignedHeaders=host;x-amz-date,"), "{auth}");
+        let mut p = parts("GET", "/", &[("host", "h"), ("user-agent", "ua/1")]);
+        sign(
+            &mut p,
+            b"",
+            &creds(None),
+            "us-east-1",
+            "iam",
+            now,
+            &["User-Agent"],
+        );
+        let auth = p.headers["authorization"]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert!(
+            auth.contains("SignedHeaders=host;user-agent;x-amz-date,"),
+            "{auth}"
+        );
+        verify(&p, b"", &expected("iam"), now, lookup(None)).expect("verifies");
+    }
+
     fn signed_iam(now: OffsetDateTime) -> (Parts, Vec<u8>) {
         let body = b"Action=UpdateUser&Version=2010-05-08&UserName=Bob".to_vec();
         let mut p = parts(
@@ -822,7 +1096,27 @@ mod tests {
         // A signed header that is gone.
         let mut q = p.clone();
         q.headers.remove("content-type");
-        assert_eq!(kind(&q, &body, &exp, now), AuthFailure::BadSignature);
+        let e = verify(&q, &body, &exp, now, lookup(None)).expect_err("signed header gone");
+        assert_eq!(e.kind(), AuthFailure::Incomplete);
+        assert!(
+            e.to_string()
+                .starts_with("'content-type' is named in SignedHeaders"),
+            "{e}"
+        );
+
+        // `host` must be signed.
+        let mut q = p.clone();
+        let auth = q.headers["authorization"].to_str().expect("ascii").replace(
+            "SignedHeaders=content-type;host;x-amz-date",
+            "SignedHeaders=content-type;x-amz-date",
+        );
+        q.headers.insert(
+            "authorization",
+            http::HeaderValue::from_str(&auth).expect("header"),
+        );
+        let e = verify(&q, &body, &exp, now, lookup(None)).expect_err("host unsigned");
+        assert_eq!(e.kind(), AuthFailure::BadSignature);
+        assert!(e.to_string().contains("'Host' or ':authority'"), "{e}");
 
         assert_eq!(
             kind(&p, &body, &expected("transfer"), now),
@@ -837,6 +1131,23 @@ mod tests {
         let mut q = p.clone();
         q.headers.remove("authorization");
         assert_eq!(kind(&q, &body, &exp, now), AuthFailure::Missing);
+
+        let e = verify(&p, &body, &expected("transfer"), now, lookup(None)).expect_err("svc");
+        assert_eq!(
+            e.to_string(),
+            "Credential should be scoped to correct service: 'transfer'. "
+        );
+        let e = verify(&p, &body, &fixed, now, lookup(None)).expect_err("region");
+        assert_eq!(
+            e.to_string(),
+            "Credential should be scoped to a valid region. "
+        );
+        let e = verify(&p, b"Action=Other", &exp, now, lookup(None)).expect_err("body");
+        assert!(
+            e.to_string()
+                .starts_with("The request signature we calculated does not match"),
+            "{e}"
+        );
 
         let stranger = |_: &str| None;
         let e = verify(&p, &body, &exp, now, stranger).expect_err("unknown key");

@@ -1,0 +1,620 @@
+//! `cargo bench --bench perf`: the figures behind docs/performance.md.
+//!
+//! - throughput and latency (p50, p99) of each API's successful UpdateUser, SigV4 (or the
+//!   NimbleOS token) checked, over loopback at 1, 8 and 64 connections, by a closed-loop
+//!   load generator (one keep-alive HTTP/1.1 connection per task);
+//! - the ceiling: a bare hyper server answering a fixed body of the same size;
+//! - start-up: `apiconform serve` process start to first successful answer, and
+//!   `Fake::start()` in-process;
+//! - memory: RSS of `apiconform serve` with 100 000 seeded users, and under a long load
+//!   with a bounded journal;
+//! - peer: moto_server (from the test venv, when present) under the same IAM load.
+//!
+//! `APICONFORM_BENCH_SECS` sets the seconds per load point (default 2).
+
+use std::convert::Infallible;
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use apiconform::auth::sigv4::{self, Credentials};
+use apiconform::auth::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+use apiconform::fake::Fake;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+
+const WORKDOCS_PATH: &str =
+    "/api/v1/users/S-1-1-11-1111111111-2222222222-3333333333-3333%26d-90670b3d16";
+const NIMBLE_PATH: &str = "/v1/users/1000000000000004d3000000000000000000000003";
+
+/// One request, ready to send many times (signatures stay valid for 15 minutes).
+#[derive(Clone)]
+struct Prepared {
+    method: http::Method,
+    uri: String,
+    headers: http::HeaderMap,
+    body: Bytes,
+}
+
+/// The credential scope (and session token) a request is signed for.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    service: &'a str,
+    region: &'a str,
+    token: Option<&'a str>,
+}
+
+const IAM: Scope<'static> = Scope {
+    service: "iam",
+    region: "us-east-1",
+    token: None,
+};
+
+fn signed(
+    addr: SocketAddr,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+    scope: &Scope,
+) -> Prepared {
+    let Scope {
+        service,
+        region,
+        token,
+    } = *scope;
+    let mut b = http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", addr.to_string());
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    let (mut parts, ()) = b.body(()).expect("request").into_parts();
+    let creds = Credentials {
+        access_key: DEFAULT_ACCESS_KEY.into(),
+        secret_key: DEFAULT_SECRET_KEY.into(),
+        session_token: token.map(Into::into),
+    };
+    sigv4::sign(
+        &mut parts,
+        body.as_bytes(),
+        &creds,
+        region,
+        service,
+        time::OffsetDateTime::now_utc(),
+        &[],
+    );
+    Prepared {
+        method: parts.method,
+        uri: parts.uri.to_string(),
+        headers: parts.headers,
+        body: Bytes::from(body.to_string()),
+    }
+}
+
+/// The successful UpdateUser of each API.
+async fn workloads(addr: SocketAddr) -> Vec<(&'static str, Prepared)> {
+    let token = nimble_login(addr).await;
+    let mut nimble_headers = http::HeaderMap::new();
+    nimble_headers.insert("host", addr.to_string().parse().expect("host"));
+    nimble_headers.insert("content-type", "application/json".parse().expect("ct"));
+    nimble_headers.insert("x-auth-token", token.parse().expect("token"));
+    vec![
+        (
+            "aws-iam",
+            signed(
+                addr,
+                "POST",
+                "/",
+                &[(
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                )],
+                "Action=UpdateUser&Version=2010-05-08&UserName=Bob&NewPath=%2Fbench%2F",
+                &IAM,
+            ),
+        ),
+        (
+            "aws-transfer",
+            signed(
+                addr,
+                "POST",
+                "/",
+                &[
+                    ("content-type", "application/x-amz-json-1.1"),
+                    ("x-amz-target", "TransferService.UpdateUser"),
+                ],
+                r#"{"ServerId": "s-01234567890abcdef", "UserName": "my_user", "HomeDirectory": "/bench"}"#,
+                &Scope {
+                    service: "transfer",
+                    region: "us-east-1",
+                    token: None,
+                },
+            ),
+        ),
+        (
+            "aws-workdocs",
+            signed(
+                addr,
+                "PATCH",
+                WORKDOCS_PATH,
+                &[("content-type", "application/json")],
+                r#"{"GivenName": "Bench"}"#,
+                &Scope {
+                    service: "workdocs",
+                    region: "us-east-1",
+                    token: None,
+                },
+            ),
+        ),
+        (
+            "hpe-nimble",
+            Prepared {
+                method: http::Method::PUT,
+                uri: NIMBLE_PATH.into(),
+                headers: nimble_headers,
+                body: Bytes::from_static(br#"{"data": {"description": "bench"}}"#),
+            },
+        ),
+        (
+            "nexfs",
+            signed(
+                addr,
+                "GET",
+                "/?Action=UpdateUser&UserId=ExampleUser&UserName=Bench",
+                &[],
+                "",
+                &Scope {
+                    service: "nexfsconsoleapi",
+                    region: "nexfs",
+                    token: Some("EXAMPLESESSIONTOKEN"),
+                },
+            ),
+        ),
+    ]
+}
+
+async fn nimble_login(addr: SocketAddr) -> String {
+    let body = r#"{"data": {"username": "admin", "password": "password-91"}}"#;
+    let req = Prepared {
+        method: http::Method::POST,
+        uri: "/v1/tokens".into(),
+        headers: [
+            (http::header::HOST, addr.to_string().parse().expect("host")),
+            (
+                http::header::CONTENT_TYPE,
+                "application/json".parse().expect("ct"),
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        body: Bytes::from_static(body.as_bytes()),
+    };
+    let (status, bytes) = once(addr, &req).await;
+    assert_eq!(status, 201, "login: {}", String::from_utf8_lossy(&bytes));
+    let v: serde_json::Value = serde_json::from_slice(&bytes).expect("login JSON");
+    v["data"]["session_token"]
+        .as_str()
+        .expect("token")
+        .to_string()
+}
+
+async fn connect(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    sender
+}
+
+fn build(p: &Prepared) -> http::Request<Full<Bytes>> {
+    let mut req = http::Request::new(Full::new(p.body.clone()));
+    *req.method_mut() = p.method.clone();
+    *req.uri_mut() = p.uri.parse().expect("uri");
+    *req.headers_mut() = p.headers.clone();
+    req
+}
+
+async fn once(addr: SocketAddr, p: &Prepared) -> (u16, Bytes) {
+    let mut s = connect(addr).await;
+    let resp = s.send_request(build(p)).await.expect("send");
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await.expect("body").to_bytes();
+    (status, body)
+}
+
+struct Stats {
+    requests: usize,
+    errors: usize,
+    secs: f64,
+    p50_us: u64,
+    p99_us: u64,
+}
+
+impl Stats {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.secs
+    }
+}
+
+/// Closed loop: `conns` connections each send the request back to back for `secs`.
+async fn load(addr: SocketAddr, p: &Prepared, conns: usize, secs: f64) -> Stats {
+    let deadline = Instant::now() + Duration::from_secs_f64(secs);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let p = p.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut s = connect(addr).await;
+            let mut lat = Vec::with_capacity(100_000);
+            let mut errors = 0;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let resp = s.send_request(build(&p)).await.expect("send");
+                let ok = resp.status().is_success();
+                let _ = resp.into_body().collect().await.expect("body");
+                lat.push(t.elapsed().as_micros() as u64);
+                errors += usize::from(!ok);
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await.expect("task");
+        all.extend(lat);
+        errors += e;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let pct = |q: f64| {
+        all.get(((all.len() as f64) * q) as usize)
+            .copied()
+            .unwrap_or(0)
+    };
+    Stats {
+        requests: all.len(),
+        errors,
+        secs,
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+    }
+}
+
+/// A bare hyper server answering `body` to everything: the ceiling.
+async fn bare_hyper(body: Bytes) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let body = body.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |_req| {
+                    let body = body.clone();
+                    async move {
+                        let mut r = http::Response::new(Full::new(body));
+                        r.headers_mut()
+                            .insert("content-type", "text/xml".parse().expect("ct"));
+                        Ok::<_, Infallible>(r)
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+fn release_binary() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--bin", "apiconform"])
+        .current_dir(dir)
+        .status()
+        .expect("cargo build --release");
+    assert!(status.success());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| dir.join("target"));
+    target.join("release/apiconform")
+}
+
+fn spawn_serve(bin: &Path, args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(bin)
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn apiconform serve");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let uri = line
+        .trim()
+        .strip_prefix("apiconform listening on ")
+        .expect("listening line")
+        .to_string();
+    (child, uri)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn addr_of(uri: &str) -> SocketAddr {
+    uri.trim_start_matches("http://")
+        .parse()
+        .expect("socket address")
+}
+
+fn main() {
+    let secs: f64 = std::env::var("APICONFORM_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
+    let bin = release_binary();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!("# apiconform performance ({} s per point)", secs);
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(
+                |c| c.lines().find(|l| l.starts_with("model name")).map(|l| l
+                    .split(':')
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string())
+            )
+            .unwrap_or_default()
+    );
+
+    // Throughput: the fake as a separate process (as `apiconform serve` runs), the load
+    // generator here.
+    let (mut child, uri) = spawn_serve(&bin, &["--journal-cap", "1000"]);
+    let addr = addr_of(&uri);
+    let work = rt.block_on(workloads(addr));
+    for (name, p) in &work {
+        let (status, body) = rt.block_on(once(addr, p));
+        assert_eq!(status, 200, "{name}: {}", String::from_utf8_lossy(&body));
+    }
+    println!();
+    println!("## Throughput, successful UpdateUser, auth checked");
+    println!("| api | conns | req/s | p50 µs | p99 µs | errors | ceiling req/s | ratio |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let iam_body = rt.block_on(once(addr, &work[0].1)).1;
+    let ceiling_addr = rt.block_on(bare_hyper(iam_body));
+    let ceiling_req = Prepared {
+        headers: [(http::header::HOST, "x".parse().expect("host"))]
+            .into_iter()
+            .collect(),
+        ..work[0].1.clone()
+    };
+    let mut ceilings = Vec::new();
+    for conns in [1, 8, 64] {
+        let c = rt.block_on(load(ceiling_addr, &ceiling_req, conns, secs));
+        println!(
+            "| bare hyper | {conns} | {:.0} | {} | {} | {} | | |",
+            c.rps(),
+            c.p50_us,
+            c.p99_us,
+            c.errors
+        );
+        ceilings.push(c.rps());
+    }
+    for (name, p) in &work {
+        for (i, conns) in [1, 8, 64].into_iter().enumerate() {
+            let s = rt.block_on(load(addr, p, conns, secs));
+            println!(
+                "| {name} | {conns} | {:.0} | {} | {} | {} | {:.0} | {:.0} % |",
+                s.rps(),
+                s.p50_us,
+                s.p99_us,
+                s.errors,
+                ceilings[i],
+                100.0 * s.rps() / ceilings[i]
+            );
+        }
+    }
+
+    // Journal bounded under long load.
+    let before = rss_kib(child.id());
+    let long = rt.block_on(load(addr, &work[0].1, 8, secs * 3.0));
+    let after = rss_kib(child.id());
+    println!();
+    println!("## Memory under load (journal cap 1000)");
+    println!(
+        "RSS before {} KiB, after {} more requests {} KiB",
+        before, long.requests, after
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+
+    // Start-up.
+    println!();
+    println!("## Start-up");
+    let mut starts = Vec::new();
+    for _ in 0..10 {
+        let t = Instant::now();
+        let (mut c, uri) = spawn_serve(&bin, &[]);
+        let a = addr_of(&uri);
+        let w = rt.block_on(async {
+            let p = signed(
+                a,
+                "POST",
+                "/",
+                &[(
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                )],
+                "Action=UpdateUser&Version=2010-05-08&UserName=Bob&NewPath=%2Fs%2F",
+                &IAM,
+            );
+            once(a, &p).await
+        });
+        assert_eq!(w.0, 200);
+        starts.push(t.elapsed());
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    starts.sort();
+    println!(
+        "process start to first successful UpdateUser: median {:.1} ms, max {:.1} ms (10 runs)",
+        starts[5].as_secs_f64() * 1e3,
+        starts[9].as_secs_f64() * 1e3
+    );
+    let mut inproc = Vec::new();
+    rt.block_on(async {
+        for _ in 0..50 {
+            let t = Instant::now();
+            let f = Fake::start().await.expect("start");
+            inproc.push(t.elapsed());
+            f.stop().await;
+        }
+    });
+    inproc.sort();
+    println!(
+        "Fake::start() in-process: median {:.2} ms, max {:.2} ms (50 runs)",
+        inproc[25].as_secs_f64() * 1e3,
+        inproc[49].as_secs_f64() * 1e3
+    );
+
+    // 100 000 users.
+    println!();
+    println!("## Memory with 100 000 seeded IAM users");
+    let dir = std::env::temp_dir().join(format!("apiconform-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let seed = dir.join("seed.json");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&seed).expect("seed file"));
+        let users: Vec<serde_json::Value> = (0..100_000)
+            .map(|i| serde_json::json!({"UserName": format!("user{i:06}"), "Path": "/bench/"}))
+            .collect();
+        serde_json::to_writer(&mut f, &serde_json::json!({ "aws-iam": users }))
+            .expect("write seed");
+        f.flush().expect("flush");
+    }
+    let (mut empty, _) = spawn_serve(&bin, &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let base = rss_kib(empty.id());
+    let _ = empty.kill();
+    let _ = empty.wait();
+    let t = Instant::now();
+    let (mut big, _) = spawn_serve(&bin, &["--seed", seed.to_str().expect("utf-8 path")]);
+    let load_time = t.elapsed();
+    std::thread::sleep(Duration::from_millis(300));
+    let full = rss_kib(big.id());
+    println!(
+        "RSS empty {:.1} MiB, with 100 000 users {:.1} MiB (seeded and listening in {:.0} ms)",
+        base as f64 / 1024.0,
+        full as f64 / 1024.0,
+        load_time.as_secs_f64() * 1e3
+    );
+    let _ = big.kill();
+    let _ = big.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // moto, when the test venv has it.
+    let moto = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
+    println!();
+    println!("## Peer: moto_server");
+    if moto.exists() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+            l.local_addr().expect("addr").port()
+        };
+        let mut m = Command::new(&moto)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server");
+        let maddr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let ready = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            std::net::TcpStream::connect(maddr).is_ok()
+        });
+        if ready {
+            let create = signed(
+                maddr,
+                "POST",
+                "/",
+                &[(
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                )],
+                "Action=CreateUser&Version=2010-05-08&UserName=Bob",
+                &IAM,
+            );
+            let _ = rt.block_on(once(maddr, &create));
+            let upd = signed(
+                maddr,
+                "POST",
+                "/",
+                &[(
+                    "content-type",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                )],
+                "Action=UpdateUser&Version=2010-05-08&UserName=Bob&NewPath=%2Fbench%2F",
+                &IAM,
+            );
+            let ms = rt.block_on(load(maddr, &upd, 8, secs));
+            let (mut child, uri) = spawn_serve(&bin, &[]);
+            let a = addr_of(&uri);
+            let ours = rt.block_on(async {
+                let w = workloads(a).await;
+                load(a, &w[0].1, 8, secs).await
+            });
+            let _ = child.kill();
+            let _ = child.wait();
+            println!(
+                "IAM UpdateUser, 8 connections: moto {:.0} req/s (p99 {} µs, {} errors), apiconform {:.0} req/s: {:.0}x",
+                ms.rps(),
+                ms.p99_us,
+                ms.errors,
+                ours.rps(),
+                ours.rps() / ms.rps().max(1e-9)
+            );
+        } else {
+            println!("moto_server did not start");
+        }
+        let _ = m.kill();
+        let _ = m.wait();
+    } else {
+        println!(
+            "skipped: {} not found (run scripts/venv.sh)",
+            moto.display()
+        );
+    }
+}
