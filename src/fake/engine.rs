@@ -667,6 +667,12 @@ impl Engine {
                     _ => unauthorized("Unauthorized: wrong username or password"),
                 }
             }
+            // Reading or ending a session needs a valid token, as on NimbleOS.
+            ("GET" | "DELETE", id)
+                if !id.is_empty() && !self.config.no_auth && !self.token_valid(spec, req) =>
+            {
+                unauthorized("Unauthorized: the session token is not valid")
+            }
             ("GET", id) if !id.is_empty() => {
                 let found = lock(&self.sessions).values().find(|s| s.id == id).cloned();
                 match found {
@@ -690,6 +696,19 @@ impl Engine {
             _ => protocol::unknown_operation(&spec.protocol, &describe_op(req), request_id),
         };
         Some((spec, resp))
+    }
+}
+
+impl Engine {
+    /// Whether the request carries the token of a live NimbleOS session.
+    fn token_valid(&self, spec: &Spec, req: &Request) -> bool {
+        let Auth::NimbleToken { header, .. } = &spec.auth else {
+            return false;
+        };
+        req.headers()
+            .get(header.as_str())
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| lock(&self.sessions).contains_key(t))
     }
 }
 

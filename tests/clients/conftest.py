@@ -1,67 +1,13 @@
-"""Fixtures for the real-client tests: an `apiconform serve` process per session (plain
-HTTP, and HTTPS for nimble-sdk), a reset before every test, and helpers for the control
-plane. Run by tests/real_clients.rs, which sets APICONFORM_BIN to the binary under test."""
+"""pytest fixtures for the real-client tests: one `apiconform serve --port 0` per session
+over HTTP (`fake`) and one over HTTPS (`fake_tls`, for nimble-sdk, which speaks TLS only),
+a reset of every started fake before each test, and an AWS CLI environment. Run by
+tests/real_clients.rs, which sets APICONFORM_BIN to the binary under test."""
 
-import json
 import os
-import subprocess
-import urllib.request
 
 import pytest
 
-ACCESS_KEY = "AKIDEXAMPLE"
-SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-SESSION_TOKEN = "EXAMPLESESSIONTOKEN"
-
-
-class Fake:
-    """A running `apiconform serve`, with its control plane."""
-
-    def __init__(self, *args):
-        binary = os.environ.get("APICONFORM_BIN", "apiconform")
-        self.proc = subprocess.Popen(
-            [binary, "serve", "--port", "0", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        first = self.proc.stdout.readline().strip()
-        prefix = "apiconform listening on "
-        if not first.startswith(prefix):
-            self.proc.kill()
-            raise RuntimeError(f"unexpected first line from apiconform serve: {first!r}")
-        self.uri = first[len(prefix):]
-        self.port = int(self.uri.rsplit(":", 1)[1])
-
-    def control(self, method, path, body=None):
-        """Calls /_apiconform/<path> (over plain HTTP or HTTPS without verification)."""
-        import ssl
-
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            f"{self.uri}/_apiconform/{path}", data=data, method=method,
-            headers={"content-type": "application/json"},
-        )
-        ctx = ssl._create_unverified_context()
-        with urllib.request.urlopen(req, context=ctx) as resp:
-            return json.loads(resp.read())
-
-    def reset(self):
-        self.control("POST", "reset")
-
-    def fail_next(self, api, code, count=1):
-        self.control("POST", "faults", {"api": api, "code": code, "count": count})
-
-    def state(self, api):
-        return self.control("GET", f"state?api={api}")[api]
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
+from fakeserver import ACCESS_KEY, SECRET_KEY, Fake
 
 @pytest.fixture(scope="session")
 def fake():
@@ -73,14 +19,33 @@ def fake():
 @pytest.fixture(scope="session")
 def fake_tls():
     f = Fake("--tls")
+    assert f.uri.startswith("https://"), f.uri
+    yield f
+    f.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_config(tmp_path_factory):
+    """A fake with --config: a Nexfs session holding no role at all (AKIDNOROLES)."""
+    cfg = tmp_path_factory.mktemp("config") / "creds.yaml"
+    cfg.write_text(
+        "credentials:\n"
+        "  - access_key: AKIDNOROLES\n"
+        "    secret_key: noRolesSecretEXAMPLE\n"
+        "    session_token: NOROLESSESSIONTOKEN\n"
+        "    roles: []\n"
+        "    user: NoRolesUser\n"
+        "logins: []\n"
+    )
+    f = Fake("--spec", "nexfs", "--config", str(cfg))
     yield f
     f.stop()
 
 
 @pytest.fixture(autouse=True)
 def fresh(request):
-    """Every test starts from the documents' fixtures."""
-    for name in ("fake", "fake_tls"):
+    """Every test starts from the documents' fixtures: no state, faults, sessions carried over."""
+    for name in ("fake", "fake_tls", "fake_config"):
         if name in request.fixturenames:
             request.getfixturevalue(name).reset()
     yield
@@ -88,8 +53,8 @@ def fresh(request):
 
 @pytest.fixture
 def aws_env(fake, tmp_path):
-    """Environment for the AWS CLI pointed at the fake."""
-    env = dict(os.environ)
+    """Environment for the AWS CLI pointed at the fake: env credentials, no config files."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
         AWS_ACCESS_KEY_ID=ACCESS_KEY,
         AWS_SECRET_ACCESS_KEY=SECRET_KEY,
@@ -98,5 +63,6 @@ def aws_env(fake, tmp_path):
         AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "credentials"),
         AWS_MAX_ATTEMPTS="1",
         AWS_RETRY_MODE="standard",
+        AWS_PAGER="",
     )
     return env

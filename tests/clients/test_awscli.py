@@ -1,11 +1,14 @@
-"""The AWS CLI (v1, from the venv), unmodified, against `apiconform serve`."""
+"""The AWS CLI (v1, the `aws` from the venv), unmodified, against `apiconform serve`:
+--endpoint-url and credentials from the environment; update-user on IAM, Transfer and
+WorkDocs exits 0; a service error exits 255 with the error code on stderr."""
 
 import pathlib
 import subprocess
 import sys
 
+from fakeserver import WORKDOCS_USER
+
 AWS = str(pathlib.Path(sys.executable).parent / "aws")
-WORKDOCS_USER = "S-1-1-11-1111111111-2222222222-3333333333-3333&d-90670b3d16"
 
 
 def aws(fake, env, *args):
@@ -26,6 +29,8 @@ def test_transfer_update_user(fake, aws_env):
             "--user-name", "my_user", "--home-directory", "/bucket/new")
     assert r.returncode == 0, r.stderr
     assert '"UserName": "my_user"' in r.stdout
+    user = next(u for u in fake.state("aws-transfer") if u["UserName"] == "my_user")
+    assert user["HomeDirectory"] == "/bucket/new"
 
 
 def test_workdocs_update_user(fake, aws_env):
@@ -33,10 +38,13 @@ def test_workdocs_update_user(fake, aws_env):
             "--given-name", "Janet")
     assert r.returncode == 0, r.stderr
     assert '"GivenName": "Janet"' in r.stdout
+    user = next(u for u in fake.state("aws-workdocs") if u["Id"] == WORKDOCS_USER)
+    assert user["GivenName"] == "Janet"
 
 
 def test_errors_exit_255_with_the_code(fake, aws_env):
-    # AWS CLI v1 exits 255 on a service error (v2 uses 254).
+    # AWS CLI v1 (the one on PyPI) exits 255 on any service error: awscli/clidriver.py
+    # `except Exception: ... return 255`. Only AWS CLI v2 (not on PyPI) uses 254.
     r = aws(fake, aws_env, "iam", "update-user", "--user-name", "Nobody", "--new-path", "/")
     assert r.returncode == 255, (r.returncode, r.stderr)
     assert "(NoSuchEntity)" in r.stderr
@@ -44,3 +52,6 @@ def test_errors_exit_255_with_the_code(fake, aws_env):
             "--user-name", "nobody")
     assert r.returncode == 255
     assert "(ResourceNotFoundException)" in r.stderr
+    r = aws(fake, aws_env, "workdocs", "update-user", "--user-id", "nobody", "--given-name", "X")
+    assert r.returncode == 255
+    assert "(EntityNotExistsException)" in r.stderr

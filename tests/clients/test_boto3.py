@@ -1,17 +1,16 @@
 """boto3, unmodified, against `apiconform serve`: IAM, Transfer and WorkDocs UpdateUser
 succeed and change state; every reachable error row raises the client's modeled class;
-every row of every error table can be injected and reaches the client intact."""
+every row of every error table can be injected (POST /_apiconform/faults) and reaches the
+client intact. Clients run with parameter_validation=False so invalid values reach the
+server's own validation, and with one attempt so injected 5xx/throttling are not retried."""
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, SECRET_KEY
+from fakeserver import ACCESS_KEY, SECRET_KEY, TRANSFER_SERVER as SERVER, WORKDOCS_USER
 from specs import error_rows
-
-WORKDOCS_USER = "S-1-1-11-1111111111-2222222222-3333333333-3333&d-90670b3d16"
-SERVER = "s-01234567890abcdef"
 
 
 def client(fake, service, **kw):
@@ -46,10 +45,13 @@ def test_iam_modeled_errors(fake):
         iam.update_user(UserName="Nobody", NewPath="/")
     assert e.value.response["Error"]["Message"] == "The user with name Nobody cannot be found."
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    # Names are unique case-insensitively.
-    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
+    # Names are unique case-insensitively, both ways.
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException) as e:
         iam.update_user(UserName="Bob", NewUserName="ALICE")
-    assert "Bob" in names(fake.state("aws-iam"), "UserName")
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException):
+        iam.update_user(UserName="Alice", NewUserName="bob")
+    assert names(fake.state("aws-iam"), "UserName") >= {"Bob", "Alice"}
 
 
 def test_iam_validation_error_is_worded_like_aws(fake):

@@ -1,5 +1,6 @@
-"""Nexfs console API requests signed by botocore's own SigV4 signer for the scope
-nexfs/nexfsconsoleapi with a session token, as the document requires, sent with requests."""
+"""Nexfs console API requests signed by botocore's own SigV4 signer
+(`SigV4Auth(credentials, 'nexfsconsoleapi', 'nexfs')`, with the session token the document
+requires) and sent with requests: the document's example, roles (403 Forbidden), errors."""
 
 import urllib.parse
 
@@ -8,10 +9,13 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from conftest import ACCESS_KEY, SECRET_KEY, SESSION_TOKEN
+from fakeserver import (
+    ACCESS_KEY, LIMITED_KEY, LIMITED_SECRET, LIMITED_TOKEN, SECRET_KEY, SESSION_TOKEN,
+)
 
 ADMIN = Credentials(ACCESS_KEY, SECRET_KEY, SESSION_TOKEN)
-LIMITED = Credentials("AKIDLIMITED", "limitedSecretKeyEXAMPLE", "LIMITEDSESSIONTOKEN")
+LIMITED = Credentials(LIMITED_KEY, LIMITED_SECRET, LIMITED_TOKEN)
+NO_ROLES = Credentials("AKIDNOROLES", "noRolesSecretEXAMPLE", "NOROLESSESSIONTOKEN")
 
 
 def call(fake, params, creds=ADMIN, content_sha=False):
@@ -62,6 +66,26 @@ def test_roles_give_403(fake):
     # Its own secret is allowed.
     r = call(fake, {"UserId": "LimitedUser", "NewSecretHash": "0" * 32}, LIMITED)
     assert r.status_code == 200, r.text
+
+
+def test_limited_user_changing_other_users_secret_is_403_and_changes_nothing(fake):
+    before = fake.state("nexfs")
+    r = call(fake, {"UserId": "OtherUser", "NewSecretHash": "9f94debc27074c380d3028c52705e891"},
+             LIMITED)
+    assert r.status_code == 403, r.text
+    assert "<Code>Forbidden</Code>" in r.text
+    assert "iam/UpdateOtherUserSecret" in r.text
+    assert fake.state("nexfs") == before
+
+
+def test_a_session_without_iam_update_users_is_403(fake_config):
+    # fake_config's only credential (AKIDNOROLES) holds no role at all.
+    before = fake_config.state("nexfs")
+    r = call(fake_config, {"UserId": "ExampleUser", "UserName": "Renamed"}, NO_ROLES)
+    assert r.status_code == 403, r.text
+    assert "<Code>Forbidden</Code>" in r.text
+    assert "iam/UpdateUsers" in r.text
+    assert fake_config.state("nexfs") == before
 
 
 def test_unsigned_or_tokenless_requests_get_401(fake):

@@ -1,25 +1,58 @@
-"""HPE's nimble-sdk, unmodified, against `apiconform serve --tls` (the SDK speaks HTTPS
-only): login, update, NimbleOS error bodies, a failed login, and a revoked session that
-the SDK recovers from by logging in again instead of looping."""
+"""HPE's nimble-sdk (PyPI nimble-sdk, import nimbleclient), unmodified, against
+`apiconform serve --tls` (the SDK builds `https://{hostname}:{port}/v1/...` with
+verify=False, so it speaks HTTPS only; its documented `port=` argument, default 5392, points
+it at the fake's random port). Covers login, users.update, NimbleOS error bodies, a wrong
+password, and revoked sessions, which the SDK must recover from by logging in once instead
+of looping (its request loop is `while 1`, so each test runs under an alarm)."""
+
+import signal
 
 import pytest
+import requests
 from nimbleclient import NimOSClient
 from nimbleclient import exceptions
 
-USER_ID = "1000000000000004d3000000000000000000000003"
+from fakeserver import NIMBLE_PASSWORD, NIMBLE_USER, NIMBLE_USER_ID as USER_ID
 
 
-def connect(fake_tls, password="password-91"):
-    return NimOSClient("127.0.0.1", "admin", password, port=fake_tls.port)
+class Looping(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def no_endless_loop():
+    """Fails a test that is still running after 20 s (the SDK retrying forever)."""
+    def expire(*_):
+        raise Looping("nimble-sdk still retrying after 20 s: endless re-login/401 loop?")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(20)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+def connect(fake_tls, password=NIMBLE_PASSWORD):
+    # The SDK caches sessions per (hostname, port, user, password) in the process; the
+    # reset before every test drops them on the fake, so a cached one is stale by design.
+    return NimOSClient("127.0.0.1", NIMBLE_USER, password, port=fake_tls.port)
+
+
+def token_requests(fake_tls):
+    return [(j["method"], j["path"], j["status"]) for j in fake_tls.journal()
+            if j["path"].startswith("/v1/tokens")]
 
 
 def test_login_and_update(fake_tls):
     client = connect(fake_tls)
     user = client.users.update(USER_ID, description="updated by nimble-sdk", full_name="Ann Lee")
+    assert user.id == USER_ID
     assert user.attrs["description"] == "updated by nimble-sdk"
     assert user.attrs["search_name"] == "Ann Lee (user729060021)"
+    assert "password" not in user.attrs
     stored = {u["id"]: u for u in fake_tls.state("hpe-nimble")}
     assert stored[USER_ID]["full_name"] == "Ann Lee"
+    assert stored[USER_ID]["description"] == "updated by nimble-sdk"
 
 
 def test_invalid_input_is_a_nimbleos_error(fake_tls):
@@ -37,19 +70,62 @@ def test_invalid_input_is_a_nimbleos_error(fake_tls):
     with pytest.raises(exceptions.NimOSAPIError) as e:
         client.users.update("1000000000000004d3000000000000000000000999", description="x")
     assert e.value.args[0]["messages"][0]["code"] == "SM_http_not_found"
+    # Renaming onto another user's name: the conflict row.
+    with pytest.raises(exceptions.NimOSAPIError) as e:
+        client.users.update(USER_ID, name="operator1")
+    assert e.value.args[0]["messages"][0]["code"] == "SM_http_conflict"
 
 
 def test_wrong_password_fails_login(fake_tls):
     with pytest.raises(exceptions.NimOSAuthenticationError):
-        connect(fake_tls, password="wrong-password").users.update(USER_ID, description="x")
+        connect(fake_tls, password="wrong-password")
+    assert token_requests(fake_tls) == [("POST", "/v1/tokens", 401)]
 
 
-def test_revoked_session_logs_in_again_instead_of_looping(fake_tls):
+def test_revoked_token_logs_in_once_instead_of_looping(fake_tls):
     client = connect(fake_tls)
     client.users.update(USER_ID, description="before")
-    # Drop every session (as a restarted array would); the SDK must re-login once.
-    fake_tls.reset()
+    # Read only: the session the SDK got at login (NimOSAPIClient.session_id / session_token).
+    session_id, token = client._client.session_id, client._client.session_token
+    # The session is revoked behind the SDK's back: NimbleOS's DELETE v1/tokens/{id}.
+    r = requests.delete(f"{fake_tls.uri}/v1/tokens/{session_id}",
+                        headers={"X-Auth-Token": token}, verify=False, timeout=10)
+    assert r.status_code == 200, r.text
+    fake_tls.control("DELETE", "journal")
     user = client.users.update(USER_ID, description="after")
     assert user.attrs["description"] == "after"
-    logins = [j for j in fake_tls.control("GET", "journal") if j["path"] == "/v1/tokens"]
-    assert len(logins) == 1, logins
+    # 401 on the PUT, the SDK's session check (an error: 401 or 404), one fresh login, the
+    # PUT again.
+    calls = [(j["method"], j["path"].split("/")[2], j["status"]) for j in fake_tls.journal()]
+    assert len(calls) == 4, calls
+    assert calls[0] == ("PUT", "users", 401), calls
+    assert calls[1][:2] == ("GET", "tokens") and calls[1][2] in (401, 404), calls
+    assert calls[2:] == [("POST", "tokens", 201), ("PUT", "users", 200)], calls
+
+
+def test_sessions_dropped_by_reset_log_in_once(fake_tls):
+    client = connect(fake_tls)
+    client.users.update(USER_ID, description="before")
+    fake_tls.reset()  # drops every session, as a restarted array would
+    user = client.users.update(USER_ID, description="after")
+    assert user.attrs["description"] == "after"
+    assert [c for c in token_requests(fake_tls) if c[0] == "POST"] == [("POST", "/v1/tokens", 201)]
+
+
+def test_sdk_close_connection_then_new_client(fake_tls):
+    client = connect(fake_tls)
+    client.users.update(USER_ID, description="one")
+    client._client.close_connection()  # the SDK's own logout: DELETE v1/tokens/{id}
+    assert ("DELETE", f"/v1/tokens/{client._client.session_id}", 200) in token_requests(fake_tls)
+    user = connect(fake_tls).users.update(USER_ID, description="two")
+    assert user.attrs["description"] == "two"
+
+
+def test_injected_unauthorized_is_retried_once_by_the_sdk(fake_tls):
+    # An injected 401 on a still-valid session: the SDK checks its session (valid), does
+    # not log in again and repeats the PUT; with count=1 that ends after one round.
+    client = connect(fake_tls)
+    client.users.update(USER_ID, description="warm")
+    fake_tls.fail_next("hpe-nimble", "SM_http_unauthorized", 1)
+    user = client.users.update(USER_ID, description="after-401")
+    assert user.attrs["description"] == "after-401"
