@@ -74,6 +74,27 @@ fn has_user(state: &Value, api: &str, field: &str, name: &str) -> bool {
         .is_some_and(|rows| rows.iter().any(|r| r[field] == name))
 }
 
+/// Starts `apiconform serve --port 0 ARGS` and reads its URI from the first stdout line.
+fn spawn_serve(args: &[&std::ffi::OsStr]) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_apiconform"))
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn apiconform serve");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    let uri = first
+        .trim()
+        .strip_prefix("apiconform listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    (child, uri)
+}
+
 #[tokio::test]
 async fn in_process_fake_renames_an_iam_user_over_a_socket() {
     let fake = Fake::start().await.expect("fake starts");
@@ -302,22 +323,7 @@ async fn concurrent_swaps_keep_names_unique_and_lose_nothing() {
 
 #[test]
 fn serve_binary_prints_its_uri_answers_and_stops_on_sigterm() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_apiconform"))
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn apiconform serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut first = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut first)
-        .expect("first line");
-    let uri = first
-        .trim()
-        .strip_prefix("apiconform listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .to_string();
+    let (mut child, uri) = spawn_serve(&[]);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let health = rt.block_on(async {
         reqwest::get(format!("{uri}/_apiconform/health"))
@@ -367,24 +373,14 @@ fn serve_reads_credentials_and_seed_files() {
     .expect("write config");
     let seed = dir.path().join("seed.yaml");
     std::fs::write(&seed, "aws-iam:\n  - {UserName: carol, Path: /team/}\n").expect("seed");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_apiconform"))
-        .args(["serve", "--port", "0", "--spec", "aws-iam", "--config"])
-        .arg(&config)
-        .arg("--seed")
-        .arg(&seed)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first)
-        .expect("first line");
-    let uri = first
-        .trim()
-        .strip_prefix("apiconform listening on ")
-        .expect("listening line")
-        .to_string();
+    let (mut child, uri) = spawn_serve(&[
+        "--spec".as_ref(),
+        "aws-iam".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--seed".as_ref(),
+        seed.as_os_str(),
+    ]);
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
         let client = reqwest::Client::new();
