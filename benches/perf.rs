@@ -259,9 +259,21 @@ async fn load(addr: SocketAddr, p: &Prepared, conns: usize, secs: f64) -> Stats 
             let mut errors = 0;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                let resp = s.send_request(build(&p)).await.expect("send");
-                let ok = resp.status().is_success();
-                let _ = resp.into_body().collect().await.expect("body");
+                // A server that closes the connection (moto answers `Connection: close`)
+                // costs a reconnect, counted in the latency.
+                if s.ready().await.is_err() {
+                    s = connect(addr).await;
+                }
+                let ok = match s.send_request(build(&p)).await {
+                    Ok(resp) => {
+                        let ok = resp.status().is_success();
+                        ok && resp.into_body().collect().await.is_ok()
+                    }
+                    Err(_) => {
+                        s = connect(addr).await;
+                        false
+                    }
+                };
                 lat.push(t.elapsed().as_micros() as u64);
                 errors += usize::from(!ok);
             }
@@ -373,7 +385,41 @@ fn addr_of(uri: &str) -> SocketAddr {
         .expect("socket address")
 }
 
+/// With `APICONFORM_BENCH_CEILING=<body file>`, this binary is the ceiling server: a bare
+/// hyper server in its own process (as `apiconform serve` is), printing its address.
+fn ceiling_server(body_file: &str) {
+    let body = Bytes::from(std::fs::read(body_file).expect("ceiling body"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let addr = bare_hyper(body).await;
+        println!("apiconform listening on http://{addr}");
+        std::future::pending::<()>().await;
+    });
+}
+
+fn spawn_ceiling(body: &[u8]) -> (Child, SocketAddr) {
+    let file = std::env::temp_dir().join(format!("apiconform-ceiling-{}", std::process::id()));
+    std::fs::write(&file, body).expect("write ceiling body");
+    let mut child = Command::new(std::env::current_exe().expect("bench binary"))
+        .env("APICONFORM_BENCH_CEILING", &file)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn ceiling");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("ceiling address");
+    let addr = addr_of(line.trim().trim_start_matches("apiconform listening on "));
+    (child, addr)
+}
+
 fn main() {
+    if let Ok(file) = std::env::var("APICONFORM_BENCH_CEILING") {
+        return ceiling_server(&file);
+    }
     let secs: f64 = std::env::var("APICONFORM_BENCH_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -409,12 +455,21 @@ fn main() {
         let (status, body) = rt.block_on(once(addr, p));
         assert_eq!(status, 200, "{name}: {}", String::from_utf8_lossy(&body));
     }
+    if let Ok(api) = std::env::var("APICONFORM_BENCH_PROFILE") {
+        // Only load one API (for `perf record`): APICONFORM_BENCH_PROFILE=aws-iam.
+        let (_, p) = work.iter().find(|(n, _)| *n == api).expect("api id");
+        let s = rt.block_on(load(addr, p, 8, secs));
+        println!("{api}: {:.0} req/s, p99 {} µs", s.rps(), s.p99_us);
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
     println!();
     println!("## Throughput, successful UpdateUser, auth checked");
     println!("| api | conns | req/s | p50 µs | p99 µs | errors | ceiling req/s | ratio |");
     println!("|---|---|---|---|---|---|---|---|");
     let iam_body = rt.block_on(once(addr, &work[0].1)).1;
-    let ceiling_addr = rt.block_on(bare_hyper(iam_body));
+    let (mut ceiling, ceiling_addr) = spawn_ceiling(&iam_body);
     let ceiling_req = Prepared {
         headers: [(http::header::HOST, "x".parse().expect("host"))]
             .into_iter()
@@ -433,6 +488,8 @@ fn main() {
         );
         ceilings.push(c.rps());
     }
+    let _ = ceiling.kill();
+    let _ = ceiling.wait();
     for (name, p) in &work {
         for (i, conns) in [1, 8, 64].into_iter().enumerate() {
             let s = rt.block_on(load(addr, p, conns, secs));
