@@ -212,7 +212,13 @@ fn build_engine(args: &ServeArgs) -> Result<Engine, String> {
         let seed: std::collections::BTreeMap<
             String,
             Vec<serde_json::Map<String, serde_json::Value>>,
-        > = spec::decode_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        > = if text.trim_start().starts_with('{') {
+            // JSON (the usual form for large seeds) is read directly, without the YAML
+            // parser's intermediate event list.
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        } else {
+            spec::decode_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        };
         for (api, resources) in seed {
             let s = specs
                 .iter_mut()

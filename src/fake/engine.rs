@@ -206,7 +206,7 @@ impl Engine {
             }
             let rows = self
                 .store
-                .all(&spec.api.id)
+                .all(&spec.api.id, &spec.resource)
                 .into_iter()
                 .map(Value::Object)
                 .collect();

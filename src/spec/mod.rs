@@ -38,11 +38,17 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 
 /// Loads every embedded spec. They are checked by the test suite, so a failure here is a
 /// build defect, reported with the spec errors.
+/// Parsed once per process: `Fake::start()` then costs a clone, not five YAML parses.
 pub fn embedded() -> Result<Vec<Spec>, SpecErrors> {
-    EMBEDDED
-        .iter()
-        .map(|(name, text)| load_str(&format!("specs/{name}"), text))
-        .collect()
+    static LOADED: std::sync::OnceLock<Result<Vec<Spec>, SpecErrors>> = std::sync::OnceLock::new();
+    LOADED
+        .get_or_init(|| {
+            EMBEDDED
+                .iter()
+                .map(|(name, text)| load_str(&format!("specs/{name}"), text))
+                .collect()
+        })
+        .clone()
 }
 
 /// Reads a YAML (or JSON) document into any type: seed files, credential files.
