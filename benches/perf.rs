@@ -600,6 +600,35 @@ fn main() {
     );
     let _ = big.kill();
     let _ = big.wait();
+    // The same users through the control plane, in batches of 10 000: the store alone
+    // (a seed file's resources are also kept as fixtures, for resets).
+    let (mut ctl, uri) = spawn_serve(&bin, &[]);
+    let a = addr_of(&uri);
+    rt.block_on(async {
+        for batch in 0..10 {
+            let users: Vec<serde_json::Value> = (0..10_000)
+                .map(|i| serde_json::json!({"UserName": format!("user{batch}{i:05}"), "Path": "/bench/"}))
+                .collect();
+            let body = serde_json::json!({"api": "aws-iam", "resources": users}).to_string();
+            let p = Prepared {
+                method: http::Method::POST,
+                uri: "/_apiconform/seed".into(),
+                headers: [(http::header::HOST, a.to_string().parse().expect("host"))]
+                    .into_iter()
+                    .collect(),
+                body: Bytes::from(body),
+            };
+            let (status, _) = once(a, &p).await;
+            assert_eq!(status, 200);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    println!(
+        "RSS with 100 000 users seeded through /_apiconform/seed: {:.1} MiB",
+        rss_kib(ctl.id()) as f64 / 1024.0
+    );
+    let _ = ctl.kill();
+    let _ = ctl.wait();
     let _ = std::fs::remove_dir_all(&dir);
 
     // moto, when the test venv has it.
