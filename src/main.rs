@@ -67,6 +67,15 @@ struct ServeArgs {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     body_limit: usize,
+    /// Largest request head (request line and headers) in bytes; larger gets 431.
+    #[arg(long, default_value_t = 64 * 1024)]
+    max_header_bytes: usize,
+    /// Seconds a client has to send its request head before the connection is closed.
+    #[arg(long, default_value = "10", value_parser = seconds)]
+    header_timeout: std::time::Duration,
+    /// Seconds a client has to send its body before it gets 408.
+    #[arg(long, default_value = "30", value_parser = seconds)]
+    body_timeout: std::time::Duration,
     /// Log one line per request (RUST_LOG overrides).
     #[arg(short, long)]
     verbose: bool,
@@ -92,6 +101,19 @@ enum SpecsCommand {
         /// API id (aws-iam, aws-transfer, aws-workdocs, hpe-nimble, nexfs) or a spec file.
         api: String,
     },
+}
+
+/// A positive number of seconds (fractions allowed), for the timeout flags.
+fn seconds(s: &str) -> Result<std::time::Duration, String> {
+    let n: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    if !(n > 0.0 && n <= 86_400.0) {
+        return Err(format!(
+            "'{s}' must be more than 0 and at most 86400 seconds"
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(n))
 }
 
 fn main() -> ExitCode {
@@ -252,6 +274,9 @@ async fn run_server(engine: Engine, args: &ServeArgs) -> ExitCode {
             key: args.key.clone(),
         }),
         body_limit: args.body_limit,
+        max_header_bytes: args.max_header_bytes,
+        header_timeout: args.header_timeout,
+        body_timeout: args.body_timeout,
     };
     let server = match Server::start(std::sync::Arc::new(engine), options).await {
         Ok(s) => s,

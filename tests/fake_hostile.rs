@@ -335,3 +335,103 @@ fn requests_for_no_api_get_a_clear_404() {
         assert!(!resp.body().is_empty(), "{m} {uri}: empty body");
     }
 }
+
+mod limits {
+    //! The server's limits over a raw socket: each answers cleanly and the server goes on.
+
+    use std::time::Duration;
+
+    use apiconform::fake::{Fake, ServerOptions};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    async fn fake() -> Fake {
+        Fake::builder()
+            .options(ServerOptions {
+                body_limit: 4096,
+                max_header_bytes: 8192,
+                header_timeout: Duration::from_millis(300),
+                body_timeout: Duration::from_millis(300),
+                ..ServerOptions::default()
+            })
+            .start()
+            .await
+            .expect("fake starts")
+    }
+
+    async fn connect(fake: &Fake) -> TcpStream {
+        TcpStream::connect(fake.uri().trim_start_matches("http://"))
+            .await
+            .expect("connect")
+    }
+
+    /// Reads until the server closes or 5 s pass; returns what came.
+    async fn read_all(s: &mut TcpStream) -> String {
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    async fn healthy(fake: &Fake) {
+        let resp = reqwest::get(format!("{}/_apiconform/health", fake.uri()))
+            .await
+            .expect("health");
+        assert_eq!(resp.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn a_stalled_body_gets_408() {
+        let fake = fake().await;
+        let mut s = connect(&fake).await;
+        s.write_all(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nAction=Upd",
+        )
+        .await
+        .expect("write");
+        let answer = read_all(&mut s).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        healthy(&fake).await;
+    }
+
+    #[tokio::test]
+    async fn a_huge_request_head_gets_431() {
+        let fake = fake().await;
+        let mut s = connect(&fake).await;
+        let head = format!(
+            "GET /_apiconform/health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(64 * 1024)
+        );
+        let _ = s.write_all(head.as_bytes()).await;
+        let answer = read_all(&mut s).await;
+        assert!(answer.starts_with("HTTP/1.1 431"), "{answer:.200}");
+        healthy(&fake).await;
+    }
+
+    #[tokio::test]
+    async fn a_stalled_head_is_closed() {
+        let fake = fake().await;
+        let mut s = connect(&fake).await;
+        s.write_all(b"GET /_apiconform/health HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .expect("write");
+        let started = std::time::Instant::now();
+        let answer = read_all(&mut s).await;
+        assert!(started.elapsed() < Duration::from_secs(4), "not closed");
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+            "{answer}"
+        );
+        healthy(&fake).await;
+    }
+
+    #[tokio::test]
+    async fn many_idle_connections_do_not_starve_others() {
+        let fake = fake().await;
+        let mut idle = Vec::new();
+        for _ in 0..200 {
+            idle.push(connect(&fake).await);
+        }
+        healthy(&fake).await;
+        drop(idle);
+    }
+}

@@ -27,6 +27,12 @@ pub struct ServerOptions {
     pub tls: Option<TlsOptions>,
     /// Largest request body accepted; larger ones get 413.
     pub body_limit: usize,
+    /// Largest request head (request line and headers); larger ones get 431.
+    pub max_header_bytes: usize,
+    /// Time a client has to send its request head; the connection is closed after it.
+    pub header_timeout: Duration,
+    /// Time a client has to send its body once the head is in; 408 after it.
+    pub body_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -35,8 +41,20 @@ impl Default for ServerOptions {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: None,
             body_limit: 10 * 1024 * 1024,
+            max_header_bytes: 64 * 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
         }
     }
+}
+
+/// The per-connection limits, as the accept loop applies them.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    body: usize,
+    header_bytes: usize,
+    header_timeout: Duration,
+    body_timeout: Duration,
 }
 
 /// TLS: a certificate made at start (self-signed for localhost and 127.0.0.1), or given.
@@ -90,7 +108,12 @@ impl Server {
             listener,
             engine,
             acceptor,
-            options.body_limit,
+            Limits {
+                body: options.body_limit,
+                header_bytes: options.max_header_bytes,
+                header_timeout: options.header_timeout,
+                body_timeout: options.body_timeout,
+            },
             stopped,
         ));
         Ok(Self {
@@ -133,7 +156,7 @@ async fn accept_loop(
     listener: TcpListener,
     engine: Arc<Engine>,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
-    body_limit: usize,
+    limits: Limits,
     mut stopped: watch::Receiver<bool>,
 ) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -154,10 +177,14 @@ async fn accept_loop(
         let engine = engine.clone();
         let service = service_fn(move |req| {
             let engine = engine.clone();
-            async move { Ok::<_, Infallible>(answer(&engine, req, body_limit, peer).await) }
+            async move { Ok::<_, Infallible>(answer(&engine, req, limits, peer).await) }
         });
         let mut builder = http1::Builder::new();
-        builder.timer(hyper_util::rt::TokioTimer::new());
+        builder
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            // hyper's smallest buffer is 8 KiB; a head beyond it gets 431.
+            .max_buf_size(limits.header_bytes.max(8192));
         match &acceptor {
             None => {
                 let conn = builder.serve_connection(TokioIo::new(stream), service);
@@ -188,14 +215,27 @@ async fn accept_loop(
 async fn answer(
     engine: &Engine,
     req: http::Request<Incoming>,
-    limit: usize,
+    limits: Limits,
     peer: SocketAddr,
 ) -> http::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
     let started = std::time::Instant::now();
-    let bytes = match Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
+    let limit = limits.body;
+    let read = tokio::time::timeout(limits.body_timeout, Limited::new(body, limit).collect());
+    let bytes = match read.await {
+        Err(_) => {
+            let msg = format!(
+                "the request body did not arrive within {} s",
+                limits.body_timeout.as_secs_f64()
+            );
+            let resp = json_response(
+                http::StatusCode::REQUEST_TIMEOUT,
+                &serde_json::json!({ "error": msg }),
+            );
+            return resp.map(Full::new);
+        }
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(e)) => {
             let too_big = e
                 .downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some();
