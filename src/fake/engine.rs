@@ -17,7 +17,7 @@ use crate::auth::sigv4;
 use crate::auth::AuthConfig;
 use crate::protocol::{self, Fit, Request};
 use crate::spec::model::{
-    Auth, Constraint, ErrorRow, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
+    Auth, ErrorRow, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
 };
 use crate::spec::validate;
 
@@ -770,53 +770,13 @@ fn collect_sets(p: &Parameter, v: &Value, changes: &mut Changes) {
     }
 }
 
-/// The row for a set of violations: the most specific `invalid` row that matches the
-/// first violation. A wrong JSON type with no row of its own is a serialisation error,
-/// as AWS's JSON protocols answer it.
+/// The row (and message) for a set of violations, as the spec says
+/// ([`validate::row_for_violations`]).
 fn invalid_failure<'s>(spec: &'s Spec, violations: &[validate::Violation]) -> Failure<'s> {
-    let first = &violations[0];
-    let matches = |row: &ErrorRow, v: &validate::Violation| match &row.trigger {
-        Trigger::Invalid {
-            constraints,
-            parameters,
-        } => {
-            (constraints.is_empty() || constraints.contains(&v.constraint))
-                && (parameters.is_empty() || parameters.contains(&v.parameter))
-        }
-        _ => false,
-    };
-    let specificity = |row: &ErrorRow| match &row.trigger {
-        Trigger::Invalid {
-            constraints,
-            parameters,
-        } => 2 * usize::from(!parameters.is_empty()) + usize::from(!constraints.is_empty()),
-        _ => 0,
-    };
-    let best = spec
-        .errors
-        .iter()
-        .filter(|r| matches(r, first))
-        .max_by_key(|r| specificity(r));
-    let json_protocol = matches!(
-        spec.protocol,
-        Protocol::AwsJson { .. } | Protocol::RestJson { .. }
-    );
-    let row = match best {
-        Some(r) if first.constraint == Constraint::Type && specificity(r) == 0 && json_protocol => {
-            row_for(spec, |t| matches!(t, Trigger::Malformed))
-        }
-        Some(r) => r,
-        None => row_for(spec, |t| matches!(t, Trigger::Malformed)),
-    };
-    let same: Vec<validate::Violation> = violations
-        .iter()
-        .filter(|v| matches(row, v) || row.trigger == Trigger::Malformed)
-        .cloned()
-        .collect();
-    let shown = if same.is_empty() { violations } else { &same };
+    let (row, shown) = validate::row_for_violations(spec, violations);
     Failure {
         row,
-        detail: validate::describe(spec.validation.style, shown),
+        detail: validate::describe(spec.validation.style, &shown),
     }
 }
 

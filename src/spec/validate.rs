@@ -7,7 +7,10 @@
 
 use serde_json::{Map, Number, Value};
 
-use super::model::{Constraint, MemberNames, ParamType, Parameter, Spec, ValidationStyle};
+use super::model::{
+    Constraint, ErrorRow, MemberNames, ParamType, Parameter, Protocol, Spec, Trigger,
+    ValidationStyle,
+};
 
 /// One violated constraint.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +60,74 @@ pub fn validate(spec: &Spec, params: &Params) -> (Params, Vec<Violation>) {
         }
     }
     (out, v.violations)
+}
+
+/// The error row a request with these violations gets (the most specific `invalid` row
+/// matching the first violation; a wrong JSON type with no row of its own is the
+/// malformed row, as AWS's JSON protocols answer it), and the violations its message
+/// names. Shared by the fake (to answer) and the runner (to expect).
+pub fn row_for_violations<'s>(
+    spec: &'s Spec,
+    violations: &[Violation],
+) -> (&'s ErrorRow, Vec<Violation>) {
+    let malformed_row = || {
+        spec.errors
+            .iter()
+            .find(|e| e.trigger == Trigger::Malformed)
+            .or_else(|| {
+                spec.errors
+                    .iter()
+                    .find(|e| e.also.contains(&Trigger::Malformed))
+            })
+            .unwrap_or(&spec.errors[0])
+    };
+    let Some(first) = violations.first() else {
+        return (malformed_row(), Vec::new());
+    };
+    let matches = |row: &ErrorRow, v: &Violation| match &row.trigger {
+        Trigger::Invalid {
+            constraints,
+            parameters,
+        } => {
+            (constraints.is_empty() || constraints.contains(&v.constraint))
+                && (parameters.is_empty() || parameters.contains(&v.parameter))
+        }
+        _ => false,
+    };
+    let specificity = |row: &ErrorRow| match &row.trigger {
+        Trigger::Invalid {
+            constraints,
+            parameters,
+        } => 2 * usize::from(!parameters.is_empty()) + usize::from(!constraints.is_empty()),
+        _ => 0,
+    };
+    let best = spec
+        .errors
+        .iter()
+        .filter(|r| matches(r, first))
+        .max_by_key(|r| specificity(r));
+    let json_protocol = matches!(
+        spec.protocol,
+        Protocol::AwsJson { .. } | Protocol::RestJson { .. }
+    );
+    let row = match best {
+        Some(r) if first.constraint == Constraint::Type && specificity(r) == 0 && json_protocol => {
+            malformed_row()
+        }
+        Some(r) => r,
+        None => malformed_row(),
+    };
+    let same: Vec<Violation> = violations
+        .iter()
+        .filter(|v| matches(row, v) || row.trigger == Trigger::Malformed)
+        .cloned()
+        .collect();
+    let shown = if same.is_empty() {
+        violations.to_vec()
+    } else {
+        same
+    };
+    (row, shown)
 }
 
 /// Words the violations as the spec's validation style says.
