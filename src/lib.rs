@@ -9,4 +9,5 @@
 pub mod auth;
 pub mod fake;
 pub mod protocol;
+pub mod runner;
 pub mod spec;

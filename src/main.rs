@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 use apiconform::auth::AuthConfig;
 use apiconform::fake::{self, Config, Engine, Server, ServerOptions, TlsOptions};
+use apiconform::runner;
 use apiconform::spec;
 
 /// Reference fake server and conformance runner for documented APIs.
@@ -27,6 +28,48 @@ enum Command {
         after_help = "Examples:\n  apiconform serve --port 4580\n  apiconform serve --tls --port 5392 --spec hpe-nimble\n  apiconform serve --port 0 --no-auth --seed users.yaml\n\nThe first line on stdout is `apiconform listening on URI`. Control plane: URI/_apiconform/health, reset, state, seed, journal, faults (README)."
     )]
     Serve(ServeArgs),
+    /// Run the conformance cases against a target (the embedded fake by default).
+    #[command(
+        after_help = "Examples:\n  apiconform test\n  apiconform test --api aws-iam --case 'aws-iam/length/*'\n  apiconform test --target moto.yaml --junit report.xml\n  apiconform test --update          # re-record snapshots/ from the target\n\nExit codes: 0 all passed, 1 a case failed, 2 usage or configuration error."
+    )]
+    Test(TestArgs),
+    /// List the cases the specs generate, or the coverage table.
+    Cases(CasesArgs),
+}
+
+#[derive(clap::Args)]
+struct TestArgs {
+    /// Target profile (YAML); without it, the embedded fake runs in-process.
+    #[arg(long, env = "APICONFORM_TARGET")]
+    target: Option<PathBuf>,
+    /// Only this API (may be repeated).
+    #[arg(long = "api")]
+    apis: Vec<String>,
+    /// Only cases whose name matches this glob (`*`, `?`).
+    #[arg(long = "case")]
+    case: Option<String>,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write a JSON report here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Record the answers as the new snapshots instead of comparing.
+    #[arg(long)]
+    update: bool,
+    /// Snapshot directory.
+    #[arg(long, default_value = "snapshots")]
+    snapshots: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct CasesArgs {
+    /// Only this API (may be repeated).
+    #[arg(long = "api")]
+    apis: Vec<String>,
+    /// Show the coverage table of constraints and error rows instead.
+    #[arg(long)]
+    coverage: bool,
 }
 
 #[derive(clap::Args)]
@@ -120,6 +163,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Test(args) => conformance(args),
+        Command::Cases(args) => list_cases(args),
         Command::Specs(SpecsCommand::Check { paths }) => specs_check(&paths),
         Command::Specs(SpecsCommand::Show { api }) => specs_show(&api),
         Command::Specs(SpecsCommand::Schema) => {
@@ -127,6 +172,103 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+fn conformance(args: TestArgs) -> ExitCode {
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(async {
+        let runner = match &args.target {
+            Some(path) => {
+                runner::target::Profile::load(path).and_then(runner::Runner::with_profile)
+            }
+            None => runner::Runner::in_process().await,
+        };
+        let mut runner = match runner {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        runner.update = args.update;
+        runner.snapshot_dir = args.snapshots.clone();
+        let sel = runner::Selection {
+            apis: args.apis.clone(),
+            case_glob: args.case.clone(),
+        };
+        let cases = runner.cases(&sel);
+        if cases.is_empty() {
+            eprintln!("error: no case matches");
+            return ExitCode::from(2);
+        }
+        let mut outcomes = Vec::with_capacity(cases.len());
+        let started = std::time::Instant::now();
+        for (i, case) in cases.iter().enumerate() {
+            let o = runner.run_case(case).await;
+            if !o.failures.is_empty() {
+                eprintln!("FAIL {}: {}", o.case.name, o.failures.join("; "));
+            }
+            if (i + 1) % 100 == 0 {
+                eprintln!("… {}/{} cases", i + 1, cases.len());
+            }
+            outcomes.push(o);
+        }
+        print!("{}", runner::report::text(&outcomes));
+        println!(
+            "{:.0} cases/s",
+            outcomes.len() as f64 / started.elapsed().as_secs_f64().max(1e-9)
+        );
+        for (path, content) in [
+            (&args.junit, runner::report::junit(&outcomes)),
+            (&args.json, runner::report::json(&outcomes)),
+        ] {
+            if let Some(p) = path {
+                if let Err(e) = std::fs::write(p, content) {
+                    eprintln!("error: {}: {e}", p.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        if outcomes.iter().all(|o| o.failures.is_empty()) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
+    })
+}
+
+fn list_cases(args: CasesArgs) -> ExitCode {
+    let specs = match spec::embedded() {
+        Ok(s) => s,
+        Err(e) => {
+            eprint!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    for s in specs
+        .iter()
+        .filter(|s| args.apis.is_empty() || args.apis.contains(&s.api.id))
+    {
+        let cases = runner::cases::cases(s);
+        if args.coverage {
+            print!("{}", runner::report::coverage(s, &cases));
+        } else {
+            for c in &cases {
+                let expect = match &c.expect {
+                    runner::cases::Expect::Success => "success".to_string(),
+                    runner::cases::Expect::Error(code) => code.clone(),
+                };
+                println!("{:<70} {expect}", c.name);
+            }
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn specs_check(paths: &[PathBuf]) -> ExitCode {

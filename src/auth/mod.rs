@@ -57,7 +57,8 @@ pub const NEXFS_ROLES: [&str; 3] = [
 impl Default for AuthConfig {
     /// `AKIDEXAMPLE` with every role (session token `EXAMPLESESSIONTOKEN`, user `admin`),
     /// `AKIDLIMITED` with only `iam/UpdateUsers` (token `LIMITEDSESSIONTOKEN`, user
-    /// `LimitedUser`), and the NimbleOS login `admin` / `password-91`.
+    /// `LimitedUser`), `AKIDNOROLES` with no role (token `NOROLESSESSIONTOKEN`), and the
+    /// NimbleOS login `admin` / `password-91`.
     fn default() -> Self {
         Self {
             credentials: vec![
@@ -74,6 +75,13 @@ impl Default for AuthConfig {
                     session_token: Some("LIMITEDSESSIONTOKEN".into()),
                     roles: vec!["iam/UpdateUsers".into()],
                     user: Some("LimitedUser".into()),
+                },
+                Credential {
+                    access_key: "AKIDNOROLES".into(),
+                    secret_key: "noRolesSecretKeyEXAMPLE".into(),
+                    session_token: Some("NOROLESSESSIONTOKEN".into()),
+                    roles: Vec::new(),
+                    user: Some("NoRolesUser".into()),
                 },
             ],
             logins: vec![Login {

@@ -1,0 +1,166 @@
+//! Where the cases go: the embedded fake started in-process (the default), or a target
+//! profile (YAML) naming, per API, a base URL and the credentials to sign with.
+//!
+//! ```yaml
+//! apis:
+//!   aws-iam:
+//!     base_url: http://127.0.0.1:5000          # e.g. moto_server
+//!     credentials: {access_key: AKID, secret_key: SECRET, region: us-east-1}
+//!     limited: {access_key: AKIDLIMITED, secret_key: S}   # optional: basic role only
+//!     unprivileged: {access_key: AKIDNOROLES, secret_key: S}   # optional: no role
+//!     control_plane: false                     # true: an apiconform fake (reset, faults)
+//!   hpe-nimble:
+//!     base_url: https://array:5392
+//!     login: {username: admin, password: password-91}
+//!     tls_insecure: true
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::auth::{self, sigv4};
+
+/// Credentials to sign with.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub access_key: String,
+    pub secret_key: String,
+    #[serde(default)]
+    pub session_token: Option<String>,
+    /// Region for the credential scope when the spec does not fix one.
+    #[serde(default = "default_region")]
+    pub region: String,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+impl Credentials {
+    pub fn sigv4(&self) -> sigv4::Credentials {
+        sigv4::Credentials {
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
+            session_token: self.session_token.clone(),
+        }
+    }
+
+    /// The fake's default key (with the Nexfs session token).
+    pub fn default_fake() -> Self {
+        Self {
+            access_key: auth::DEFAULT_ACCESS_KEY.into(),
+            secret_key: auth::DEFAULT_SECRET_KEY.into(),
+            session_token: Some(auth::DEFAULT_SESSION_TOKEN.into()),
+            region: default_region(),
+        }
+    }
+
+    /// The fake's Nexfs session without any role.
+    pub fn no_roles_fake() -> Self {
+        Self {
+            access_key: "AKIDNOROLES".into(),
+            secret_key: "noRolesSecretKeyEXAMPLE".into(),
+            session_token: Some("NOROLESSESSIONTOKEN".into()),
+            region: default_region(),
+        }
+    }
+
+    /// The fake's limited Nexfs session (role iam/UpdateUsers only).
+    pub fn limited_fake() -> Self {
+        Self {
+            access_key: "AKIDLIMITED".into(),
+            secret_key: "limitedSecretKeyEXAMPLE".into(),
+            session_token: Some("LIMITEDSESSIONTOKEN".into()),
+            region: default_region(),
+        }
+    }
+}
+
+/// A NimbleOS login.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+}
+
+/// One API of a target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiTarget {
+    pub base_url: String,
+    #[serde(default = "Credentials::default_fake")]
+    pub credentials: Credentials,
+    /// An identity holding only the basic role (for `forbidden` cases on the extra
+    /// roles); those cases are skipped when absent.
+    #[serde(default)]
+    pub limited: Option<Credentials>,
+    /// An identity holding no role at all (for `forbidden` cases on the basic role).
+    #[serde(default)]
+    pub unprivileged: Option<Credentials>,
+    #[serde(default)]
+    pub login: Option<Login>,
+    #[serde(default)]
+    pub tls_insecure: bool,
+    /// The target is an apiconform fake: reset before each case, inject faults.
+    #[serde(default)]
+    pub control_plane: bool,
+}
+
+/// A target profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub apis: BTreeMap<String, ApiTarget>,
+    /// Seconds to wait for each answer.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: f64,
+}
+
+fn default_timeout() -> f64 {
+    10.0
+}
+
+impl Profile {
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        crate::spec::decode_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Every API served by one apiconform fake at `base_url`, with its defaults.
+    pub fn fake(base_url: &str) -> Self {
+        let api = |id: &str| {
+            (
+                id.to_string(),
+                ApiTarget {
+                    base_url: base_url.to_string(),
+                    credentials: Credentials::default_fake(),
+                    limited: Some(Credentials::limited_fake()),
+                    unprivileged: Some(Credentials::no_roles_fake()),
+                    login: (id == "hpe-nimble").then(|| Login {
+                        username: "admin".into(),
+                        password: "password-91".into(),
+                    }),
+                    tls_insecure: true,
+                    control_plane: true,
+                },
+            )
+        };
+        Self {
+            apis: [
+                "aws-iam",
+                "aws-transfer",
+                "aws-workdocs",
+                "hpe-nimble",
+                "nexfs",
+            ]
+            .into_iter()
+            .map(api)
+            .collect(),
+            timeout_secs: default_timeout(),
+        }
+    }
+}
