@@ -1,7 +1,8 @@
 //! Fuzz targets (proptest-driven mutation of a committed corpus, on stable Rust): the
 //! protocol decoders behind the engine, the SigV4 parser and verifier, the spec loader,
-//! and the XML decoder the runner reads responses with. Each must never panic; the engine
-//! must never answer a 5xx nor change state on a request it refuses.
+//! and the runner's response decoder (XML and JSON, error codes, normalisation). Each
+//! must never panic; the engine must never answer a 5xx nor change state on a request it
+//! refuses.
 //!
 //! `cargo test --test fuzz` runs a short pass (CI). A campaign:
 //! `APICONFORM_FUZZ_SECS=600 cargo test --release --test fuzz -- --nocapture` runs each
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant};
 use apiconform::auth::sigv4::{self, Credentials, Expected};
 use apiconform::fake::{Engine, Fake};
 use apiconform::protocol::xml;
+use apiconform::runner::{client, compare};
 use bytes::Bytes;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
@@ -289,15 +291,30 @@ fn fuzz_spec_loader() {
 }
 
 #[test]
-fn fuzz_response_xml_decoder() {
-    let seeds: Vec<Vec<u8>> = corpus("xml").into_iter().map(|(_, b)| b).collect();
-    campaign("xml decoder", (0..seeds.len(), edits()), move |(i, ed)| {
-        let doc = apply(seeds[i].clone(), &ed);
-        if let Ok(tree) = xml::read(&doc) {
-            // Whatever reads back must write and read again.
-            let again = xml::write(&tree);
-            prop_assert!(xml::read(&again).is_ok(), "round trip failed for {tree}");
-        }
-        Ok(())
-    });
+fn fuzz_runner_response_decoder() {
+    // The runner reads whatever a target answers: every spec's decoder (XML through
+    // quick-xml, JSON through serde_json, error-code lookup) and the normaliser that
+    // turns it into a snapshot must take any bytes.
+    let seeds: Vec<Vec<u8>> = corpus("responses").into_iter().map(|(_, b)| b).collect();
+    let specs = apiconform::spec::embedded().expect("specs");
+    let statuses = [200u16, 400, 404, 500];
+    campaign(
+        "runner response decoder",
+        (0..seeds.len(), edits(), 0..statuses.len()),
+        move |(i, ed, s)| {
+            let doc = apply(seeds[i].clone(), &ed);
+            if let Ok(tree) = xml::read(&doc) {
+                // Whatever reads back must write and read again.
+                let again = xml::write(&tree);
+                prop_assert!(xml::read(&again).is_ok(), "round trip failed for {tree}");
+            }
+            let mut headers = http::HeaderMap::new();
+            headers.insert("x-amzn-errortype", http::HeaderValue::from_static("X:y"));
+            for spec in &specs {
+                let o = client::observe(spec, statuses[s], &headers, &doc);
+                let _ = compare::normalise(spec, &o);
+            }
+            Ok(())
+        },
+    );
 }
