@@ -57,6 +57,9 @@ struct TestArgs {
     /// Record the answers as the new snapshots instead of comparing.
     #[arg(long)]
     update: bool,
+    /// Also run the suites (`*.yaml`, format in suites/README.md) in this directory.
+    #[arg(long, value_name = "DIR")]
+    suites: Vec<PathBuf>,
     /// Snapshot directory.
     #[arg(long, default_value = "snapshots")]
     snapshots: PathBuf,
@@ -198,6 +201,15 @@ fn conformance(args: TestArgs) -> ExitCode {
         };
         runner.update = args.update;
         runner.snapshot_dir = args.snapshots.clone();
+        for dir in &args.suites {
+            match runner::suite::load_dir(dir, runner.specs()) {
+                Ok(cases) => runner.extra.extend(cases),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
         let sel = runner::Selection {
             apis: args.apis.clone(),
             case_glob: args.case.clone(),

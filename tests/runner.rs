@@ -1,27 +1,17 @@
-//! The conformance runner in `cargo test`: every case of every API against the embedded
-//! fake (or, with `APICONFORM_TARGET=profile.yaml`, against that target), compared with the
-//! snapshots in `snapshots/<api>/` (`cargo insta review` accepts the `.snap.new` files a
-//! difference leaves). Then the runner is proved against deliberately wrong
-//! implementations: each mistake must be reported as a failure of the right case.
+//! The conformance runner itself (the cases run one test each in `tests/conformance.rs`):
+//! coverage of every constraint and error row, the suites' format, and proofs against
+//! deliberately wrong implementations and hostile targets: each mistake must be reported
+//! as a failure of the right case, with the right diff.
 
 use std::sync::Arc;
 
 use apiconform::fake::{Engine, Fake};
 use apiconform::runner::target::Profile;
-use apiconform::runner::{report, Outcome, Runner, Selection};
+use apiconform::runner::{report, suite, Outcome, Runner, Selection};
 use bytes::Bytes;
 use rstest::rstest;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer};
-
-async fn runner() -> Runner {
-    match std::env::var_os("APICONFORM_TARGET") {
-        Some(p) => Profile::load(std::path::Path::new(&p))
-            .and_then(Runner::with_profile)
-            .expect("target profile"),
-        None => Runner::in_process().await.expect("in-process fake"),
-    }
-}
 
 #[rstest]
 #[case("aws-iam")]
@@ -29,27 +19,86 @@ async fn runner() -> Runner {
 #[case("aws-workdocs")]
 #[case("hpe-nimble")]
 #[case("nexfs")]
-#[tokio::test]
-async fn every_case_passes(#[case] api: &str) {
-    let r = runner().await;
-    let outcomes = r
-        .run(&Selection {
-            apis: vec![api.into()],
-            case_glob: None,
-        })
-        .await;
-    assert!(outcomes.len() > 20, "{api}: only {} cases", outcomes.len());
-    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.failures.is_empty()).collect();
-    assert!(failed.is_empty(), "{}", report::text(&outcomes));
+fn every_constraint_and_error_row_has_a_case(#[case] api: &str) {
+    let specs = apiconform::spec::embedded().expect("specs");
+    let spec = specs.iter().find(|s| s.api.id == api).expect("spec");
+    let cases = apiconform::runner::cases::cases(spec);
+    let table = report::coverage(spec, &cases);
+    assert!(!table.contains("MISSING"), "{table}");
+    assert!(
+        cases.iter().any(|c| c.name.contains("/suite/")),
+        "{api} has no suite case"
+    );
 }
 
 #[test]
-fn every_constraint_and_error_row_has_a_case() {
-    for spec in apiconform::spec::embedded().expect("specs") {
-        let cases = apiconform::runner::cases::cases(&spec);
-        let table = report::coverage(&spec, &cases);
-        assert!(!table.contains("MISSING"), "{table}");
-    }
+fn embedded_suites_read() {
+    let specs = apiconform::spec::embedded().expect("specs");
+    let n = suite::check_embedded(&specs).expect("suites");
+    assert!(n >= 30, "only {n} suite cases");
+}
+
+#[rstest]
+#[case("cases: []", "missing field `api`")]
+#[case("api: nope\ncases: []", "no spec has api id 'nope'")]
+#[case(
+    "api: aws-iam\ncases: [{name: a, request: {UserName: Bob}, expect: NoSuchUser}]",
+    "expect 'NoSuchUser' is neither `success` nor a code in the error table of aws-iam"
+)]
+#[case(
+    "api: aws-iam\ncases: [{name: a, expect: success}, {name: a, expect: success}]",
+    "case 'a': the name is used twice"
+)]
+#[case(
+    "api: aws-iam\ncases: [{name: a, expect: success, setup: [{request: {UserName: Bob}, raw: {}}]}]",
+    "case 'a', setup step 1: a step has exactly one of `fixture`, `request`, `raw`"
+)]
+#[case(
+    "api: aws-iam\ncases: [{name: a, expect: success, setup: [{fixture: {Nickname: x}}]}]",
+    "fixture field 'Nickname' is not a field of user"
+)]
+#[case(
+    "api: aws-iam\ncases: [{name: a, expect: success, then: [{fixture: {UserName: x}}]}]",
+    "case 'a': fixtures belong in `setup`"
+)]
+#[case(
+    "api: aws-iam\ncases: [{name: a, expect: success, inject: Nope}]",
+    "inject 'Nope' is not in the error table"
+)]
+#[case(
+    "api: aws-iam\ncases: [{name: a, expect: success, colour: red}]",
+    "unknown field `colour`"
+)]
+fn a_broken_suite_is_refused_with_a_reason(#[case] text: &str, #[case] why: &str) {
+    let specs = apiconform::spec::embedded().expect("specs");
+    let e = suite::parse("suites/x.yaml", text, &specs).expect_err("refused");
+    assert!(e.starts_with("suites/x.yaml"), "{e}");
+    assert!(e.contains(why), "{e}");
+}
+
+#[test]
+fn fixture_templates_escape_per_context() {
+    let raw = suite::RawRequest {
+        path: "/users/{UserName}".into(),
+        body: "Action=CreateUser&UserName={UserName}&Path={Path}".into(),
+        ..Default::default()
+    };
+    let f = serde_json::json!({"UserName": "a b&c", "Path": "/x/"});
+    let filled = raw.filled(f.as_object().expect("object"));
+    assert_eq!(filled.path, "/users/a%20b%26c");
+    assert_eq!(
+        filled.body,
+        "Action=CreateUser&UserName=a%20b%26c&Path=%2Fx%2F"
+    );
+    let json = suite::RawRequest {
+        body: r#"{"UserName": "{UserName}"}"#.into(),
+        ..Default::default()
+    };
+    let f = serde_json::json!({"UserName": "say \"hi\""});
+    assert_eq!(
+        json.filled(f.as_object().expect("object")).body,
+        r#"{"UserName": "say \"hi\""}"#
+    );
 }
 
 type Request = http::Request<Bytes>;
@@ -351,4 +400,170 @@ fn junit_and_json_reports_are_well_formed() {
     );
     let json: serde_json::Value = serde_json::from_str(&report::json(&out)).expect("JSON");
     assert_eq!(json["cases"][0]["result"], "failed");
+}
+
+#[tokio::test]
+async fn then_steps_catch_state_a_success_did_not_change() {
+    // Answers every rename with success and never applies it: the suite's follow-up
+    // request for the new name is refused.
+    let out = against_broken(
+        "aws-iam/suite/created-user-can-be-renamed",
+        |req| {
+            let body = String::from_utf8_lossy(req.body()).into_owned();
+            let kept: Vec<&str> = body
+                .split('&')
+                .filter(|kv| !kv.starts_with("NewUserName="))
+                .collect();
+            *req.body_mut() = Bytes::from(kept.join("&"));
+        },
+        |_, _| {},
+    )
+    .await;
+    let o = failure_of(&out, "aws-iam/suite/created-user-can-be-renamed");
+    assert!(
+        o.failures
+            .iter()
+            .any(|f| f.starts_with("then step 1: status 404 (expected 200)")),
+        "{:?}",
+        o.failures
+    );
+}
+
+/// Hostile targets: each misbehaviour is a clear failure of each case, within the
+/// profile's timeout, and the run goes on to the next case.
+mod hostile_targets {
+    use super::*;
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    #[derive(Clone, Copy, Debug)]
+    enum Behaviour {
+        /// Reads the request, closes the connection.
+        Closes,
+        /// Answers bytes that are not HTTP.
+        Garbage,
+        /// Sends a head promising a body, then stalls.
+        StallsMidBody,
+        /// Reads and never answers.
+        Silent,
+        /// An HTTP answer whose body is not XML at all.
+        NotXml,
+    }
+
+    async fn serve(b: Behaviour) -> String {
+        let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = l.local_addr().expect("addr");
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut s, _)) = l.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 65536];
+                    let _ = s.read(&mut buf).await;
+                    match b {
+                        Behaviour::Closes => {}
+                        Behaviour::Garbage => {
+                            let _ = s.write_all(b"\x00\xffNOT HTTP AT ALL\r\n\r\n").await;
+                        }
+                        Behaviour::StallsMidBody => {
+                            let _ = s
+                                .write_all(
+                                    b"HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: 1000\r\n\r\n<Upd",
+                                )
+                                .await;
+                            tokio::time::sleep(Duration::from_secs(60)).await;
+                        }
+                        Behaviour::Silent => tokio::time::sleep(Duration::from_secs(60)).await,
+                        Behaviour::NotXml => {
+                            let _ = s
+                                .write_all(
+                                    b"HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: 11\r\n\r\n{not: xml}!",
+                                )
+                                .await;
+                        }
+                    }
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    async fn run_against(b: Behaviour) -> Vec<Outcome> {
+        let base = serve(b).await;
+        let mut profile = Profile::fake(&base);
+        profile.timeout_secs = 0.5;
+        for t in profile.apis.values_mut() {
+            t.control_plane = false;
+        }
+        let mut r = Runner::with_profile(profile).expect("runner");
+        let tmp = tempfile::tempdir().expect("tmp");
+        copy_snapshots(&r.snapshot_dir.clone(), tmp.path());
+        r.snapshot_dir = tmp.path().to_path_buf();
+        let started = Instant::now();
+        let out = r
+            .run(&Selection {
+                apis: vec!["aws-iam".into()],
+                case_glob: Some("aws-iam/length/*".into()),
+            })
+            .await;
+        assert!(out.len() >= 4, "{b:?}: {} cases", out.len());
+        assert!(
+            started.elapsed() < Duration::from_secs_f64(0.5 * out.len() as f64 + 5.0),
+            "{b:?}: the run took {:?}",
+            started.elapsed()
+        );
+        for o in &out {
+            assert!(!o.passed(), "{b:?}: {} passed", o.case.name);
+            assert!(o.skipped.is_none(), "{b:?}: {} skipped", o.case.name);
+        }
+        out
+    }
+
+    fn first_failure(out: &[Outcome]) -> String {
+        out[0].failures.join("; ")
+    }
+
+    #[tokio::test]
+    async fn a_target_that_closes_the_connection() {
+        let out = run_against(Behaviour::Closes).await;
+        let f = first_failure(&out);
+        assert!(f.starts_with("no answer:"), "{f}");
+    }
+
+    #[tokio::test]
+    async fn a_target_that_answers_garbage() {
+        let out = run_against(Behaviour::Garbage).await;
+        let f = first_failure(&out);
+        assert!(f.starts_with("no answer:"), "{f}");
+    }
+
+    #[tokio::test]
+    async fn a_target_that_stalls_mid_body() {
+        let out = run_against(Behaviour::StallsMidBody).await;
+        let f = first_failure(&out);
+        assert!(f.starts_with("body cut short:"), "{f}");
+        assert!(f.contains("timed out") || f.contains("timeout"), "{f}");
+    }
+
+    #[tokio::test]
+    async fn a_target_that_never_answers() {
+        let out = run_against(Behaviour::Silent).await;
+        let f = first_failure(&out);
+        assert!(f.starts_with("no answer:"), "{f}");
+        assert!(f.contains("timed out") || f.contains("timeout"), "{f}");
+    }
+
+    #[tokio::test]
+    async fn a_target_that_answers_what_is_not_xml() {
+        let out = run_against(Behaviour::NotXml).await;
+        // Read as text; the snapshot diff shows it.
+        let o = &out[0];
+        assert!(
+            o.diff.as_deref().is_some_and(|d| d.contains("{not: xml}!")),
+            "{:?}",
+            o
+        );
+    }
 }

@@ -33,13 +33,26 @@ pub struct Case {
     /// Inject this error row first (targets with a control plane only).
     pub inject: Option<String>,
     pub expect: Expect,
-    /// What the case covers: `constraint:<param>:<kind>`, `error:<code>`, `example:<name>`.
+    /// What the case covers: `constraint:<param>:<kind>`, `error:<code>`, `example:<name>`,
+    /// `suite:<name>`.
     pub covers: Vec<String>,
+    /// Setup and follow-up steps (hand-written suite cases).
+    pub around: Option<Box<super::suite::Around>>,
 }
 
 impl Case {
     pub fn needs_control_plane(&self) -> bool {
         self.inject.is_some()
+    }
+
+    /// The steps before the request (none for generated cases).
+    pub fn setup(&self) -> &[super::suite::Step] {
+        self.around.as_deref().map_or(&[], |a| a.setup.as_slice())
+    }
+
+    /// The steps after the request.
+    pub fn then(&self) -> &[super::suite::Step] {
+        self.around.as_deref().map_or(&[], |a| a.then.as_slice())
     }
 }
 
@@ -155,8 +168,15 @@ fn utf16_len(s: &str) -> usize {
     s.encode_utf16().count()
 }
 
-/// All cases of one spec. `limited` is the identity without roles, when the target has one.
+/// All cases of one spec: generated from it, then the embedded suite's scenarios.
 pub fn cases(spec: &Spec) -> Vec<Case> {
+    let mut out = generated(spec);
+    out.extend(super::suite::embedded_cases(spec));
+    out
+}
+
+/// The cases generated from a spec: examples, constraints, error rows.
+pub fn generated(spec: &Spec) -> Vec<Case> {
     let api = spec.api.id.clone();
     let mut out = Vec::new();
     let mut push =
@@ -170,6 +190,7 @@ pub fn cases(spec: &Spec) -> Vec<Case> {
                 inject: None,
                 expect,
                 covers,
+                around: None,
             });
         };
     let base = base(spec);
@@ -561,6 +582,7 @@ pub fn cases(spec: &Spec) -> Vec<Case> {
             inject: None,
             expect: Expect::Error(code.clone()),
             covers: vec![format!("error:{code}")],
+            around: None,
         });
     }
 
@@ -611,6 +633,7 @@ pub fn cases(spec: &Spec) -> Vec<Case> {
                 inject: None,
                 expect: Expect::Error(r.error.clone()),
                 covers: vec![format!("rule:{}", r.name), format!("error:{}", r.error)],
+                around: None,
             });
         }
     }
@@ -626,6 +649,7 @@ pub fn cases(spec: &Spec) -> Vec<Case> {
             inject: Some(row.code.clone()),
             expect: Expect::Error(row.code.clone()),
             covers: vec![format!("error:{}", row.code), "injected".into()],
+            around: None,
         });
     }
 
@@ -648,6 +672,7 @@ pub fn cases(spec: &Spec) -> Vec<Case> {
                 inject: None,
                 expect: Expect::Error(row.code.clone()),
                 covers: vec![format!("error:{}", row.code)],
+                around: None,
             });
         }
     }

@@ -128,7 +128,7 @@ pub fn write_snapshot(path: &Path, case_name: &str, content: &str) -> std::io::R
     std::fs::write(
         path,
         format!(
-            "---\nsource: tests/runner.rs\nexpression: \"{}\"\n---\n{}",
+            "---\nsource: tests/conformance.rs\nexpression: \"{}\"\n---\n{}",
             case_name.replace('"', "'"),
             content.trim_end()
         ) + "\n",

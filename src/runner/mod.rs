@@ -15,6 +15,7 @@ pub mod cases;
 pub mod client;
 pub mod compare;
 pub mod report;
+pub mod suite;
 pub mod target;
 
 use std::path::PathBuf;
@@ -27,7 +28,60 @@ use crate::spec::model::{Auth, Protocol, Spec};
 
 use cases::{Case, Expect};
 use client::{Observed, Signing};
+use suite::{RawRequest, Step};
 use target::{ApiTarget, Profile};
+
+/// Status, error code and (on success) content type against what the spec expects.
+fn verdict(spec: &Spec, expect: &Expect, o: &Observed, failures: &mut Vec<String>) {
+    let (want_status, want_code) = match expect {
+        Expect::Success => (spec.response.status, None),
+        Expect::Error(code) => (
+            spec.errors
+                .iter()
+                .find(|e| &e.code == code)
+                .map_or(0, |e| e.status),
+            Some(code.clone()),
+        ),
+    };
+    if o.status != want_status {
+        failures.push(format!("status {} (expected {want_status})", o.status));
+    }
+    if o.code != want_code {
+        failures.push(format!(
+            "error code {} (expected {})",
+            o.code.as_deref().unwrap_or("none"),
+            want_code.as_deref().unwrap_or("none")
+        ));
+    }
+    if o.status < 300 {
+        let want_ct = spec.response.content_type.as_str();
+        if !o.content_type.starts_with(want_ct) {
+            failures.push(format!(
+                "content type {:?} (expected {want_ct})",
+                o.content_type
+            ));
+        }
+    }
+}
+
+/// An error with its causes (reqwest's top line alone says only "error sending request").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
+}
+
+/// Why a step did not complete.
+enum StepError {
+    /// The target cannot do it (the case is skipped).
+    Skip(String),
+    Fail(String),
+}
 
 /// Which cases to run.
 #[derive(Debug, Clone, Default)]
@@ -94,6 +148,8 @@ pub struct Runner {
     pub snapshot_dir: PathBuf,
     /// Record snapshots instead of comparing them.
     pub update: bool,
+    /// Cases run after the embedded ones (suites read from disk).
+    pub extra: Vec<Case>,
 }
 
 impl Runner {
@@ -122,6 +178,7 @@ impl Runner {
             _fake: None,
             snapshot_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
             update: false,
+            extra: Vec::new(),
         })
     }
 
@@ -135,6 +192,7 @@ impl Runner {
             .iter()
             .filter(|s| self.profile.apis.contains_key(&s.api.id))
             .flat_map(cases::cases)
+            .chain(self.extra.iter().cloned())
             .filter(|c| sel.matches(c))
             .collect()
     }
@@ -160,6 +218,10 @@ impl Runner {
             skipped: None,
             elapsed: Duration::ZERO,
         };
+        if let Some(why) = self.skip_reason(case) {
+            outcome.skipped = Some(why);
+            return outcome;
+        }
         let (Some(spec), Some(t)) = (
             self.specs.iter().find(|s| s.api.id == case.api),
             self.profile.apis.get(&case.api),
@@ -167,11 +229,71 @@ impl Runner {
             outcome.skipped = Some("the target does not serve this API".into());
             return outcome;
         };
-        if case.needs_control_plane() && !t.control_plane {
-            outcome.skipped = Some("needs a control plane to inject the error".into());
+        let signing = match self.resolve(t, &case.signing) {
+            Ok(s) => s,
+            Err(skip) => {
+                outcome.skipped = Some(skip);
+                return outcome;
+            }
+        };
+        if let Err(e) = self.fresh_state(spec, t, case).await {
+            match e {
+                StepError::Skip(why) => outcome.skipped = Some(why),
+                StepError::Fail(why) => outcome.failures.push(why),
+            }
+            outcome.elapsed = started.elapsed();
             return outcome;
         }
-        let signing = match &case.signing {
+        match self.exchange(spec, t, case, &signing).await {
+            Ok((request, observed)) => {
+                outcome.request = request;
+                self.check(spec, case, &observed, &mut outcome);
+                if observed.status < 300 && case.expect == Expect::Success {
+                    self.check_state(spec, t, case, &mut outcome).await;
+                }
+                outcome.observed = Some(observed);
+                for (i, step) in case.then().iter().enumerate() {
+                    if let Err(StepError::Fail(e) | StepError::Skip(e)) =
+                        self.step(spec, t, step).await
+                    {
+                        outcome.failures.push(format!("then step {}: {e}", i + 1));
+                    }
+                }
+            }
+            Err(e) => outcome.failures.push(e),
+        }
+        outcome.elapsed = started.elapsed();
+        outcome
+    }
+
+    /// Why the target cannot run `case` (an API it does not serve, no control plane to
+    /// inject a fault or create a fixture, no identity for a role case), if it cannot.
+    pub fn skip_reason(&self, case: &Case) -> Option<String> {
+        let Some(t) = self.profile.apis.get(&case.api) else {
+            return Some("the target does not serve this API".into());
+        };
+        if case.needs_control_plane() && !t.control_plane {
+            return Some("needs a control plane to inject the error".into());
+        }
+        if !t.control_plane
+            && t.create_fixture.is_none()
+            && case.setup().iter().any(|s| s.fixture.is_some())
+        {
+            return Some(
+                "creates a fixture: the target needs a control plane or `create_fixture`".into(),
+            );
+        }
+        let steps = case.setup().iter().chain(case.then());
+        std::iter::once(case.signing.clone())
+            .chain(steps.map(|s| s.identity.signing()))
+            .find_map(|s| self.resolve(t, &s).err())
+    }
+
+    /// The profile's identity for a case's signing (the fake's limited and role-less
+    /// keys stand for the profile's `limited` and `unprivileged`); `Err` says why the case
+    /// cannot run.
+    fn resolve(&self, t: &ApiTarget, signing: &Signing) -> Result<Signing, String> {
+        match signing {
             Signing::SignedAs(c)
                 if c.access_key == "AKIDLIMITED" || c.access_key == "AKIDNOROLES" =>
             {
@@ -180,29 +302,138 @@ impl Runner {
                 } else {
                     ("unprivileged", &t.unprivileged)
                 };
-                match id {
-                    Some(l) => Signing::SignedAs(l.clone()),
-                    None => {
-                        outcome.skipped = Some(format!("the profile has no `{which}` identity"));
-                        return outcome;
-                    }
-                }
+                id.clone()
+                    .map(Signing::SignedAs)
+                    .ok_or_else(|| format!("the profile has no `{which}` identity"))
             }
-            other => other.clone(),
-        };
-        match self.exchange(spec, t, case, &signing, true).await {
-            Ok((request, observed)) => {
-                outcome.request = request;
-                self.check(spec, case, &observed, &mut outcome);
-                if observed.status < 300 && case.expect == Expect::Success {
-                    self.check_state(spec, t, case, &mut outcome).await;
-                }
-                outcome.observed = Some(observed);
-            }
-            Err(e) => outcome.failures.push(e),
+            other => Ok(other.clone()),
         }
-        outcome.elapsed = started.elapsed();
-        outcome
+    }
+
+    /// Brings the target to the case's starting state: reset (control plane) or the
+    /// profile's `before_each` requests, the case's setup steps, then the injected fault.
+    async fn fresh_state(&self, spec: &Spec, t: &ApiTarget, case: &Case) -> Result<(), StepError> {
+        let base = t.base_url.trim_end_matches('/');
+        if t.control_plane {
+            self.control(base, "reset", None)
+                .await
+                .map_err(StepError::Fail)?;
+        } else {
+            for (i, raw) in t.before_each.iter().enumerate() {
+                self.raw(spec, t, raw)
+                    .await
+                    .map_err(|e| StepError::Fail(format!("before_each {}: {e}", i + 1)))?;
+            }
+        }
+        for (i, step) in case.setup().iter().enumerate() {
+            self.step(spec, t, step).await.map_err(|e| match e {
+                StepError::Fail(e) => StepError::Fail(format!("setup step {}: {e}", i + 1)),
+                skip => skip,
+            })?;
+        }
+        if let Some(code) = &case.inject {
+            self.control(
+                base,
+                "faults",
+                Some(json!({"api": case.api, "code": code, "count": 1})),
+            )
+            .await
+            .map_err(StepError::Fail)?;
+        }
+        Ok(())
+    }
+
+    /// Runs one setup or follow-up step.
+    async fn step(&self, spec: &Spec, t: &ApiTarget, step: &Step) -> Result<(), StepError> {
+        if let Some(fixture) = &step.fixture {
+            let base = t.base_url.trim_end_matches('/');
+            return if t.control_plane {
+                self.control(
+                    base,
+                    "seed",
+                    Some(json!({"api": spec.api.id, "resources": [fixture]})),
+                )
+                .await
+                .map_err(StepError::Fail)
+            } else if let Some(template) = &t.create_fixture {
+                let raw = template.filled(fixture);
+                self.raw(spec, t, &raw).await.map_err(StepError::Fail)
+            } else {
+                Err(StepError::Skip(
+                    "creates a fixture: the target needs a control plane or `create_fixture`"
+                        .into(),
+                ))
+            };
+        }
+        if let Some(raw) = &step.raw {
+            return self.raw(spec, t, raw).await.map_err(StepError::Fail);
+        }
+        let params = step.request.clone().unwrap_or_default();
+        let expect = step.expected(spec).map_err(StepError::Fail)?;
+        let signing = self
+            .resolve(t, &step.identity.signing())
+            .map_err(StepError::Skip)?;
+        let probe = Case {
+            name: "step".into(),
+            api: spec.api.id.clone(),
+            params,
+            raw_body: None,
+            signing: signing.clone(),
+            inject: None,
+            expect: expect.clone(),
+            covers: Vec::new(),
+            around: None,
+        };
+        let (request, o) = self
+            .exchange(spec, t, &probe, &signing)
+            .await
+            .map_err(StepError::Fail)?;
+        let mut problems = Vec::new();
+        verdict(spec, &expect, &o, &mut problems);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(StepError::Fail(format!(
+                "{} (request: {})",
+                problems.join("; "),
+                request.lines().next().unwrap_or_default()
+            )))
+        }
+    }
+
+    /// Sends a raw request, signed when it says so; its status must be 2xx or the one it
+    /// names.
+    async fn raw(&self, spec: &Spec, t: &ApiTarget, raw: &RawRequest) -> Result<(), String> {
+        let wire = client::WireRequest {
+            method: raw.method.clone(),
+            uri: raw.path.clone(),
+            headers: raw
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect(),
+            body: raw.body.clone(),
+        };
+        let signing = if raw.sign {
+            Signing::Signed
+        } else {
+            Signing::None
+        };
+        let (request, o) = self.send(spec, t, wire, &signing).await?;
+        let ok = match raw.status {
+            Some(s) => o.status == s,
+            None => (200..300).contains(&o.status),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{} answered {} {}",
+                request.lines().next().unwrap_or_default(),
+                o.status,
+                o.code.as_deref().unwrap_or_default()
+            ))
+        }
     }
 
     async fn exchange(
@@ -211,27 +442,26 @@ impl Runner {
         t: &ApiTarget,
         case: &Case,
         signing: &Signing,
-        fresh: bool,
+    ) -> Result<(String, Observed), String> {
+        let wire = client::encode(spec, &case.params, case.raw_body.as_deref());
+        self.send(spec, t, wire, signing).await
+    }
+
+    /// Signs `wire` (logging in first for token APIs), sends it, reads the answer.
+    async fn send(
+        &self,
+        spec: &Spec,
+        t: &ApiTarget,
+        wire: client::WireRequest,
+        signing: &Signing,
     ) -> Result<(String, Observed), String> {
         let base = t.base_url.trim_end_matches('/');
-        if t.control_plane && fresh {
-            self.control(base, "reset", None).await?;
-            if let Some(code) = &case.inject {
-                self.control(
-                    base,
-                    "faults",
-                    Some(json!({"api": case.api, "code": code, "count": 1})),
-                )
-                .await?;
-            }
-        }
         let token = match (&spec.auth, &spec.protocol, &t.login) {
             (Auth::NimbleToken { .. }, Protocol::NimbleRest { login_path, .. }, Some(l)) => {
                 Some(self.nimble_login(base, login_path, l).await?)
             }
             _ => None,
         };
-        let wire = client::encode(spec, &case.params, case.raw_body.as_deref());
         let url: reqwest::Url = format!("{base}{}", wire.uri)
             .parse()
             .map_err(|e| format!("bad URL {base}{}: {e}", wire.uri))?;
@@ -269,7 +499,7 @@ impl Runner {
             .body(req.body().clone())
             .send()
             .await
-            .map_err(|e| format!("no answer: {e}"))?;
+            .map_err(|e| format!("no answer: {}", error_chain(&e)))?;
         let status = resp.status().as_u16();
         let mut headers = http::HeaderMap::new();
         for (k, v) in resp.headers() {
@@ -283,7 +513,7 @@ impl Runner {
         let body = resp
             .bytes()
             .await
-            .map_err(|e| format!("body cut short: {e}"))?;
+            .map_err(|e| format!("body cut short: {}", error_chain(&e)))?;
         Ok((summary, client::observe(spec, status, &headers, &body)))
     }
 
@@ -372,6 +602,7 @@ impl Runner {
                 params,
                 raw_body: None,
                 inject: None,
+                around: None,
                 ..case.clone()
             }
         };
@@ -384,10 +615,7 @@ impl Runner {
             })
             .map(|e| e.code.clone());
         for (key, want_found) in [(new, true), (old, false)] {
-            match self
-                .exchange(spec, t, &probe(key), &case.signing, false)
-                .await
-            {
+            match self.exchange(spec, t, &probe(key), &case.signing).await {
                 Ok((_, o)) => {
                     let found = o.status < 300;
                     let gone = o.code.is_some() && o.code == not_found;
@@ -413,37 +641,7 @@ impl Runner {
     }
 
     fn check(&self, spec: &Spec, case: &Case, o: &Observed, outcome: &mut Outcome) {
-        let (want_status, want_code) = match &case.expect {
-            Expect::Success => (spec.response.status, None),
-            Expect::Error(code) => (
-                spec.errors
-                    .iter()
-                    .find(|e| &e.code == code)
-                    .map_or(0, |e| e.status),
-                Some(code.clone()),
-            ),
-        };
-        if o.status != want_status {
-            outcome
-                .failures
-                .push(format!("status {} (expected {want_status})", o.status));
-        }
-        if o.code != want_code {
-            outcome.failures.push(format!(
-                "error code {} (expected {})",
-                o.code.as_deref().unwrap_or("none"),
-                want_code.as_deref().unwrap_or("none")
-            ));
-        }
-        if o.status < 300 {
-            let want_ct = spec.response.content_type.as_str();
-            if !o.content_type.starts_with(want_ct) {
-                outcome.failures.push(format!(
-                    "content type {:?} (expected {want_ct})",
-                    o.content_type
-                ));
-            }
-        }
+        verdict(spec, &case.expect, o, &mut outcome.failures);
         let actual = compare::normalise(spec, o);
         let path = compare::snapshot_path(&self.snapshot_dir, &case.name);
         if self.update {

@@ -22,6 +22,8 @@ use serde::Deserialize;
 
 use crate::auth::{self, sigv4};
 
+use super::suite::RawRequest;
+
 /// Credentials to sign with.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -105,9 +107,19 @@ pub struct ApiTarget {
     pub login: Option<Login>,
     #[serde(default)]
     pub tls_insecure: bool,
-    /// The target is an apiconform fake: reset before each case, inject faults.
+    /// The target is an apiconform fake: reset before each case, seed fixtures, inject
+    /// faults.
     #[serde(default)]
     pub control_plane: bool,
+    /// Without a control plane: requests sent before every case to bring the target to
+    /// the document's starting state (a peer's reset endpoint, creating the fixtures).
+    #[serde(default)]
+    pub before_each: Vec<RawRequest>,
+    /// Without a control plane: the request that creates a suite's fixture, `{Field}` in
+    /// its path and body replaced by the fixture's values (URL-encoded in the path and in
+    /// form bodies, JSON-escaped in JSON bodies).
+    #[serde(default)]
+    pub create_fixture: Option<RawRequest>,
 }
 
 /// A target profile.
@@ -146,6 +158,8 @@ impl Profile {
                     }),
                     tls_insecure: true,
                     control_plane: true,
+                    before_each: Vec::new(),
+                    create_fixture: None,
                 },
             )
         };
