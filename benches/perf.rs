@@ -518,6 +518,42 @@ fn main() {
     let _ = child.kill();
     let _ = child.wait();
 
+    // Runner: the full suite of all five APIs against in-process fakes.
+    println!();
+    println!("## Runner, every case of the five APIs against the in-process fake");
+    println!("| workers | cases | median s | cases/s | failed |");
+    println!("|---|---|---|---|---|");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for jobs in [1, cores] {
+        let mut times = Vec::new();
+        let mut last = (0, 0);
+        for _ in 0..5 {
+            let (n, failed, t) = rt.block_on(async {
+                let runners = apiconform::runner::Runner::in_process_pool(jobs)
+                    .await
+                    .expect("fakes");
+                let cases = runners[0].cases(&apiconform::runner::Selection::default());
+                let started = Instant::now();
+                let out = apiconform::runner::run_parallel(runners, cases, |_, _| {}).await;
+                let failed = out.iter().filter(|o| !o.passed()).count();
+                (out.len(), failed, started.elapsed().as_secs_f64())
+            });
+            times.push(t);
+            last = (n, failed);
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        println!(
+            "| {jobs} | {} | {median:.3} | {:.0} | {} |",
+            last.0,
+            last.0 as f64 / median,
+            last.1
+        );
+        if jobs == cores {
+            break;
+        }
+    }
+
     // Start-up.
     println!();
     println!("## Start-up");

@@ -57,6 +57,10 @@ struct TestArgs {
     /// Record the answers as the new snapshots instead of comparing.
     #[arg(long)]
     update: bool,
+    /// Parallel workers, each with its own in-process fake (default: one per CPU);
+    /// a --target is always run one case at a time.
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
     /// Also run the suites (`*.yaml`, format in suites/README.md) in this directory.
     #[arg(long, value_name = "DIR")]
     suites: Vec<PathBuf>,
@@ -186,55 +190,66 @@ fn conformance(args: TestArgs) -> ExitCode {
         }
     };
     rt.block_on(async {
-        let runner = match &args.target {
-            Some(path) => {
-                runner::target::Profile::load(path).and_then(runner::Runner::with_profile)
-            }
-            None => runner::Runner::in_process().await,
+        let jobs = match (&args.target, args.jobs) {
+            (Some(_), _) => 1,
+            (None, Some(n)) => n.clamp(1, 64),
+            (None, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        let mut runner = match runner {
+        let runners = match &args.target {
+            Some(path) => runner::target::Profile::load(path)
+                .and_then(runner::Runner::with_profile)
+                .map(|r| vec![r]),
+            None => runner::Runner::in_process_pool(jobs).await,
+        };
+        let mut runners = match runners {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
         };
-        runner.update = args.update;
-        runner.snapshot_dir = args.snapshots.clone();
+        let mut extra = Vec::new();
         for dir in &args.suites {
-            match runner::suite::load_dir(dir, runner.specs()) {
-                Ok(cases) => runner.extra.extend(cases),
+            match runner::suite::load_dir(dir, runners[0].specs()) {
+                Ok(cases) => extra.extend(cases),
                 Err(e) => {
                     eprintln!("error: {e}");
                     return ExitCode::from(2);
                 }
             }
         }
+        for r in &mut runners {
+            r.update = args.update;
+            r.snapshot_dir = args.snapshots.clone();
+            r.extra = extra.clone();
+        }
         let sel = runner::Selection {
             apis: args.apis.clone(),
             case_glob: args.case.clone(),
         };
-        let cases = runner.cases(&sel);
+        let cases = runners[0].cases(&sel);
         if cases.is_empty() {
             eprintln!("error: no case matches");
             return ExitCode::from(2);
         }
-        let mut outcomes = Vec::with_capacity(cases.len());
+        let total = cases.len();
         let started = std::time::Instant::now();
-        for (i, case) in cases.iter().enumerate() {
-            let o = runner.run_case(case).await;
+        let outcomes = runner::run_parallel(runners, cases, move |o, done| {
             if !o.failures.is_empty() {
                 eprintln!("FAIL {}: {}", o.case.name, o.failures.join("; "));
             }
-            if (i + 1) % 100 == 0 {
-                eprintln!("… {}/{} cases", i + 1, cases.len());
+            if done % 100 == 0 {
+                eprintln!("… {done}/{total} cases");
             }
-            outcomes.push(o);
-        }
+        })
+        .await;
         print!("{}", runner::report::text(&outcomes));
+        let wall = started.elapsed().as_secs_f64();
         println!(
-            "{:.0} cases/s",
-            outcomes.len() as f64 / started.elapsed().as_secs_f64().max(1e-9)
+            "{:.2} s, {:.0} cases/s, {jobs} worker{}",
+            wall,
+            outcomes.len() as f64 / wall.max(1e-9),
+            if jobs == 1 { "" } else { "s" }
         );
         for (path, content) in [
             (&args.junit, runner::report::junit(&outcomes)),

@@ -31,6 +31,50 @@ use client::{Observed, Signing};
 use suite::{RawRequest, Step};
 use target::{ApiTarget, Profile};
 
+/// Runs `cases` spread over `runners` (each with its own target state, e.g. from
+/// [`Runner::in_process_pool`]), concurrently; outcomes in the order of `cases`.
+/// `progress` is called after each case with the number done.
+pub async fn run_parallel(
+    runners: Vec<Runner>,
+    cases: Vec<Case>,
+    progress: impl Fn(&Outcome, usize) + Send + Sync + 'static,
+) -> Vec<Outcome> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let cases = Arc::new(cases);
+    let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let slots: Arc<Mutex<Vec<Option<Outcome>>>> = Arc::new(Mutex::new(vec![None; cases.len()]));
+    let progress = Arc::new(progress);
+    let mut tasks = tokio::task::JoinSet::new();
+    for runner in runners {
+        let (cases, next, done, slots, progress) = (
+            cases.clone(),
+            next.clone(),
+            done.clone(),
+            slots.clone(),
+            progress.clone(),
+        );
+        tasks.spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(case) = cases.get(i) else { break };
+                let o = runner.run_case(case).await;
+                progress(&o, done.fetch_add(1, Ordering::Relaxed) + 1);
+                if let Ok(mut s) = slots.lock() {
+                    s[i] = Some(o);
+                }
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    let mut slots = slots
+        .lock()
+        .map(|mut s| std::mem::take(&mut *s))
+        .unwrap_or_default();
+    slots.drain(..).flatten().collect()
+}
+
 /// Status, error code and (on success) content type against what the spec expects.
 fn verdict(spec: &Spec, expect: &Expect, o: &Observed, failures: &mut Vec<String>) {
     let (want_status, want_code) = match expect {
@@ -195,6 +239,15 @@ impl Runner {
             .chain(self.extra.iter().cloned())
             .filter(|c| sel.matches(c))
             .collect()
+    }
+
+    /// `jobs` runners, each against its own in-process fake, for [`run_parallel`].
+    pub async fn in_process_pool(jobs: usize) -> Result<Vec<Self>, String> {
+        let mut out = Vec::with_capacity(jobs.max(1));
+        for _ in 0..jobs.max(1) {
+            out.push(Self::in_process().await?);
+        }
+        Ok(out)
     }
 
     /// Runs the selected cases one after another (each from a reset state when the target
@@ -523,6 +576,46 @@ impl Runner {
         what: &str,
         body: Option<serde_json::Value>,
     ) -> Result<(), String> {
+        // The in-process fake is driven through its Rust API: no round trip per case.
+        if let Some(fake) = self._fake.as_ref().filter(|f| f.uri() == base) {
+            let engine = fake.engine();
+            let field = |k: &str| {
+                body.as_ref()
+                    .and_then(|b| b.get(k))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            return match what {
+                "reset" => {
+                    engine.reset();
+                    Ok(())
+                }
+                "faults" => engine
+                    .fail_next(
+                        field("api").as_str().unwrap_or_default(),
+                        field("code").as_str().unwrap_or_default(),
+                        field("count").as_u64().unwrap_or(1) as u32,
+                    )
+                    .map_err(|e| format!("control plane {what}: {e}")),
+                "seed" => {
+                    let resources = match field("resources") {
+                        serde_json::Value::Array(a) => a
+                            .into_iter()
+                            .filter_map(|v| match v {
+                                serde_json::Value::Object(m) => Some(m),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    engine
+                        .seed(field("api").as_str().unwrap_or_default(), resources)
+                        .map(|_| ())
+                        .map_err(|e| format!("control plane {what}: {e}"))
+                }
+                other => Err(format!("control plane: no operation {other}")),
+            };
+        }
         let mut rb = self.client.post(format!("{base}/_apiconform/{what}"));
         if let Some(b) = body {
             rb = rb

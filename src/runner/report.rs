@@ -39,7 +39,7 @@ pub fn summary(outcomes: &[Outcome]) -> String {
     let failed = outcomes.len() - passed - skipped;
     let secs: f64 = outcomes.iter().map(|o| o.elapsed.as_secs_f64()).sum();
     format!(
-        "{passed} passed, {failed} failed, {skipped} skipped ({} cases, {secs:.2} s)",
+        "{passed} passed, {failed} failed, {skipped} skipped ({} cases, {secs:.2} s in cases)",
         outcomes.len()
     )
 }
