@@ -212,6 +212,16 @@ fn failure_of<'a>(out: &'a [Outcome], case: &str) -> &'a Outcome {
 
 fn no_op(_: &mut http::Request<Bytes>) {}
 
+/// An IAM implementation that answers a rename with success and never applies it.
+fn drop_rename(req: &mut http::Request<Bytes>) {
+    let body = String::from_utf8_lossy(req.body()).into_owned();
+    let kept: Vec<&str> = body
+        .split('&')
+        .filter(|kv| !kv.starts_with("NewUserName="))
+        .collect();
+    *req.body_mut() = Bytes::from(kept.join("&"));
+}
+
 #[tokio::test]
 async fn catches_a_wrong_status() {
     let out = against_broken("aws-iam/not-found/*", no_op, |_, resp| {
@@ -358,21 +368,7 @@ async fn catches_a_constraint_not_enforced() {
 #[tokio::test]
 async fn catches_state_not_changed_by_a_successful_update() {
     // Answers the rename with success, but never applies it.
-    let out = against_broken(
-        "aws-iam/example/*",
-        |req| {
-            let body = String::from_utf8_lossy(req.body()).into_owned();
-            if body.contains("NewUserName=") {
-                let kept: Vec<&str> = body
-                    .split('&')
-                    .filter(|kv| !kv.starts_with("NewUserName="))
-                    .collect();
-                *req.body_mut() = Bytes::from(kept.join("&"));
-            }
-        },
-        |_, _| {},
-    )
-    .await;
+    let out = against_broken("aws-iam/example/*", drop_rename, |_, _| {}).await;
     let o = failure_of(&out, "aws-iam/example/rename-bob-to-robert");
     assert!(
         o.failures
@@ -408,14 +404,7 @@ async fn then_steps_catch_state_a_success_did_not_change() {
     // request for the new name is refused.
     let out = against_broken(
         "aws-iam/suite/created-user-can-be-renamed",
-        |req| {
-            let body = String::from_utf8_lossy(req.body()).into_owned();
-            let kept: Vec<&str> = body
-                .split('&')
-                .filter(|kv| !kv.starts_with("NewUserName="))
-                .collect();
-            *req.body_mut() = Bytes::from(kept.join("&"));
-        },
+        drop_rename,
         |_, _| {},
     )
     .await;

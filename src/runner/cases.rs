@@ -412,12 +412,7 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
             equals,
         } = &r.check
         {
-            let Some(value) = spec
-                .examples
-                .iter()
-                .find_map(|e| e.params.get(parameter))
-                .cloned()
-            else {
+            let Some(value) = example_value(spec, parameter) else {
                 continue;
             };
             let other_p = spec.parameters.iter().find(|q| &q.name == other);
@@ -598,12 +593,7 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
             let identity = match when_present.first() {
                 None => Credentials::no_roles_fake(),
                 Some(param) => {
-                    let Some(value) = spec
-                        .examples
-                        .iter()
-                        .find_map(|e| e.params.get(param))
-                        .cloned()
-                    else {
+                    let Some(value) = example_value(spec, param) else {
                         continue;
                     };
                     m.insert(param.clone(), value);
@@ -693,6 +683,14 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
         }
     }
     out
+}
+
+/// The first value a document example gives `param`.
+fn example_value(spec: &Spec, param: &str) -> Option<Value> {
+    spec.examples
+        .iter()
+        .find_map(|e| e.params.get(param))
+        .cloned()
 }
 
 /// A valid value for `p` built from its constraints (when no example shows one).
@@ -815,12 +813,7 @@ fn nested_cases(
     if !matches!(p.ty, ParamType::List | ParamType::Structure) {
         return;
     }
-    let example = spec
-        .examples
-        .iter()
-        .find_map(|e| e.params.get(&p.name))
-        .cloned()
-        .unwrap_or_else(|| synth(p));
+    let example = example_value(spec, &p.name).unwrap_or_else(|| synth(p));
     let with = |v: Value| {
         let mut m = base.clone();
         m.insert(p.name.clone(), v);
