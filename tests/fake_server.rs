@@ -261,13 +261,30 @@ async fn oversized_bodies_get_413_and_the_server_carries_on() {
 
 #[tokio::test]
 async fn concurrent_swaps_keep_names_unique_and_lose_nothing() {
-    let fake = Fake::start().await.expect("fake starts");
+    // `APICONFORM_STRESS_ROUNDS` (default 10) lengthens the run: the longer stress test of
+    // docs/robustness.md. Clients beyond 8 with `APICONFORM_STRESS_CLIENTS`.
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (clients, rounds) = (
+        env("APICONFORM_STRESS_CLIENTS", 8),
+        env("APICONFORM_STRESS_ROUNDS", 10),
+    );
+    let fake = Fake::builder()
+        .config(apiconform::fake::Config {
+            journal_cap: clients * rounds + 10,
+            ..Default::default()
+        })
+        .start()
+        .await
+        .expect("fake starts");
     let base = fake.uri();
     let client = reqwest::Client::new();
-    // Eight clients each rename a fresh user back and forth; the renames collide with
-    // one another only through the uniqueness check.
     let seed = json!({"api": "aws-iam", "resources":
-        (0..8).map(|i| json!({"UserName": format!("u{i}")})).collect::<Vec<_>>()});
+        (0..clients).map(|i| json!({"UserName": format!("u{i}")})).collect::<Vec<_>>()});
     let r = client
         .post(format!("{base}/_apiconform/seed"))
         .json(&seed)
@@ -275,49 +292,71 @@ async fn concurrent_swaps_keep_names_unique_and_lose_nothing() {
         .await
         .expect("seed");
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    fake.engine().clear_journal();
     let mut tasks = Vec::new();
-    for i in 0..8 {
+    for i in 0..clients {
         let client = client.clone();
         let base = base.clone();
         tasks.push(tokio::spawn(async move {
+            // Each client renames only its own user: to the shared name "hot" or its
+            // case-variant "HOT" (IAM names are unique case-insensitively, so at most one
+            // user holds either), and back. It knows its user's name from its own
+            // successful answers, so nothing else may have moved it.
+            let mine = format!("u{i}");
+            let mut holds = mine.clone();
             let mut ok = 0;
-            for round in 0..10 {
-                // Every client tries to take the shared name "hot", then gives it back.
-                let (from, to) = if round % 2 == 0 {
-                    (format!("u{i}"), "hot".to_string())
+            for round in 0..rounds {
+                let to = if holds != mine {
+                    mine.clone()
+                } else if round % 4 == 2 {
+                    "HOT".to_string()
                 } else {
-                    ("hot".to_string(), format!("u{i}"))
+                    "hot".to_string()
                 };
                 let form = format!(
-                    "Action=UpdateUser&Version=2010-05-08&UserName={from}&NewUserName={to}"
+                    "Action=UpdateUser&Version=2010-05-08&UserName={holds}&NewUserName={to}"
                 );
                 let (status, body) = iam_update(&client, &base, &form).await;
-                assert!(
-                    matches!(status, 200 | 404 | 409),
-                    "unexpected {status}: {body}"
-                );
-                ok += usize::from(status == 200);
+                assert!(matches!(status, 200 | 409), "unexpected {status}: {body}");
+                if status == 200 {
+                    holds = to;
+                    ok += 1;
+                }
             }
-            ok
+            (mine, holds, ok)
         }));
     }
+    let mut expected = Vec::new();
+    let mut succeeded = 0;
     for t in tasks {
-        t.await.expect("task");
+        let (_, holds, ok) = t.await.expect("task");
+        expected.push(holds.to_lowercase());
+        succeeded += ok;
     }
     let s = state(&client, &base, "aws-iam").await;
-    let names: Vec<String> = s["aws-iam"]
+    let mut names: Vec<String> = s["aws-iam"]
         .as_array()
         .expect("rows")
         .iter()
         .map(|r| r["UserName"].as_str().unwrap_or_default().to_lowercase())
         .collect();
+    names.sort();
     let mut unique = names.clone();
-    unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), names.len(), "duplicate names: {names:?}");
-    // Nothing lost: the fixtures plus the eight seeded users are all still there.
-    assert_eq!(names.len(), fake.engine().count("aws-iam"));
-    assert!(names.len() >= 9, "{names:?}");
+    assert_eq!(unique, names, "duplicate names");
+    // No update lost: every client's user is where its last successful answer put it,
+    // and the fixtures are untouched.
+    expected.extend(["alice".to_string(), "bob".to_string()]);
+    expected.sort();
+    assert_eq!(names, expected);
+    // The journal agrees: as many successful UpdateUser entries as successes seen.
+    let journal = fake.engine().journal();
+    let ok_in_journal = journal
+        .iter()
+        .filter(|e| e.api.as_deref() == Some("aws-iam") && e.status == 200)
+        .count();
+    assert_eq!(ok_in_journal, succeeded, "journal and clients disagree");
+    assert_eq!(journal.len(), clients * rounds, "a request went unjournaled");
     fake.stop().await;
 }
 
