@@ -356,7 +356,11 @@ async fn concurrent_swaps_keep_names_unique_and_lose_nothing() {
         .filter(|e| e.api.as_deref() == Some("aws-iam") && e.status == 200)
         .count();
     assert_eq!(ok_in_journal, succeeded, "journal and clients disagree");
-    assert_eq!(journal.len(), clients * rounds, "a request went unjournaled");
+    assert_eq!(
+        journal.len(),
+        clients * rounds,
+        "a request went unjournaled"
+    );
     fake.stop().await;
 }
 
