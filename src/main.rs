@@ -233,6 +233,14 @@ fn conformance(args: TestArgs) -> ExitCode {
             return ExitCode::from(2);
         }
         let total = cases.len();
+        // Re-recording everything also drops the snapshots no case reads any more.
+        let orphans = if args.update && args.case.is_none() {
+            let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
+            runner::compare::orphan_snapshots(&args.snapshots, names.iter().map(String::as_str))
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let started = std::time::Instant::now();
         let outcomes = runner::run_parallel(runners, cases, move |o, done| {
             if !o.failures.is_empty() {
@@ -244,6 +252,12 @@ fn conformance(args: TestArgs) -> ExitCode {
         })
         .await;
         print!("{}", runner::report::text(&outcomes));
+        for path in &orphans {
+            match std::fs::remove_file(path) {
+                Ok(()) => println!("removed {} (no case reads it)", path.display()),
+                Err(e) => eprintln!("error: cannot remove {}: {e}", path.display()),
+            }
+        }
         let wall = started.elapsed().as_secs_f64();
         println!(
             "{:.2} s, {:.0} cases/s, {jobs} worker{}",

@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 
 use apiconform::runner::target::Profile;
-use apiconform::runner::{cases::Case, report, Runner, Selection};
+use apiconform::runner::{cases::Case, compare, report, Runner, Selection};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 thread_local! {
@@ -82,5 +82,26 @@ fn main() {
         })
         .collect();
     assert!(trials.len() > 300, "only {} cases", trials.len());
+    let mut trials = trials;
+    if target().is_none() {
+        let names: Vec<String> = runner
+            .cases(&Selection::default())
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        let dir = runner.snapshot_dir.clone();
+        trials.push(Trial::test("snapshots/none-orphaned", move || {
+            let orphans = compare::orphan_snapshots(&dir, names.iter().map(String::as_str))?;
+            if orphans.is_empty() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "snapshots no case reads (renamed or removed cases; \
+                     `apiconform test --update` deletes them): {orphans:?}"
+                )
+                .into())
+            }
+        }));
+    }
     libtest_mimic::run(&args, trials).exit();
 }

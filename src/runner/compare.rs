@@ -101,6 +101,39 @@ pub fn snapshot_path(dir: &Path, case_name: &str) -> PathBuf {
     dir.join(api).join(format!("{}.snap", snapshot_name(rest)))
 }
 
+/// Snapshot files under `dir` that no case in `cases` reads: left behind when a case
+/// was renamed or a parameter removed. Only the folders of the cases' APIs are looked at.
+pub fn orphan_snapshots<'c>(
+    dir: &Path,
+    cases: impl IntoIterator<Item = &'c str>,
+) -> std::io::Result<Vec<PathBuf>> {
+    let mut wanted = std::collections::BTreeSet::new();
+    let mut apis = std::collections::BTreeSet::new();
+    for name in cases {
+        let path = snapshot_path(dir, name);
+        if let Some(parent) = path.parent() {
+            apis.insert(parent.to_path_buf());
+        }
+        wanted.insert(path);
+    }
+    let mut orphans = Vec::new();
+    for api_dir in apis {
+        let entries = match std::fs::read_dir(&api_dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in entries {
+            let path = entry?.path();
+            if path.extension().is_some_and(|x| x == "snap") && !wanted.contains(&path) {
+                orphans.push(path);
+            }
+        }
+    }
+    orphans.sort();
+    Ok(orphans)
+}
+
 /// The insta snapshot name of a case (without the API).
 pub fn snapshot_name(rest: &str) -> String {
     rest.chars()
