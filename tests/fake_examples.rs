@@ -191,6 +191,7 @@ fn error_code(spec: &Spec, resp: &http::Response<Bytes>) -> String {
     let v = decode(spec, resp.body());
     for path in [
         &["ErrorResponse", "Error", "Code"][..],
+        &["Error", "Code"][..],
         &["__type"][..],
         &["messages", "0", "code"][..],
     ] {

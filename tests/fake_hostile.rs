@@ -30,6 +30,7 @@ fn req(method: &str, uri: &str, headers: &[(&str, &str)], body: Vec<u8>) -> http
 #[derive(Clone, Copy, Debug)]
 enum Format {
     QueryXml,
+    NexfsXml,
     AwsJson,
     RestJson,
     Nimble,
@@ -41,6 +42,14 @@ fn error_code(format: Format, resp: &http::Response<Bytes>) -> String {
         Format::QueryXml => {
             let tree = xml::read(resp.body()).unwrap_or_else(|e| panic!("{e}: {text}"));
             tree["ErrorResponse"]["Error"]["Code"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no <Code>: {text}"))
+                .to_string()
+        }
+        Format::NexfsXml => {
+            let tree = xml::read(resp.body()).unwrap_or_else(|e| panic!("{e}: {text}"));
+            assert_eq!(tree["Error"]["Resource"], "/nexfsconsoleapi", "{text}");
+            tree["Error"]["Code"]
                 .as_str()
                 .unwrap_or_else(|| panic!("no <Code>: {text}"))
                 .to_string()
@@ -305,13 +314,13 @@ fn query_protocols_malformed_forms() {
         "/?Action=UpdateUser&UserId=ExampleUser&NewSecretHash=xyz",
         "/?Action=UpdateUser&UserId=ExampleUser&Description=%7Bnot-json",
         "/?Action=UpdateUser&UserId=ExampleUser&Description=%5B1%2C2%5D",
-        "/?Action=UpdateUser&UserId=ExampleUser&Uid=-5",
-        "/?Action=UpdateUser&UserId=ExampleUser&Uid=abc",
+        "/?Action=UpdateUser&UserId=ExampleUser&UserPOSIXUID=-5",
+        "/?Action=UpdateUser&UserId=ExampleUser&UserPOSIXUID=abc",
         "/?Action=UpdateUser&UserName=x",
     ] {
         refused(
             &e,
-            Format::QueryXml,
+            Format::NexfsXml,
             req("GET", uri, &[], Vec::new()),
             &["BadRequest"],
         );

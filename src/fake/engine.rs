@@ -277,18 +277,19 @@ impl Engine {
 
     /// Answers one request.
     pub fn handle(&self, req: Request) -> Response<Bytes> {
-        let request_id = uuid::Uuid::new_v4().to_string();
         if req.uri().path().starts_with(super::control::PREFIX) {
             return super::control::handle(self, &req);
         }
-        let (resp, api, code) = self.dispatch(&req, &request_id);
-        self.record(&req, api, resp.status().as_u16(), code, request_id);
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed) as u64 + 1;
+        let (resp, api, code, request_id) = self.dispatch(&req, seq);
+        self.record(&req, seq, api, resp.status().as_u16(), code, request_id);
         resp
     }
 
     fn record(
         &self,
         req: &Request,
+        seq: u64,
         api: Option<String>,
         status: u16,
         error_code: Option<String>,
@@ -297,7 +298,6 @@ impl Engine {
         if self.config.journal_cap == 0 {
             return;
         }
-        let seq = self.seq.fetch_add(1, Ordering::Relaxed) as u64 + 1;
         let entry = JournalEntry {
             seq,
             time: time::OffsetDateTime::now_utc()
@@ -346,30 +346,34 @@ impl Engine {
         (best.first().copied(), other)
     }
 
+    /// Routes and answers one request; also gives the request id it answered with, in
+    /// the style of the protocol the request was routed to.
     fn dispatch(
         &self,
         req: &Request,
-        request_id: &str,
-    ) -> (Response<Bytes>, Option<String>, Option<String>) {
-        if let Some((spec, resp)) = self.nimble_tokens(req, request_id) {
+        seq: u64,
+    ) -> (Response<Bytes>, Option<String>, Option<String>, String) {
+        if let Some((spec, resp, request_id)) = self.nimble_tokens(req, seq) {
             let code = error_code_of(&resp);
-            return (resp, Some(spec.api.id.clone()), code);
+            return (resp, Some(spec.api.id.clone()), code, request_id);
         }
         let (spec, other) = self.route(req);
         let Some(spec) = spec else {
+            let request_id = protocol::request_id(other.map(|o| &o.protocol), seq);
             let resp = match other {
-                Some(o) => protocol::unknown_operation(&o.protocol, &describe_op(req), request_id),
+                Some(o) => protocol::unknown_operation(&o.protocol, &describe_op(req), &request_id),
                 None => not_served(req),
             };
             let code = error_code_of(&resp);
-            return (resp, other.map(|o| o.api.id.clone()), code);
+            return (resp, other.map(|o| o.api.id.clone()), code, request_id);
         };
+        let request_id = protocol::request_id(Some(&spec.protocol), seq);
         let id = Some(spec.api.id.clone());
-        match self.call(spec, req, request_id) {
-            Ok(resp) => (resp, id, None),
+        match self.call(spec, req, &request_id) {
+            Ok(resp) => (resp, id, None, request_id),
             Err((row, message, members)) => {
-                let resp = protocol::encode_error(spec, row, &message, &members, request_id);
-                (resp, id, Some(row.code.clone()))
+                let resp = protocol::encode_error(spec, row, &message, &members, &request_id);
+                (resp, id, Some(row.code.clone()), request_id)
             }
         }
     }
@@ -601,7 +605,7 @@ impl Engine {
     }
 
     /// NimbleOS token endpoints: login (`POST`), session lookup (`GET`), logout (`DELETE`).
-    fn nimble_tokens(&self, req: &Request, request_id: &str) -> Option<(&Spec, Response<Bytes>)> {
+    fn nimble_tokens(&self, req: &Request, seq: u64) -> Option<(&Spec, Response<Bytes>, String)> {
         let path = req.uri().path().trim_end_matches('/');
         let spec = self.apis.iter().find(|s| match &s.protocol {
             Protocol::NimbleRest { login_path, .. } => {
@@ -613,6 +617,7 @@ impl Engine {
         let Protocol::NimbleRest { login_path, .. } = &spec.protocol else {
             return None;
         };
+        let request_id = &protocol::request_id(Some(&spec.protocol), seq);
         let session_id = path
             .strip_prefix(login_path.trim_end_matches('/'))
             .unwrap_or("")
@@ -695,7 +700,7 @@ impl Engine {
             }
             _ => protocol::unknown_operation(&spec.protocol, &describe_op(req), request_id),
         };
-        Some((spec, resp))
+        Some((spec, resp, request_id.clone()))
     }
 }
 

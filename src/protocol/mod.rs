@@ -338,12 +338,18 @@ pub fn encode_error_parts(
 ) -> Response<Bytes> {
     let (content_type, body) = match protocol {
         Protocol::AwsQuery { xml_namespace, .. } => {
-            let tree = query_error_tree(Some(xml_namespace), code, fault, message, request_id);
+            let tree = query_error_tree(xml_namespace, code, fault, message, request_id);
             ("text/xml", Bytes::from(xml::write(&tree)))
         }
         Protocol::NexfsQuery { .. } => {
-            let tree = query_error_tree(None, code, fault, message, request_id);
-            ("text/xml", Bytes::from(xml::write_doc(&tree, true)))
+            // The console API's "REST Error Responses": no ErrorResponse wrapper, no Type.
+            let tree = serde_json::json!({ "Error": {
+                "Code": code,
+                "Message": message,
+                "Resource": NEXFS_RESOURCE,
+                "RequestId": request_id,
+            }});
+            ("application/xml", Bytes::from(xml::write_doc(&tree, true)))
         }
         Protocol::AwsJson { json_version, .. } => {
             let mut m = Map::new();
@@ -398,17 +404,22 @@ pub fn encode_error_parts(
     resp
 }
 
-fn query_error_tree(
-    ns: Option<&str>,
-    code: &str,
-    fault: Fault,
-    message: &str,
-    request_id: &str,
-) -> Value {
-    let mut root = Map::new();
-    if let Some(ns) = ns {
-        root.insert("@xmlns".into(), Value::String(ns.into()));
+/// The `<Resource>` every Nexfs console API error names.
+const NEXFS_RESOURCE: &str = "/nexfsconsoleapi";
+
+/// A new request id in the style of `protocol` (a UUID when no protocol is known):
+/// the Nexfs console API numbers its requests ("a requestid number", `<RequestId>2345`),
+/// AWS services give UUIDs.
+pub fn request_id(protocol: Option<&Protocol>, seq: u64) -> String {
+    match protocol {
+        Some(Protocol::NexfsQuery { .. }) => seq.to_string(),
+        _ => uuid::Uuid::new_v4().to_string(),
     }
+}
+
+fn query_error_tree(ns: &str, code: &str, fault: Fault, message: &str, request_id: &str) -> Value {
+    let mut root = Map::new();
+    root.insert("@xmlns".into(), Value::String(ns.into()));
     let kind = match fault {
         Fault::Client => "Sender",
         Fault::Server => "Receiver",

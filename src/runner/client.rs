@@ -294,6 +294,7 @@ fn error_code(spec: &Spec, headers: &http::HeaderMap, tree: &Value) -> Option<St
         Protocol::AwsQuery { .. } | Protocol::NexfsQuery { .. } => tree
             .pointer("/ErrorResponse/Error/Code")
             .or_else(|| tree.pointer("/Response/Errors/Error/Code"))
+            .or_else(|| tree.pointer("/Error/Code"))
             .and_then(Value::as_str)
             .map(str::to_string),
         Protocol::AwsJson { .. } => tree.get("__type").and_then(Value::as_str).map(clean),

@@ -3,6 +3,7 @@
 requires) and sent with requests: the document's example, roles (403 Forbidden), errors."""
 
 import urllib.parse
+from xml.etree import ElementTree
 
 import requests
 from botocore.auth import SigV4Auth
@@ -43,6 +44,12 @@ def test_the_documents_example(fake):
     assert r.text.startswith('<?xml version="1.0" encoding="UTF-8"?>')
     assert "<UserName>Example User Updated</UserName>" in r.text
     assert "<UserId>ExampleUserUpdated</UserId>" in r.text
+    assert r.headers["content-type"] == "application/xml"
+    root = ElementTree.fromstring(r.content)
+    assert root.tag == "RequestCompleted"
+    assert root.findtext("Code") == "OK"
+    assert root.findtext("Resource") == "/nexfsconsoleapi"
+    assert root.findtext("UpdateUserResponse/ResponseMetadata/RequestId").isdigit()
     users = {u["UserId"]: u for u in fake.state("nexfs")}
     assert "ExampleUser" not in users
     assert users["ExampleUserUpdated"]["Description"] == {"UserDescription2": "of updating a user"}
@@ -51,7 +58,11 @@ def test_the_documents_example(fake):
 def test_unknown_user_is_409_no_such_entity(fake):
     r = call(fake, {"UserId": "Nobody", "UserName": "x"})
     assert r.status_code == 409
-    assert "<Code>NoSuchEntity</Code>" in r.text
+    root = ElementTree.fromstring(r.content)
+    assert root.tag == "Error"
+    assert root.findtext("Code") == "NoSuchEntity"
+    assert root.findtext("Resource") == "/nexfsconsoleapi"
+    assert root.findtext("RequestId").isdigit()
 
 
 def test_roles_give_403(fake):
@@ -63,8 +74,11 @@ def test_roles_give_403(fake):
     assert "<Code>Forbidden</Code>" in r.text
     r = call(fake, {"UserId": "OtherUser", "NewContentSecret": "s3cret"}, LIMITED)
     assert r.status_code == 403
-    # Its own secret is allowed.
+    # Its own secret too: UpdateUser needs the role for any user's secret (the document
+    # sends a session without it to ChangePassword); its own name needs only UpdateUsers.
     r = call(fake, {"UserId": "LimitedUser", "NewSecretHash": "0" * 32}, LIMITED)
+    assert r.status_code == 403, r.text
+    r = call(fake, {"UserId": "LimitedUser", "UserName": "Limited"}, LIMITED)
     assert r.status_code == 200, r.text
 
 
