@@ -299,7 +299,7 @@ fn query_protocols_malformed_forms() {
             &e,
             Format::QueryXml,
             req("POST", "/", &form, body),
-            &["ValidationError", "MalformedInput"],
+            &["ValidationError", "MalformedQueryString"],
         );
     }
     let r = req(
