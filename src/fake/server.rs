@@ -3,9 +3,11 @@
 //! answer; it never interprets a request itself.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -221,8 +223,15 @@ async fn answer(
     let (parts, body) = req.into_parts();
     let started = std::time::Instant::now();
     let limit = limits.body;
-    let read = tokio::time::timeout(limits.body_timeout, Limited::new(body, limit).collect());
-    let bytes = match read.await {
+    // A body that came in with the head needs no timer: poll once before arming one (a
+    // timer per request costs more than the rest of the body handling).
+    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
+    let first = std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await;
+    let read = match first {
+        Poll::Ready(r) => Ok(r),
+        Poll::Pending => tokio::time::timeout(limits.body_timeout, collect).await,
+    };
+    let bytes = match read {
         Err(_) => {
             let msg = format!(
                 "the request body did not arrive within {} s",
