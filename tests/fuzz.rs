@@ -11,13 +11,16 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use apiconform::auth::sigv4::{self, Credentials, Expected};
+use apiconform::auth::sigv4;
 use apiconform::fake::{Engine, Fake};
 use apiconform::protocol::xml;
 use apiconform::runner::{client, compare};
-use bytes::Bytes;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+#[path = "fuzz/shared.rs"]
+mod shared;
+use shared::{parse_request, sigv4_expected, sigv4_lookup, sigv4_now};
 
 fn corpus(dir: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -154,20 +157,6 @@ where
     tried
 }
 
-fn parse_request(raw: &[u8]) -> Option<http::Request<Bytes>> {
-    let text_end = raw.windows(2).position(|w| w == b"\n\n")?;
-    let head = std::str::from_utf8(&raw[..text_end]).ok()?;
-    let body = raw[text_end + 2..].to_vec();
-    let mut lines = head.lines();
-    let (method, uri) = lines.next()?.split_once(' ')?;
-    let mut b = http::Request::builder().method(method).uri(uri);
-    for line in lines {
-        let (k, v) = line.split_once(": ")?;
-        b = b.header(k, v);
-    }
-    b.body(Bytes::from(body)).ok()
-}
-
 fn engine() -> Engine {
     Fake::builder().no_auth().engine().expect("embedded specs")
 }
@@ -223,13 +212,6 @@ fn fuzz_sigv4_parser_and_verifier() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    let lookup = |k: &str| {
-        (k == "AKIDEXAMPLE").then(|| Credentials {
-            access_key: k.into(),
-            secret_key: "secret".into(),
-            session_token: None,
-        })
-    };
     campaign(
         "sigv4",
         (0..seeds.len(), edits(), edits()),
@@ -250,15 +232,13 @@ fn fuzz_sigv4_parser_and_verifier() {
                 return Ok(());
             };
             let (parts, ()) = req.into_parts();
-            let expected = Expected {
-                service: "iam",
-                region: None,
-                session_token_required: false,
-                max_skew: time::Duration::minutes(15),
-                double_encode_path: true,
-            };
-            let now = time::macros::datetime!(2026-11-24 12:00:00 UTC);
-            let r = sigv4::verify(&parts, b"body", &expected, now, lookup);
+            let r = sigv4::verify(
+                &parts,
+                b"body",
+                &sigv4_expected(),
+                sigv4_now(),
+                sigv4_lookup,
+            );
             prop_assert!(
                 r.is_err(),
                 "a mutated signature verified: {:?}",

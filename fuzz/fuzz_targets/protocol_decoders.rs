@@ -9,22 +9,12 @@
 use std::sync::OnceLock;
 
 use apiconform::fake::{Engine, Fake};
-use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 
-fn parse_request(raw: &[u8]) -> Option<http::Request<Bytes>> {
-    let text_end = raw.windows(2).position(|w| w == b"\n\n")?;
-    let head = std::str::from_utf8(&raw[..text_end]).ok()?;
-    let body = raw[text_end + 2..].to_vec();
-    let mut lines = head.lines();
-    let (method, uri) = lines.next()?.split_once(' ')?;
-    let mut b = http::Request::builder().method(method).uri(uri);
-    for line in lines {
-        let (k, v) = line.split_once(": ")?;
-        b = b.header(k, v);
-    }
-    b.body(Bytes::from(body)).ok()
-}
+#[path = "../../tests/fuzz/shared.rs"]
+#[allow(dead_code)]
+mod shared;
+use shared::parse_request;
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();

@@ -6,8 +6,13 @@
 //! whole input is the Authorization value when there is no newline).
 #![no_main]
 
-use apiconform::auth::sigv4::{self, Credentials, Expected};
+use apiconform::auth::sigv4;
 use libfuzzer_sys::fuzz_target;
+
+#[path = "../../tests/fuzz/shared.rs"]
+#[allow(dead_code)]
+mod shared;
+use shared::{sigv4_expected, sigv4_lookup, sigv4_now};
 
 fuzz_target!(|data: &[u8]| {
     let (auth, date) = match data.iter().position(|&b| b == b'\n') {
@@ -28,22 +33,13 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (parts, ()) = req.into_parts();
-    let expected = Expected {
-        service: "iam",
-        region: None,
-        session_token_required: false,
-        max_skew: time::Duration::minutes(15),
-        double_encode_path: true,
-    };
-    let now = time::macros::datetime!(2026-11-24 12:00:00 UTC);
-    let lookup = |k: &str| {
-        (k == "AKIDEXAMPLE").then(|| Credentials {
-            access_key: k.into(),
-            secret_key: "secret".into(),
-            session_token: None,
-        })
-    };
-    let r = sigv4::verify(&parts, b"body", &expected, now, lookup);
+    let r = sigv4::verify(
+        &parts,
+        b"body",
+        &sigv4_expected(),
+        sigv4_now(),
+        sigv4_lookup,
+    );
     assert!(
         r.is_err(),
         "a fuzzed signature verified: {:?}",

@@ -1,0 +1,47 @@
+//! What the stable proptest targets (`tests/fuzz.rs`) and the cargo-fuzz targets
+//! (`fuzz/fuzz_targets/`) share: the corpus's raw-request format and the SigV4 setting
+//! the signature fuzzers verify against. Included by path from both.
+
+use apiconform::auth::sigv4::{Credentials, Expected};
+use bytes::Bytes;
+
+/// A request in the corpus's text format: `METHOD URI`, `Name: value` header lines, a
+/// blank line, then the body. `None` when the bytes are not such a request.
+pub fn parse_request(raw: &[u8]) -> Option<http::Request<Bytes>> {
+    let text_end = raw.windows(2).position(|w| w == b"\n\n")?;
+    let head = std::str::from_utf8(&raw[..text_end]).ok()?;
+    let body = raw[text_end + 2..].to_vec();
+    let mut lines = head.lines();
+    let (method, uri) = lines.next()?.split_once(' ')?;
+    let mut b = http::Request::builder().method(method).uri(uri);
+    for line in lines {
+        let (k, v) = line.split_once(": ")?;
+        b = b.header(k, v);
+    }
+    b.body(Bytes::from(body)).ok()
+}
+
+/// The IAM setting every fuzzed signature is checked against, at [`sigv4_now`].
+pub fn sigv4_expected() -> Expected<'static> {
+    Expected {
+        service: "iam",
+        region: None,
+        session_token_required: false,
+        max_skew: time::Duration::minutes(15),
+        double_encode_path: true,
+    }
+}
+
+/// The verifier's clock: the seeds' dates are around it.
+pub fn sigv4_now() -> time::OffsetDateTime {
+    time::macros::datetime!(2026-11-24 12:00:00 UTC)
+}
+
+/// The one known key, `AKIDEXAMPLE` (secret `secret`).
+pub fn sigv4_lookup(key: &str) -> Option<Credentials> {
+    (key == "AKIDEXAMPLE").then(|| Credentials {
+        access_key: key.into(),
+        secret_key: "secret".into(),
+        session_token: None,
+    })
+}
