@@ -416,6 +416,50 @@ fn spawn_ceiling(body: &[u8]) -> (Child, SocketAddr) {
     (child, addr)
 }
 
+/// The engine alone, in-process on one thread (no sockets, no hyper): what a request costs
+/// the fake itself, apart from the HTTP layer it shares with the ceiling.
+fn engine_alone(work: &[(&'static str, Prepared)]) {
+    println!();
+    println!("## Engine alone (in-process `Engine::handle`, one thread, auth checked)");
+    println!("| api | µs per request | requests/s per core |");
+    println!("|---|---|---|");
+    let engine = Fake::builder().engine().expect("engine");
+    for (name, p) in work {
+        let mut p = p.clone();
+        if *name == "hpe-nimble" {
+            // This engine has its own sessions: log in to it.
+            let login = http::Request::builder()
+                .method("POST")
+                .uri("/v1/tokens")
+                .header("content-type", "application/json")
+                .body(Bytes::from_static(
+                    br#"{"data": {"username": "admin", "password": "password-91"}}"#,
+                ))
+                .expect("login");
+            let v: serde_json::Value =
+                serde_json::from_slice(engine.handle(login).body()).expect("login answer");
+            let token = v["data"]["session_token"].as_str().expect("token");
+            p.headers
+                .insert("x-auth-token", token.parse().expect("token header"));
+        }
+        let request = |p: &Prepared| {
+            let mut r = http::Request::new(p.body.clone());
+            *r.method_mut() = p.method.clone();
+            *r.uri_mut() = p.uri.parse().expect("uri");
+            *r.headers_mut() = p.headers.clone();
+            r
+        };
+        assert_eq!(engine.handle(request(&p)).status(), 200, "{name}");
+        let n = 20_000;
+        let started = Instant::now();
+        for _ in 0..n {
+            std::hint::black_box(engine.handle(request(&p)));
+        }
+        let per = started.elapsed().as_secs_f64() / f64::from(n);
+        println!("| {name} | {:.1} | {:.0} |", per * 1e6, 1.0 / per);
+    }
+}
+
 fn main() {
     if let Ok(file) = std::env::var("APICONFORM_BENCH_CEILING") {
         return ceiling_server(&file);
@@ -454,6 +498,12 @@ fn main() {
     for (name, p) in &work {
         let (status, body) = rt.block_on(once(addr, p));
         assert_eq!(status, 200, "{name}: {}", String::from_utf8_lossy(&body));
+    }
+    if std::env::var("APICONFORM_BENCH_ONLY").as_deref() == Ok("engine") {
+        engine_alone(&work);
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
     }
     if let Ok(api) = std::env::var("APICONFORM_BENCH_PROFILE") {
         // Only load one API (for `perf record`): APICONFORM_BENCH_PROFILE=aws-iam.
@@ -504,6 +554,8 @@ fn main() {
             );
         }
     }
+
+    engine_alone(&work);
 
     // Journal bounded under long load.
     let before = rss_kib(child.id());

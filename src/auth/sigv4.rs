@@ -16,6 +16,7 @@
 //! | wrong terminator, service, region or scope date; `host` not signed; `x-amz-content-sha256` not the body's hash (`UNSIGNED-PAYLOAD` outside S3); signature mismatch | `BadSignature` |
 //! | date more than `max_skew` before or after now; presigned URL past `X-Amz-Expires` | `Expired` |
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use hmac::{Hmac, Mac};
@@ -178,9 +179,42 @@ struct Signature {
     presigned: bool,
 }
 
+/// What the verifier reads of a request: its method, URI and headers. Implemented for
+/// `http::request::Parts` and for any `http::Request`, so a server verifies the request it
+/// holds without copying its head.
+pub trait Head {
+    fn method(&self) -> &http::Method;
+    fn uri(&self) -> &http::Uri;
+    fn headers(&self) -> &http::HeaderMap;
+}
+
+impl Head for Parts {
+    fn method(&self) -> &http::Method {
+        &self.method
+    }
+    fn uri(&self) -> &http::Uri {
+        &self.uri
+    }
+    fn headers(&self) -> &http::HeaderMap {
+        &self.headers
+    }
+}
+
+impl<B> Head for http::Request<B> {
+    fn method(&self) -> &http::Method {
+        self.method()
+    }
+    fn uri(&self) -> &http::Uri {
+        self.uri()
+    }
+    fn headers(&self) -> &http::HeaderMap {
+        self.headers()
+    }
+}
+
 /// Checks `parts` + `body` against the signature they carry.
 pub fn verify(
-    parts: &Parts,
+    parts: &impl Head,
     body: &[u8],
     expected: &Expected,
     now: OffsetDateTime,
@@ -222,8 +256,8 @@ pub fn verify(
     }
     check_time(&sig, when, now, expected.max_skew)?;
     for h in &sig.signed_headers {
-        let present = parts.headers.get(h.as_str()).is_some()
-            || (h == "host" && parts.uri.authority().is_some());
+        let present = parts.headers().get(h.as_str()).is_some()
+            || (h == "host" && parts.uri().authority().is_some());
         if !present {
             return Err(SigV4Error::Incomplete(format!(
                 "'{h}' is named in SignedHeaders but is not in the request. Authorization={ALGORITHM}"
@@ -376,19 +410,19 @@ fn insert(parts: &mut Parts, name: &'static str, value: &str) {
 }
 
 /// Reads the signature from the `Authorization` header, or from a presigned query string.
-fn read_signature(parts: &Parts) -> Result<Signature, SigV4Error> {
+fn read_signature(parts: &impl Head) -> Result<Signature, SigV4Error> {
     let header = parts
-        .headers
+        .headers()
         .get(http::header::AUTHORIZATION)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let token = parts
-        .headers
+        .headers()
         .get("x-amz-security-token")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     match header {
         Some(h) => read_header(&h, parts, token),
         None => {
-            let query = query_pairs(parts.uri.query().unwrap_or_default());
+            let query = query_pairs(parts.uri().query().unwrap_or_default());
             if query.iter().any(|(k, _)| k == "X-Amz-Algorithm") {
                 read_query(&query, token)
             } else {
@@ -400,7 +434,7 @@ fn read_signature(parts: &Parts) -> Result<Signature, SigV4Error> {
 
 fn read_header(
     header: &str,
-    parts: &Parts,
+    parts: &impl Head,
     token: Option<String>,
 ) -> Result<Signature, SigV4Error> {
     let Some(rest) = header
@@ -462,10 +496,10 @@ fn read_header(
 /// The request's date in `YYYYMMDDTHHMMSSZ` form: `X-Amz-Date`, else `Date` (which botocore
 /// sends as RFC 2822 when the request already had a `Date`; an unreadable one is passed on
 /// unchanged so the ISO-8601 check reports it).
-fn request_date(parts: &Parts) -> Option<String> {
+fn request_date(parts: &impl Head) -> Option<String> {
     let text = |name: &str| {
         parts
-            .headers
+            .headers()
             .get(name)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
     };
@@ -578,15 +612,15 @@ fn build(
 
 /// The payload hash a signer puts in the canonical request: botocore takes
 /// `x-amz-content-sha256` as it is when the request has one, else hashes the body.
-fn payload_hash(parts: &Parts, body: &[u8]) -> String {
+fn payload_hash(parts: &impl Head, body: &[u8]) -> String {
     if let Some(v) = parts
-        .headers
+        .headers()
         .get("x-amz-content-sha256")
         .and_then(|v| v.to_str().ok())
     {
         return v.to_string();
     }
-    hex::encode(Sha256::digest(body))
+    sha256_hex(body)
 }
 
 /// The payload hash for verifying. A `x-amz-content-sha256` header is signed as sent (as
@@ -594,12 +628,12 @@ fn payload_hash(parts: &Parts, body: &[u8]) -> String {
 /// a body it does not describe; `UNSIGNED-PAYLOAD` is accepted for S3 (`allow_unsigned`)
 /// only. Anything else is refused as S3 refuses it (`XAmzContentSHA256Mismatch`'s text).
 fn verified_payload_hash(
-    parts: &Parts,
+    parts: &impl Head,
     body: &[u8],
     allow_unsigned: bool,
 ) -> Result<String, SigV4Error> {
-    let actual = hex::encode(Sha256::digest(body));
-    let Some(claimed) = parts.headers.get("x-amz-content-sha256") else {
+    let actual = sha256_hex(body);
+    let Some(claimed) = parts.headers().get("x-amz-content-sha256") else {
         return Ok(actual);
     };
     let claimed = String::from_utf8_lossy(claimed.as_bytes()).into_owned();
@@ -614,34 +648,34 @@ fn verified_payload_hash(
 
 /// The canonical request of SigV4, over the headers named in `signed` (lower-case, sorted).
 fn canonical_request(
-    parts: &Parts,
+    parts: &impl Head,
     signed: &[String],
     payload: &str,
     double_encode: bool,
     presigned: bool,
 ) -> String {
     let mut out = String::new();
-    out.push_str(parts.method.as_str());
+    out.push_str(parts.method().as_str());
     out.push('\n');
-    out.push_str(&canonical_uri(parts.uri.path(), double_encode));
+    out.push_str(&canonical_uri(parts.uri().path(), double_encode));
     out.push('\n');
     out.push_str(&canonical_query(
-        parts.uri.query().unwrap_or_default(),
+        parts.uri().query().unwrap_or_default(),
         presigned,
     ));
     out.push('\n');
     let mut names: Vec<&String> = signed.iter().collect();
     names.sort();
     for name in &names {
-        let value = if name.as_str() == "host" && parts.headers.get("host").is_none() {
+        let value = if name.as_str() == "host" && parts.headers().get("host").is_none() {
             parts
-                .uri
+                .uri()
                 .authority()
                 .map(|a| a.to_string())
                 .unwrap_or_default()
         } else {
             parts
-                .headers
+                .headers()
                 .get_all(name.as_str())
                 .iter()
                 .map(|v| collapse(&String::from_utf8_lossy(v.as_bytes())))
@@ -724,16 +758,60 @@ fn canonical_query(query: &str, presigned: bool) -> String {
         .join("&")
 }
 
-fn hmac(key: &[u8], data: &str) -> Vec<u8> {
+fn hmac(key: &[u8], data: &str) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(data.as_bytes());
-    mac.finalize().into_bytes().to_vec()
+    mac.finalize().into_bytes().into()
+}
+
+/// Lower-case hex of a digest, through the hex crate's table-driven encoder (its `encode`
+/// goes a char at a time).
+fn hex32(bytes: &[u8; 32]) -> String {
+    let mut out = [0u8; 64];
+    // 64 bytes of room for 32 bytes of input: cannot fail.
+    let _ = hex::encode_to_slice(bytes, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    hex32(&Sha256::digest(data).into())
+}
+
+/// The signing key for one secret, date, region and service: four HMACs that every
+/// request of a client repeats within a day, so each thread keeps the last few.
+fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+    type Scope = (String, String, String, String);
+    thread_local! {
+        static KEYS: std::cell::RefCell<HashMap<Scope, [u8; 32]>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    let derive = || {
+        let k_date = hmac(format!("AWS4{secret}").as_bytes(), date);
+        let k_region = hmac(&k_date, region);
+        let k_service = hmac(&k_region, service);
+        hmac(&k_service, TERMINATOR)
+    };
+    KEYS.with(|keys| {
+        let Ok(mut keys) = keys.try_borrow_mut() else {
+            return derive();
+        };
+        let scope = (secret.into(), date.into(), region.into(), service.into());
+        if let Some(k) = keys.get(&scope) {
+            return *k;
+        }
+        if keys.len() >= 64 {
+            keys.clear();
+        }
+        let k = derive();
+        keys.insert(scope, k);
+        k
+    })
 }
 
 fn signature_for(secret: &str, amz_date: &str, scope: &str, canonical: &str) -> String {
     let string_to_sign = format!(
         "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        hex::encode(Sha256::digest(canonical.as_bytes()))
+        sha256_hex(canonical.as_bytes())
     );
     let mut parts = scope.split('/');
     let (date, region, service) = (
@@ -741,11 +819,8 @@ fn signature_for(secret: &str, amz_date: &str, scope: &str, canonical: &str) -> 
         parts.next().unwrap_or_default(),
         parts.next().unwrap_or_default(),
     );
-    let k_date = hmac(format!("AWS4{secret}").as_bytes(), date);
-    let k_region = hmac(&k_date, region);
-    let k_service = hmac(&k_region, service);
-    let k_signing = hmac(&k_service, TERMINATOR);
-    hex::encode(hmac(&k_signing, &string_to_sign))
+    let k_signing = signing_key(secret, date, region, service);
+    hex32(&hmac(&k_signing, &string_to_sign))
 }
 
 #[cfg(test)]

@@ -538,7 +538,6 @@ impl Engine {
                     max_skew: time::Duration::minutes(15),
                     double_encode_path: true,
                 };
-                let (parts, body) = (req_parts(req), req.body());
                 let lookup = |key: &str| {
                     self.config
                         .auth
@@ -550,8 +549,8 @@ impl Engine {
                         })
                 };
                 match sigv4::verify(
-                    &parts,
-                    body,
+                    req,
+                    req.body(),
                     &expected,
                     time::OffsetDateTime::now_utc(),
                     lookup,
@@ -721,19 +720,6 @@ impl Engine {
 struct Caller {
     roles: Vec<String>,
     user: Option<String>,
-}
-
-fn req_parts(req: &Request) -> http::request::Parts {
-    let mut b = http::Request::builder()
-        .method(req.method().clone())
-        .uri(req.uri().clone())
-        .version(req.version());
-    if let Some(h) = b.headers_mut() {
-        *h = req.headers().clone();
-    }
-    b.body(())
-        .map(|r| r.into_parts().0)
-        .unwrap_or_else(|_| http::Request::new(()).into_parts().0)
 }
 
 /// Whether the parameter that selects the resource's (first) key names `user`.

@@ -35,7 +35,7 @@ pub fn fit(spec: &Spec, req: &Request) -> Fit {
             {
                 return Fit::No;
             }
-            if form_pairs(req).is_err() {
+            if form_body_undecodable(req) {
                 // An undecodable form body: ours to refuse as malformed.
                 return Fit::Yes;
             }
@@ -263,26 +263,39 @@ fn is_form(req: &Request) -> bool {
         })
 }
 
+/// The form body, when the request has one (a form content type and a non-empty body).
+fn form_body(req: &Request) -> Option<&[u8]> {
+    (is_form(req) && !req.body().is_empty()).then(|| req.body().as_ref())
+}
+
+/// Whether the request has a form body that cannot be read (it is not UTF-8).
+fn form_body_undecodable(req: &Request) -> bool {
+    form_body(req).is_some_and(|b| std::str::from_utf8(b).is_err())
+}
+
 /// Query-string pairs followed by form-body pairs (awsQuery accepts both).
 fn form_pairs(req: &Request) -> Result<Vec<(String, String)>, Malformed> {
+    if form_body_undecodable(req) {
+        return Err(Malformed("the form body is not UTF-8".into()));
+    }
     let mut pairs = query_pairs(req);
-    if is_form(req) && !req.body().is_empty() {
-        if std::str::from_utf8(req.body()).is_err() {
-            return Err(Malformed("the form body is not UTF-8".into()));
-        }
-        pairs.extend(
-            form_urlencoded::parse(req.body()).map(|(k, v)| (k.into_owned(), v.into_owned())),
-        );
+    if let Some(body) = form_body(req) {
+        pairs.extend(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())));
     }
     Ok(pairs)
 }
 
+/// The first value of `key` in the query string or the form body (what [`form_pairs`]
+/// would find first), decoding pairs only until it is found.
 fn form_value(req: &Request, key: &str) -> Option<String> {
-    form_pairs(req)
-        .ok()?
-        .into_iter()
+    if form_body_undecodable(req) {
+        return None;
+    }
+    let query = req.uri().query().unwrap_or("").as_bytes();
+    form_urlencoded::parse(query)
+        .chain(form_urlencoded::parse(form_body(req).unwrap_or(&[])))
         .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Encodes a success response whose body tree was rendered from the spec's template.
