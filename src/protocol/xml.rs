@@ -107,13 +107,16 @@ pub fn read(doc: &[u8]) -> Result<Value, XmlError> {
             }
             Ok(Event::Text(t)) => {
                 let s = t.unescape().map_err(|e| err(&reader, e.to_string()))?;
+                let s = xml_chars(s.into_owned()).map_err(|m| err(&reader, m))?;
                 if let Some(top) = stack.last_mut() {
                     top.2.push_str(&s);
                 }
             }
             Ok(Event::CData(t)) => {
+                let s = xml_chars(String::from_utf8_lossy(&t).into_owned())
+                    .map_err(|m| err(&reader, m))?;
                 if let Some(top) = stack.last_mut() {
-                    top.2.push_str(&String::from_utf8_lossy(&t));
+                    top.2.push_str(&s);
                 }
             }
             Ok(Event::End(_)) => {
@@ -158,15 +161,54 @@ pub fn read(doc: &[u8]) -> Result<Value, XmlError> {
 }
 
 fn start_of(e: &BytesStart) -> Result<(String, Map<String, Value>), String> {
-    let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+    let name = xml_name(e.name().as_ref())?;
     let mut attrs = Map::new();
     for a in e.attributes() {
         let a = a.map_err(|x| x.to_string())?;
-        let key = format!("@{}", String::from_utf8_lossy(a.key.as_ref()));
+        let key = format!("@{}", xml_name(a.key.as_ref())?);
         let val = a.unescape_value().map_err(|x| x.to_string())?;
-        attrs.insert(key, Value::String(val.into_owned()));
+        attrs.insert(key, Value::String(xml_chars(val.into_owned())?));
     }
     Ok((name, attrs))
+}
+
+/// An element or attribute name, checked against XML 1.0's `Name` production (quick-xml
+/// takes any bytes up to a space, `/` or `>`; a name such as `a\0` or `a/` would not
+/// survive being written out again, and no XML parser accepts it).
+fn xml_name(raw: &[u8]) -> Result<String, String> {
+    let name = std::str::from_utf8(raw).map_err(|_| "a name that is not UTF-8".to_string())?;
+    let start = |c: char| {
+        matches!(c, ':' | 'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}'
+            | '\u{F8}'..='\u{2FF}' | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}'
+            | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}' | '\u{2C00}'..='\u{2FEF}'
+            | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+            | '\u{10000}'..='\u{EFFFF}')
+    };
+    let rest = |c: char| {
+        start(c)
+            || matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}'
+                | '\u{203F}'..='\u{2040}')
+    };
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if start(c) && chars.all(rest) => Ok(name.to_string()),
+        _ => Err(format!("{name:?} is not an XML name")),
+    }
+}
+
+/// Text, checked against XML 1.0's `Char` production (no NUL, no C0 controls but tab,
+/// newline and carriage return, no U+FFFE/U+FFFF).
+fn xml_chars(text: String) -> Result<String, String> {
+    match text.chars().find(|&c| {
+        !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}'
+            | '\u{10000}'..='\u{10FFFF}')
+    }) {
+        None => Ok(text),
+        Some(c) => Err(format!(
+            "character U+{:04X} is not allowed in XML",
+            u32::from(c)
+        )),
+    }
 }
 
 fn add_child(parent: &mut Map<String, Value>, name: String, value: Value) {
@@ -214,9 +256,27 @@ mod tests {
             "<a><b></a>",
             "<a x='1></a>",
             "</a>",
+            // Found by the cargo-fuzz campaign: quick-xml takes `\0\0a/` as a name.
+            "<\0\0a/>x",
+            "<\0a></\0a>",
+            "<a>\0</a>",
+            "<a x='\u{1}'/>",
+            "<1a/>",
         ] {
             assert!(read(doc.as_bytes()).is_err(), "{doc:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn what_reads_writes_and_reads_again() {
+        // The cargo-fuzz campaign's crash input (response_decoder, 2026-11-25), the status
+        // byte dropped: it used to read as an element named "\0\0\0\0\0\02oodoc/".
+        let doc = b".c\0\0\0\0\0\0\0\0\0\0\0\0\xef\xbb\xbf\0\0\0\x04\0\0\0\0\0\0\03sta333333-<\0\0\0\0\0\02oodoc//>amo0E";
+        let e = read(doc).expect_err("NUL characters are not XML");
+        assert!(e.message.contains("U+0000"), "{e}");
+        // The name alone, in an otherwise clean document.
+        let e = read(b"<a><\0\0\x02oodoc//>x</a>").expect_err("not a name");
+        assert!(e.message.contains("not an XML name"), "{e}");
     }
 
     #[test]
