@@ -271,7 +271,7 @@ mod tests {
     fn what_reads_writes_and_reads_again() {
         // The cargo-fuzz campaign's crash input (response_decoder, 2026-11-25), the status
         // byte dropped: it used to read as an element named "\0\0\0\0\0\02oodoc/".
-        let doc = b".c\0\0\0\0\0\0\0\0\0\0\0\0\xef\xbb\xbf\0\0\0\x04\0\0\0\0\0\0\03sta333333-<\0\0\0\0\0\02oodoc//>amo0E";
+        let doc = b".c\0\0\0\0\0\0\0\0\0\0\0\0\xef\xbb\xbf\0\0\0\x04\0\0\0\0\0\0\x003sta333333-<\0\0\0\0\0\x002oodoc//>amo0E";
         let e = read(doc).expect_err("NUL characters are not XML");
         assert!(e.message.contains("U+0000"), "{e}");
         // The name alone, in an otherwise clean document.
