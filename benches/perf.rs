@@ -4,6 +4,9 @@
 //!   NimbleOS token) checked, over loopback at 1, 8 and 64 connections, by a closed-loop
 //!   load generator (one keep-alive HTTP/1.1 connection per task);
 //! - the ceiling: a bare hyper server answering a fixed body of the same size;
+//! - the engine alone: `Engine::handle` in-process on one thread, no sockets
+//!   (`APICONFORM_BENCH_ONLY=engine` runs only this);
+//! - the runner: every case of the five APIs against in-process fakes, 1 and N workers;
 //! - start-up: `apiconform serve` process start to first successful answer, and
 //!   `Fake::start()` in-process;
 //! - memory: RSS of `apiconform serve` with 100 000 seeded users, and under a long load
