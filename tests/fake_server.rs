@@ -361,6 +361,10 @@ async fn concurrent_swaps_keep_names_unique_and_lose_nothing() {
         clients * rounds,
         "a request went unjournaled"
     );
+    assert!(
+        journal.windows(2).all(|w| w[0].seq < w[1].seq),
+        "journal out of arrival order"
+    );
     fake.stop().await;
 }
 

@@ -314,7 +314,10 @@ impl Engine {
         while j.len() >= self.config.journal_cap {
             j.pop_front();
         }
-        j.push_back(entry);
+        // Numbered on arrival, recorded on completion: keep the journal in arrival order
+        // when a later request finished first (almost always this is the back).
+        let at = j.iter().rposition(|e| e.seq < seq).map_or(0, |i| i + 1);
+        j.insert(at, entry);
     }
 
     /// Picks the spec a request is for: the protocol shape first, then, when two APIs
