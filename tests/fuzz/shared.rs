@@ -2,7 +2,7 @@
 //! (`fuzz/fuzz_targets/`) share: the corpus's raw-request format and the SigV4 setting
 //! the signature fuzzers verify against. Included by path from both.
 
-use apiconform::auth::sigv4::{Credentials, Expected};
+use apiconform::auth::sigv4::{self, Credentials, Expected, SigV4Error, Verified};
 use bytes::Bytes;
 
 /// A request in the corpus's text format: `METHOD URI`, `Name: value` header lines, a
@@ -44,4 +44,28 @@ pub fn sigv4_lookup(key: &str) -> Option<Credentials> {
         secret_key: "secret".into(),
         session_token: None,
     })
+}
+
+/// Verifies a POST whose `Authorization` and `X-Amz-Date` headers are the given bytes
+/// (each left out when it is not a valid header value) against the IAM setting above.
+/// `None` when no request can be built.
+pub fn sigv4_verify(auth: &[u8], date: &[u8]) -> Option<Result<Verified, SigV4Error>> {
+    let mut b = http::Request::builder()
+        .method("POST")
+        .uri("/?a=b&c=%ZZ")
+        .header("host", "h");
+    if let Ok(v) = http::HeaderValue::from_bytes(auth) {
+        b = b.header("authorization", v);
+    }
+    if let Ok(v) = http::HeaderValue::from_bytes(date) {
+        b = b.header("x-amz-date", v);
+    }
+    let (parts, ()) = b.body(()).ok()?.into_parts();
+    Some(sigv4::verify(
+        &parts,
+        b"body",
+        &sigv4_expected(),
+        sigv4_now(),
+        sigv4_lookup,
+    ))
 }
