@@ -3,6 +3,7 @@
 //! the signature fuzzers verify against. Included by path from both.
 
 use apiconform::auth::sigv4::{self, Credentials, Expected, SigV4Error, Verified};
+use apiconform::fake::Engine;
 use bytes::Bytes;
 
 /// A request in the corpus's text format: `METHOD URI`, `Name: value` header lines, a
@@ -68,4 +69,22 @@ pub fn sigv4_verify(auth: &[u8], date: &[u8]) -> Option<Result<Verified, SigV4Er
         sigv4_now(),
         sigv4_lookup,
     ))
+}
+
+/// Hands `req` to the engine and says what is wrong with its answer, if anything: the
+/// protocol decoders' property is no 5xx, and no error answer without a body.
+pub fn engine_answer_problem(e: &Engine, req: http::Request<Bytes>) -> Option<String> {
+    let what = format!("{} {}", req.method(), req.uri());
+    let resp = e.handle(req);
+    if resp.status().is_server_error() {
+        return Some(format!(
+            "{what}: {} {}",
+            resp.status(),
+            String::from_utf8_lossy(resp.body())
+        ));
+    }
+    if resp.body().is_empty() && !resp.status().is_success() {
+        return Some(format!("{what}: empty error ({})", resp.status()));
+    }
+    None
 }
