@@ -230,12 +230,24 @@ fn normalise(spec: &Spec, expected: &mut Value, actual: &mut Value) {
             CompareMode::Ignored => None,
             CompareMode::Present => Some("<present>"),
             CompareMode::Pattern(_) => Some("<pattern>"),
+            CompareMode::Format(_) => Some("<format>"),
         };
         if let Some(a) = parent(actual, parents) {
             let got = a.get(*last).map(text);
             match &rule.mode {
                 CompareMode::Present => {
                     assert!(got.is_some(), "{}: missing {}", spec.api.id, rule.path)
+                }
+                CompareMode::Format(f) => {
+                    let raw = a.get(*last).cloned().unwrap_or_default();
+                    let xml = apiconform::runner::compare::is_xml(spec);
+                    assert!(
+                        f.accepts(&raw, xml),
+                        "{}: {} = {raw} is not {}",
+                        spec.api.id,
+                        rule.path,
+                        f.name()
+                    );
                 }
                 CompareMode::Pattern(p) => {
                     let re = regex::Regex::new(&format!("^(?:{p})$")).expect("compare pattern");

@@ -16,9 +16,7 @@ use super::template::Scope;
 use crate::auth::sigv4;
 use crate::auth::AuthConfig;
 use crate::protocol::{self, Fit, Request};
-use crate::spec::model::{
-    Auth, ErrorRow, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
-};
+use crate::spec::model::{Auth, ErrorRow, Protocol, RuleCheck, Spec, Trigger};
 use crate::spec::validate;
 
 /// Settings of one fake instance.
@@ -733,35 +731,10 @@ fn selected_key_equals(spec: &Spec, params: &Map<String, Value>, user: Option<&s
         .any(|p| params.get(&p.name).and_then(Value::as_str) == user)
 }
 
-/// The lookup key and the field changes a call asks for.
+/// The lookup key and the field changes a call asks for ([`crate::spec::effect`]).
 fn plan(spec: &Spec, params: &Map<String, Value>) -> (Map<String, Value>, Changes) {
-    let mut key = Map::new();
-    let mut changes = Changes::default();
-    for p in &spec.parameters {
-        let Some(v) = params.get(&p.name) else {
-            continue;
-        };
-        if let Some(f) = &p.selects {
-            key.insert(f.clone(), v.clone());
-        }
-        collect_sets(p, v, &mut changes);
-    }
-    (key, changes)
-}
-
-fn collect_sets(p: &Parameter, v: &Value, changes: &mut Changes) {
-    for f in [&p.sets, &p.renames].into_iter().flatten() {
-        changes.set.push((f.clone(), v.clone()));
-    }
-    if matches!(p.ty, ParamType::Structure | ParamType::JsonString) {
-        if let Value::Object(o) = v {
-            for m in &p.members {
-                if let Some(mv) = o.get(&m.name) {
-                    collect_sets(m, mv, changes);
-                }
-            }
-        }
-    }
+    let e = crate::spec::effect::of(spec, params);
+    (e.key, Changes { set: e.set })
 }
 
 /// The row (and message) for a set of violations, as the spec says

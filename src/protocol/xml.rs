@@ -224,6 +224,109 @@ fn add_child(parent: &mut Map<String, Value>, name: String, value: Value) {
     }
 }
 
+/// The tree as XML clients read it: element names without their prefixes, each element's
+/// namespace URI given as `@xmlns` where it differs from its parent's, and no namespace
+/// declarations. Two documents that differ only in their choice of prefixes (or of a
+/// default namespace against a prefix) read the same; a different URI does not.
+pub fn resolve_namespaces(tree: &Value) -> Value {
+    let mut scope = Scope::default();
+    match tree {
+        Value::Object(root) => {
+            let mut out = Map::new();
+            for (name, v) in root {
+                resolve_element(name, v, &mut scope, "", &mut out);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// Prefix → namespace URI ("" is the default namespace), innermost last.
+#[derive(Default)]
+struct Scope(Vec<(String, String)>);
+
+impl Scope {
+    fn lookup(&self, prefix: &str) -> &str {
+        self.0
+            .iter()
+            .rev()
+            .find(|(p, _)| p == prefix)
+            .map_or("", |(_, uri)| uri.as_str())
+    }
+}
+
+fn resolve_element(
+    name: &str,
+    v: &Value,
+    scope: &mut Scope,
+    parent_ns: &str,
+    out: &mut Map<String, Value>,
+) {
+    if let Value::Array(items) = v {
+        for item in items {
+            resolve_element(name, item, scope, parent_ns, out);
+        }
+        return;
+    }
+    let mark = scope.0.len();
+    if let Value::Object(m) = v {
+        for (k, a) in m {
+            let uri = a.as_str().unwrap_or_default().to_string();
+            if k == "@xmlns" {
+                scope.0.push((String::new(), uri));
+            } else if let Some(p) = k.strip_prefix("@xmlns:") {
+                scope.0.push((p.to_string(), uri));
+            }
+        }
+    }
+    let (prefix, local) = name.split_once(':').unwrap_or(("", name));
+    let ns = scope.lookup(prefix).to_string();
+    let value = match v {
+        Value::Object(m) => {
+            let mut o = Map::new();
+            if ns != parent_ns {
+                o.insert("@xmlns".into(), Value::String(ns.clone()));
+            }
+            for (k, c) in m {
+                if k == "@xmlns" || k.starts_with("@xmlns:") {
+                    continue;
+                }
+                if let Some(attr) = k.strip_prefix('@') {
+                    // Prefixed attributes name their namespace; unprefixed ones have none.
+                    let key = match attr.split_once(':') {
+                        Some((p, l)) => format!("@{{{}}}{l}", scope.lookup(p)),
+                        None => k.clone(),
+                    };
+                    o.insert(key, c.clone());
+                } else if k == "#text" {
+                    o.insert(k.clone(), c.clone());
+                } else {
+                    resolve_element(k, c, scope, &ns, &mut o);
+                }
+            }
+            if o.len() == 1 && o.contains_key("#text") {
+                o.remove("#text").unwrap_or_default()
+            } else if o.is_empty() {
+                Value::String(String::new())
+            } else {
+                Value::Object(o)
+            }
+        }
+        scalar if ns != parent_ns => {
+            let mut o = Map::new();
+            o.insert("@xmlns".into(), Value::String(ns.clone()));
+            if !scalar.as_str().is_some_and(str::is_empty) {
+                o.insert("#text".into(), scalar.clone());
+            }
+            Value::Object(o)
+        }
+        scalar => scalar.clone(),
+    };
+    scope.0.truncate(mark);
+    add_child(out, local.to_string(), value);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,6 +380,28 @@ mod tests {
         // The name alone, in an otherwise clean document.
         let e = read(b"<a><\0\0\x02oodoc//>x</a>").expect_err("not a name");
         assert!(e.message.contains("not an XML name"), "{e}");
+    }
+
+    #[test]
+    fn namespaces_compare_by_uri_not_prefix() {
+        let default = read(br#"<R xmlns="urn:a"><A>1</A><B><C>2</C></B></R>"#).unwrap();
+        let prefixed =
+            read(br#"<p:R xmlns:p="urn:a"><p:A>1</p:A><p:B><p:C>2</p:C></p:B></p:R>"#).unwrap();
+        assert_eq!(resolve_namespaces(&default), resolve_namespaces(&prefixed));
+        assert_eq!(
+            resolve_namespaces(&default),
+            json!({"R": {"@xmlns": "urn:a", "A": "1", "B": {"C": "2"}}})
+        );
+        let other =
+            read(br#"<p:R xmlns:p="urn:b"><p:A>1</p:A><p:B><p:C>2</p:C></p:B></p:R>"#).unwrap();
+        assert_ne!(resolve_namespaces(&default), resolve_namespaces(&other));
+        // A child in another namespace says so; one without any namespace is not silent.
+        let mixed =
+            read(br#"<R xmlns="urn:a"><x:A xmlns:x="urn:x">1</x:A><B xmlns="">2</B></R>"#).unwrap();
+        assert_eq!(
+            resolve_namespaces(&mixed),
+            json!({"R": {"@xmlns": "urn:a", "A": {"@xmlns": "urn:x", "#text": "1"}, "B": {"@xmlns": "", "#text": "2"}}})
+        );
     }
 
     #[test]

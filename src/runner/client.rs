@@ -286,10 +286,7 @@ pub fn observe(spec: &Spec, status: u16, headers: &http::HeaderMap, body: &[u8])
 }
 
 fn error_code(spec: &Spec, headers: &http::HeaderMap, tree: &Value) -> Option<String> {
-    let clean = |s: &str| {
-        let s = s.split(':').next().unwrap_or(s);
-        s.rsplit('#').next().unwrap_or(s).to_string()
-    };
+    let clean = |s: &str| super::compare::clean_code(s).to_string();
     match spec.protocol {
         Protocol::AwsQuery { .. } | Protocol::NexfsQuery { .. } => tree
             .pointer("/ErrorResponse/Error/Code")

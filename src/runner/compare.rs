@@ -1,41 +1,100 @@
-//! Comparing an answer with what the spec and the recorded snapshot expect: status and
-//! error code exactly; the body as a tree after normalising what varies between runs
-//! (the spec's `compare` rules, request ids, message text), against an insta snapshot
-//! under `snapshots/<api>/`, shown as a unified diff when it differs.
+//! Judging an answer the way the protocol's clients read it. The answer is reduced to a
+//! tree (status, media type, error code, body) with what varies between runs masked
+//! after its format is checked, then compared with the recorded snapshot as a tree:
+//! object members by name (order never matters), arrays and repeated XML elements in
+//! order, XML names by namespace URI (not prefix), error codes as AWS clients read them
+//! (`ns#Code:suffix` is `Code`). Members the snapshot does not have are warnings (clients
+//! ignore them) unless strict; missing or different members are failures. The diff is a
+//! unified diff of both trees with their members sorted, so it shows only what differs.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 use similar::TextDiff;
 
-use crate::spec::model::{CompareMode, Spec};
+use crate::protocol::xml;
+use crate::spec::model::{CompareMode, Protocol, Spec};
 
 use super::client::Observed;
 
-/// The answer reduced to what must not vary: the snapshot's content.
-pub fn normalise(spec: &Spec, o: &Observed) -> String {
-    let mut body = o.body.clone();
+/// Whether the API answers in XML (its text values are strings).
+pub fn is_xml(spec: &Spec) -> bool {
+    matches!(
+        spec.protocol,
+        Protocol::AwsQuery { .. } | Protocol::NexfsQuery { .. }
+    )
+}
+
+/// An error code as AWS clients read it: `aws.protocoltests#Code:http://...` is `Code`.
+pub fn clean_code(s: &str) -> &str {
+    let s = s.split(':').next().unwrap_or(s);
+    s.rsplit('#').next().unwrap_or(s)
+}
+
+/// The media type alone, lower-case: `Text/XML; charset=UTF-8` is `text/xml`.
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The answer reduced to what must not vary: the snapshot's content. Values that vary
+/// are masked (`<uuid>`, `<present>` ...) when they have the format the spec gives, and
+/// left as they are when they do not, so the comparison shows them.
+pub fn normalise(spec: &Spec, o: &Observed) -> Value {
+    let xml = is_xml(spec);
+    let mut body = if xml {
+        xml::resolve_namespaces(&o.body)
+    } else {
+        o.body.clone()
+    };
     if o.status < 300 {
         for rule in &spec.response.compare {
-            apply_rule(&mut body, &rule.path, &rule.mode);
+            apply_rule(&mut body, &rule.path, &rule.mode, xml);
         }
     } else {
-        mask_error(&mut body);
+        mask_error(spec, &mut body, xml, true);
     }
     let mut top = Map::new();
     top.insert("status".into(), Value::from(o.status));
     top.insert(
         "content_type".into(),
-        Value::from(o.content_type.split(';').next().unwrap_or("").trim()),
+        Value::from(media_type(&o.content_type)),
     );
     if let Some(c) = &o.code {
         top.insert("code".into(), Value::from(c.as_str()));
     }
     top.insert("body".into(), body);
-    crate::spec::to_yaml(&Value::Object(top)).unwrap_or_default()
+    Value::Object(top)
 }
 
-fn apply_rule(body: &mut Value, path: &str, mode: &CompareMode) {
+/// The YAML a snapshot file holds for a normalised answer.
+pub fn snapshot_text(v: &Value) -> String {
+    crate::spec::to_yaml(v).unwrap_or_default()
+}
+
+/// What a masked value is replaced with, and whether `v` may be masked.
+fn mask(mode: &CompareMode, v: &Value, xml: bool) -> Option<Value> {
+    match mode {
+        CompareMode::Exact => None,
+        CompareMode::Ignored => Some(Value::Null),
+        CompareMode::Present => Some(Value::from("<present>")),
+        CompareMode::Pattern(p) => {
+            let ok = v.as_str().is_some_and(|s| {
+                regex::Regex::new(&format!("^(?:{p})$")).is_ok_and(|re| re.is_match(s))
+            });
+            ok.then(|| Value::from(format!("<matches {p}>")))
+        }
+        CompareMode::Format(f) => f
+            .accepts(v, xml)
+            .then(|| Value::from(format!("<{}>", f.name()))),
+    }
+}
+
+fn apply_rule(body: &mut Value, path: &str, mode: &CompareMode, xml: bool) {
     let keys: Vec<&str> = path.split('/').collect();
     let Some((last, parents)) = keys.split_last() else {
         return;
@@ -50,49 +109,219 @@ fn apply_rule(body: &mut Value, path: &str, mode: &CompareMode) {
     let Some(obj) = cur.as_object_mut() else {
         return;
     };
-    match mode {
-        CompareMode::Exact => {}
-        CompareMode::Ignored => {
-            obj.remove(*last);
-        }
-        CompareMode::Present => {
-            if obj.contains_key(*last) {
-                obj.insert(last.to_string(), Value::from("<present>"));
-            }
-        }
-        CompareMode::Pattern(p) => {
-            let matches = regex::Regex::new(&format!("^(?:{p})$"))
-                .ok()
-                .is_some_and(|re| {
-                    obj.get(*last)
-                        .map(|v| match v {
-                            Value::String(s) => re.is_match(s),
-                            other => re.is_match(&other.to_string()),
-                        })
-                        .unwrap_or(false)
-                });
-            if matches {
-                obj.insert(last.to_string(), Value::from(format!("<matches {p}>")));
-            }
+    if let CompareMode::Ignored = mode {
+        obj.remove(*last);
+        return;
+    }
+    if let Some(v) = obj.get_mut(*last) {
+        if let Some(m) = mask(mode, v, xml) {
+            *v = m;
         }
     }
 }
 
-/// Error bodies: message text is compared loosely (only its presence), request ids vary.
-fn mask_error(v: &mut Value) {
+/// Error bodies: message text is compared loosely (present, any words), request ids by
+/// the spec's format, `__type` as clients read it; JSON `message` is `Message` (botocore
+/// reads either).
+fn mask_error(spec: &Spec, v: &mut Value, xml: bool, top: bool) {
     match v {
         Value::Object(m) => {
+            if top && !xml {
+                if let Some(msg) = m.remove("message") {
+                    m.entry("Message").or_insert(msg);
+                }
+            }
             for (k, val) in m.iter_mut() {
                 match k.as_str() {
-                    "Message" | "message" | "text" => *val = Value::from("<message>"),
-                    "RequestId" | "RequestID" | "requestId" => *val = Value::from("<request-id>"),
-                    _ => mask_error(val),
+                    "Message" | "message" | "text" if val.is_string() => {
+                        *val = Value::from("<message>")
+                    }
+                    "RequestId" | "RequestID" | "requestId" => {
+                        if spec.response.request_id.accepts(val, xml) {
+                            *val = Value::from("<request-id>");
+                        }
+                    }
+                    "__type" => {
+                        if let Some(s) = val.as_str() {
+                            *val = Value::from(clean_code(s));
+                        }
+                    }
+                    _ => mask_error(spec, val, xml, false),
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(mask_error),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|i| mask_error(spec, i, xml, false)),
         _ => {}
     }
+}
+
+/// How an answer compares with its snapshot.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Judgement {
+    /// Members missing or different: failures.
+    pub differences: Vec<String>,
+    /// Members the snapshot does not have (paths): warnings, or failures when strict.
+    pub extra: Vec<String>,
+    /// Unified diff of the sorted trees (extra members left out unless strict), when
+    /// anything fails.
+    pub diff: Option<String>,
+}
+
+/// Compares a normalised answer with the expected one (both as [`normalise`] makes them).
+pub fn judge(expected: &Value, actual: &Value, strict: bool) -> Judgement {
+    let mut j = Judgement::default();
+    walk(expected, actual, String::new(), &mut j);
+    // Outside the body (status, media type, code) nothing is extra: it differs.
+    let (body_extra, other): (Vec<String>, Vec<String>) =
+        j.extra.drain(..).partition(|p| p.starts_with("body"));
+    j.differences
+        .extend(other.into_iter().map(|p| format!("{p}: not expected")));
+    j.extra = body_extra;
+    if !j.differences.is_empty() || (strict && !j.extra.is_empty()) {
+        let shown = if strict {
+            actual.clone()
+        } else {
+            without(actual, &j.extra)
+        };
+        j.diff = Some(diff(
+            &snapshot_text(&sorted(expected)),
+            &snapshot_text(&sorted(&shown)),
+        ));
+    }
+    j
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}/{key}")
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = match v {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    };
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a structure",
+    }
+}
+
+fn walk(e: &Value, a: &Value, path: String, j: &mut Judgement) {
+    match (e, a) {
+        (Value::Object(em), Value::Object(am)) => {
+            for (k, ev) in em {
+                let p = join(&path, k);
+                match am.get(k) {
+                    Some(av) => walk(ev, av, p, j),
+                    None => j.differences.push(format!("{p}: missing")),
+                }
+            }
+            for k in am.keys().filter(|k| !em.contains_key(*k)) {
+                j.extra.push(join(&path, k));
+            }
+        }
+        (Value::Array(ea), Value::Array(aa)) => {
+            for (i, (ev, av)) in ea.iter().zip(aa).enumerate() {
+                walk(ev, av, join(&path, &i.to_string()), j);
+            }
+            if ea.len() != aa.len() {
+                j.differences.push(format!(
+                    "{path}: {} items (expected {})",
+                    aa.len(),
+                    ea.len()
+                ));
+            }
+        }
+        (Value::String(es), other) if is_mask(es) && other != e => j
+            .differences
+            .push(format!("{path}: {} is not {es}", short(other))),
+        (e, a) if e == a => {}
+        (e, a) if std::mem::discriminant(e) != std::mem::discriminant(a) => {
+            j.differences.push(format!(
+                "{path}: {} {} (expected {} {})",
+                kind(a),
+                short(a),
+                kind(e),
+                short(e)
+            ))
+        }
+        (e, a) => j
+            .differences
+            .push(format!("{path}: {} (expected {})", short(a), short(e))),
+    }
+}
+
+/// A masked value in a snapshot: `<uuid>`, `<present>`, `<matches ...>`.
+fn is_mask(s: &str) -> bool {
+    s.len() > 2 && s.starts_with('<') && s.ends_with('>') && !s.contains('\n')
+}
+
+/// `v` without the members at `paths` (slash-separated, as [`judge`] reports them).
+fn without(v: &Value, paths: &[String]) -> Value {
+    let mut out = v.clone();
+    for p in paths {
+        remove_at(&mut out, &p.split('/').collect::<Vec<_>>());
+    }
+    out
+}
+
+fn remove_at(v: &mut Value, keys: &[&str]) {
+    match (keys, v) {
+        ([last], Value::Object(m)) => {
+            m.remove(*last);
+        }
+        ([first, rest @ ..], Value::Object(m)) => {
+            if let Some(next) = m.get_mut(*first) {
+                remove_at(next, rest);
+            }
+        }
+        ([first, rest @ ..], Value::Array(a)) => {
+            if let Some(next) = first.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                remove_at(next, rest);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The tree with every object's members in name order (the diff's canonical form).
+pub fn sorted(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&m[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Reads a snapshot's content back into a tree.
+pub fn parse_snapshot(text: &str) -> Result<Value, String> {
+    crate::spec::decode_yaml(text)
 }
 
 /// Where a case's snapshot lives: `snapshots/<api>/<case path with / as __>.snap`.

@@ -14,11 +14,15 @@
 pub mod cases;
 pub mod client;
 pub mod compare;
+mod explain;
 pub mod report;
+mod state;
 pub mod suite;
 pub mod target;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
@@ -99,7 +103,7 @@ fn verdict(spec: &Spec, expect: &Expect, o: &Observed, failures: &mut Vec<String
     }
     if o.status < 300 {
         let want_ct = spec.response.content_type.as_str();
-        if !o.content_type.starts_with(want_ct) {
+        if compare::media_type(&o.content_type) != compare::media_type(want_ct) {
             failures.push(format!(
                 "content type {:?} (expected {want_ct})",
                 o.content_type
@@ -168,8 +172,16 @@ pub struct Outcome {
     pub observed: Option<Observed>,
     /// Why the case failed (empty: passed).
     pub failures: Vec<String>,
-    /// Snapshot diff, when the body differs.
+    /// Snapshot diff (sorted trees), when the answer differs.
     pub diff: Option<String>,
+    /// Diff of the state before and after, when a refused request changed it.
+    pub state_diff: Option<String>,
+    /// What does not fail the case but a vendor should know (members the snapshot does
+    /// not have, tolerated because the protocol's clients ignore them).
+    pub warnings: Vec<String>,
+    /// The spec's notes on where it departs from the document, for a failing case that
+    /// touches one: the vendor may have followed the document.
+    pub notes: Vec<String>,
     /// Why the case did not run.
     pub skipped: Option<String>,
     pub elapsed: Duration,
@@ -194,6 +206,25 @@ pub struct Runner {
     pub update: bool,
     /// Cases run after the embedded ones (suites read from disk).
     pub extra: Vec<Case>,
+    /// Members the snapshot does not have fail the case (default: a warning).
+    pub strict: bool,
+    /// Where the answers observed are written.
+    pub observed: Observations,
+    /// Timeouts in a row per API, shared by the runners of one run.
+    stalls: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+/// Where a run writes what it observed (never into the snapshots it compares against,
+/// unless it is grading the embedded fake, where insta's workflow applies).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observations {
+    /// `<snapshot>.snap.new` beside each snapshot that differs, for `cargo insta review`
+    /// (the embedded fake).
+    Pending,
+    /// Every answer as `DIR/<api>/<case>.snap` (a foreign target: a recording).
+    Dir(PathBuf),
+    /// Nothing.
+    Nowhere,
 }
 
 impl Runner {
@@ -203,6 +234,7 @@ impl Runner {
         let profile = Profile::fake(&fake.uri());
         let mut r = Self::with_profile(profile)?;
         r._fake = Some(fake);
+        r.observed = Observations::Pending;
         Ok(r)
     }
 
@@ -223,6 +255,9 @@ impl Runner {
             snapshot_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
             update: false,
             extra: Vec::new(),
+            strict: false,
+            observed: Observations::Dir(PathBuf::from("target/apiconform/observed")),
+            stalls: Arc::default(),
         })
     }
 
@@ -268,11 +303,18 @@ impl Runner {
             observed: None,
             failures: Vec::new(),
             diff: None,
+            state_diff: None,
+            warnings: Vec::new(),
+            notes: Vec::new(),
             skipped: None,
             elapsed: Duration::ZERO,
         };
         if let Some(why) = self.skip_reason(case) {
             outcome.skipped = Some(why);
+            return outcome;
+        }
+        if let Some(why) = self.stalled(&case.api) {
+            outcome.failures.push(why);
             return outcome;
         }
         let (Some(spec), Some(t)) = (
@@ -297,12 +339,42 @@ impl Runner {
             outcome.elapsed = started.elapsed();
             return outcome;
         }
+        // The state the request starts from, read before any fault is injected.
+        let before = if self.can_read_back(t) {
+            match self
+                .read_state(spec, t, &Self::selected_key(spec, case))
+                .await
+            {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    outcome
+                        .failures
+                        .push(format!("state before the request: {e}"));
+                    outcome.elapsed = started.elapsed();
+                    return outcome;
+                }
+            }
+        } else {
+            None
+        };
+        if let Err(e) = self.inject(t, case).await {
+            outcome.failures.push(e);
+            outcome.elapsed = started.elapsed();
+            return outcome;
+        }
         match self.exchange(spec, t, case, &signing).await {
             Ok((request, observed)) => {
                 outcome.request = request;
                 self.check(spec, case, &observed, &mut outcome);
-                if observed.status < 300 && case.expect == Expect::Success {
-                    self.check_state(spec, t, case, &mut outcome).await;
+                match &before {
+                    Some(before) => {
+                        self.verify_state(spec, t, case, before, &observed, &mut outcome)
+                            .await
+                    }
+                    None if observed.status < 300 && case.expect == Expect::Success => {
+                        self.check_state(spec, t, case, &mut outcome).await
+                    }
+                    None => {}
                 }
                 outcome.observed = Some(observed);
                 for (i, step) in case.then().iter().enumerate() {
@@ -315,8 +387,31 @@ impl Runner {
             }
             Err(e) => outcome.failures.push(e),
         }
+        if !outcome.failures.is_empty() {
+            outcome.notes = explain::departures(spec, case, &outcome);
+        }
         outcome.elapsed = started.elapsed();
         outcome
+    }
+
+    /// Why the case is not sent: the API's target stopped answering (too many timeouts in
+    /// a row, `stall_after` in the profile).
+    fn stalled(&self, api: &str) -> Option<String> {
+        let limit = self.profile.stall_after;
+        let n = self.stalls.lock().ok()?.get(api).copied().unwrap_or(0);
+        (limit > 0 && n >= limit).then(|| {
+            format!(
+                "target stalled: {n} requests to {api} in a row timed out; the case was not sent \
+                 (`stall_after: 0` in the profile, or --stall-after 0, sends every case)"
+            )
+        })
+    }
+
+    fn note_answer(&self, api: &str, timed_out: bool) {
+        if let Ok(mut m) = self.stalls.lock() {
+            let n = m.entry(api.to_string()).or_default();
+            *n = if timed_out { *n + 1 } else { 0 };
+        }
     }
 
     /// Why the target cannot run `case` (an API it does not serve, no control plane to
@@ -364,7 +459,7 @@ impl Runner {
     }
 
     /// Brings the target to the case's starting state: reset (control plane) or the
-    /// profile's `before_each` requests, the case's setup steps, then the injected fault.
+    /// profile's `before_each` requests, then the case's setup steps.
     async fn fresh_state(&self, spec: &Spec, t: &ApiTarget, case: &Case) -> Result<(), StepError> {
         let base = t.base_url.trim_end_matches('/');
         if t.control_plane {
@@ -384,16 +479,20 @@ impl Runner {
                 skip => skip,
             })?;
         }
-        if let Some(code) = &case.inject {
-            self.control(
-                base,
-                "faults",
-                Some(json!({"api": case.api, "code": code, "count": 1})),
-            )
-            .await
-            .map_err(StepError::Fail)?;
-        }
         Ok(())
+    }
+
+    /// Injects the case's error row, if it has one (control plane only).
+    async fn inject(&self, t: &ApiTarget, case: &Case) -> Result<(), String> {
+        let Some(code) = &case.inject else {
+            return Ok(());
+        };
+        self.control(
+            t.base_url.trim_end_matches('/'),
+            "faults",
+            Some(json!({"api": case.api, "code": code, "count": 1})),
+        )
+        .await
     }
 
     /// Runs one setup or follow-up step.
@@ -457,16 +556,7 @@ impl Runner {
     /// Sends a raw request, signed when it says so; its status must be 2xx or the one it
     /// names.
     async fn raw(&self, spec: &Spec, t: &ApiTarget, raw: &RawRequest) -> Result<(), String> {
-        let wire = client::WireRequest {
-            method: raw.method.clone(),
-            uri: raw.path.clone(),
-            headers: raw
-                .headers
-                .iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
-                .collect(),
-            body: raw.body.clone(),
-        };
+        let wire = self.raw_wire(raw);
         let signing = if raw.sign {
             Signing::Signed
         } else {
@@ -486,6 +576,19 @@ impl Runner {
                 o.status,
                 o.code.as_deref().unwrap_or_default()
             ))
+        }
+    }
+
+    fn raw_wire(&self, raw: &RawRequest) -> client::WireRequest {
+        client::WireRequest {
+            method: raw.method.clone(),
+            uri: raw.path.clone(),
+            headers: raw
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+                .collect(),
+            body: raw.body.clone(),
         }
     }
 
@@ -548,11 +651,13 @@ impl Runner {
                 rb = rb.header(k.as_str(), v.as_bytes());
             }
         }
-        let resp = rb
-            .body(req.body().clone())
-            .send()
-            .await
-            .map_err(|e| format!("no answer: {}", error_chain(&e)))?;
+        let resp = match rb.body(req.body().clone()).send().await {
+            Ok(r) => r,
+            Err(e) => {
+                self.note_answer(&spec.api.id, e.is_timeout());
+                return Err(format!("no answer: {}", error_chain(&e)));
+            }
+        };
         let status = resp.status().as_u16();
         let mut headers = http::HeaderMap::new();
         for (k, v) in resp.headers() {
@@ -563,10 +668,14 @@ impl Runner {
                 headers.append(n, v);
             }
         }
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| format!("body cut short: {}", error_chain(&e)))?;
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                self.note_answer(&spec.api.id, e.is_timeout());
+                return Err(format!("body cut short: {}", error_chain(&e)));
+            }
+        };
+        self.note_answer(&spec.api.id, false);
         Ok((summary, client::observe(spec, status, &headers, &body)))
     }
 
@@ -736,33 +845,70 @@ impl Runner {
     fn check(&self, spec: &Spec, case: &Case, o: &Observed, outcome: &mut Outcome) {
         verdict(spec, &case.expect, o, &mut outcome.failures);
         let actual = compare::normalise(spec, o);
+        let text = compare::snapshot_text(&actual);
         let path = compare::snapshot_path(&self.snapshot_dir, &case.name);
         if self.update {
-            if let Err(e) = compare::write_snapshot(&path, &case.name, &actual) {
+            if let Err(e) = compare::write_snapshot(&path, &case.name, &text) {
                 outcome
                     .failures
                     .push(format!("cannot write {}: {e}", path.display()));
             }
             return;
         }
-        let pending = path.with_extension("snap.new");
-        match compare::read_snapshot(&path) {
+        if let Observations::Dir(dir) = &self.observed {
+            let _ = compare::write_snapshot(
+                &compare::snapshot_path(dir, &case.name),
+                &case.name,
+                &text,
+            );
+        }
+        let pending = |outcome: &Outcome| {
+            if self.observed == Observations::Pending && !outcome.failures.is_empty() {
+                // What `cargo insta review` offers to accept.
+                let _ =
+                    compare::write_snapshot(&path.with_extension("snap.new"), &case.name, &text);
+            }
+        };
+        let expected = match compare::read_snapshot(&path).map(|t| compare::parse_snapshot(&t)) {
             None => {
                 outcome.failures.push(format!(
                     "no snapshot at {} (record with `apiconform test --update`, or `cargo insta review`)",
                     path.display()
                 ));
-                let _ = compare::write_snapshot(&pending, &case.name, &actual);
+                return pending(outcome);
             }
-            Some(expected) if expected != actual => {
+            Some(Err(e)) => {
                 outcome
                     .failures
-                    .push("body differs from the snapshot".into());
-                outcome.diff = Some(compare::diff(&expected, &actual));
-                // What `cargo insta review` offers to accept.
-                let _ = compare::write_snapshot(&pending, &case.name, &actual);
+                    .push(format!("snapshot {} cannot be read: {e}", path.display()));
+                return;
             }
-            Some(_) => {}
+            Some(Ok(v)) => v,
+        };
+        let j = compare::judge(&expected, &actual, self.strict);
+        for p in &j.extra {
+            if self.strict {
+                outcome
+                    .failures
+                    .push(format!("{p}: not in the expected answer (--strict)"));
+            } else {
+                outcome.warnings.push(format!(
+                    "{p}: not in the expected answer (tolerated: clients ignore unknown members; --strict fails it)"
+                ));
+            }
         }
+        if !j.differences.is_empty() {
+            const SHOWN: usize = 6;
+            let mut list: Vec<String> = j.differences.iter().take(SHOWN).cloned().collect();
+            if j.differences.len() > SHOWN {
+                list.push(format!("{} more", j.differences.len() - SHOWN));
+            }
+            outcome.failures.push(format!(
+                "answer differs from the snapshot: {}",
+                list.join("; ")
+            ));
+        }
+        outcome.diff = j.diff;
+        pending(outcome);
     }
 }

@@ -120,6 +120,40 @@ pub struct ApiTarget {
     /// form bodies, JSON-escaped in JSON bodies).
     #[serde(default)]
     pub create_fixture: Option<RawRequest>,
+    /// Without a control plane: how to read one resource back, so the runner can check
+    /// that an update took effect and that a refused request changed nothing.
+    #[serde(default)]
+    pub read_back: Option<ReadBack>,
+}
+
+/// A request that reads one resource (IAM `GetUser`, Transfer `DescribeUser` ...), and
+/// where the spec's resource fields are in its answer.
+///
+/// ```yaml
+/// read_back:
+///   request:
+///     headers: {content-type: application/x-www-form-urlencoded; charset=utf-8}
+///     body: Action=GetUser&Version=2010-05-08&UserName={UserName}
+///   fields:
+///     UserName: GetUserResponse/GetUserResult/User/UserName
+///     Path: GetUserResponse/GetUserResult/User/Path
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadBack {
+    /// `{Field}` is replaced by the resource's key fields (as in `create_fixture`).
+    pub request: RawRequest,
+    /// Spec field → slash-separated path in the answer's tree (XML names without
+    /// prefixes). Only these fields are checked.
+    pub fields: BTreeMap<String, String>,
+    /// Statuses that mean "no such resource" (default 400 and 404); any other non-2xx
+    /// answer is a failure of the read-back.
+    #[serde(default = "absent_statuses")]
+    pub absent: Vec<u16>,
+}
+
+fn absent_statuses() -> Vec<u16> {
+    vec![400, 404]
 }
 
 /// A target profile.
@@ -130,6 +164,14 @@ pub struct Profile {
     /// Seconds to wait for each answer.
     #[serde(default = "default_timeout")]
     pub timeout_secs: f64,
+    /// After this many timeouts in a row on one API, its remaining cases fail at once as
+    /// "target stalled" instead of each waiting out the timeout; 0 never gives up.
+    #[serde(default = "default_stall_after")]
+    pub stall_after: u32,
+}
+
+fn default_stall_after() -> u32 {
+    3
 }
 
 fn default_timeout() -> f64 {
@@ -160,6 +202,7 @@ impl Profile {
                     control_plane: true,
                     before_each: Vec::new(),
                     create_fixture: None,
+                    read_back: None,
                 },
             )
         };
@@ -175,6 +218,7 @@ impl Profile {
             .map(api)
             .collect(),
             timeout_secs: default_timeout(),
+            stall_after: default_stall_after(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Specs: the YAML description of one documented operation, its typed model, the loader
 //! that checks it, and the validator that applies its constraints to a call.
 
+pub mod effect;
 pub mod load;
 pub mod model;
 pub mod pattern;

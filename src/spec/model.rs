@@ -502,6 +502,14 @@ pub struct Response {
     /// How the runner compares parts of the body that vary between runs.
     #[serde(default)]
     pub compare: Vec<CompareRule>,
+    /// The format of the request id the service puts in its answers (success and error
+    /// bodies): the runner checks it before masking it.
+    #[serde(default = "default_request_id")]
+    pub request_id: ValueFormat,
+}
+
+fn default_request_id() -> ValueFormat {
+    ValueFormat::Uuid
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -516,9 +524,85 @@ pub struct CompareRule {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum CompareMode {
     Exact,
+    /// Present, any value (prefer `format`, which also checks the value's shape).
     Present,
     Ignored,
+    /// A string matching this regex (whole value).
     Pattern(String),
+    /// A value of this format (type included: `epoch-seconds` is a JSON number).
+    Format(ValueFormat),
+}
+
+/// The shape of a value that varies between runs. In JSON the type is part of the format
+/// (`integer` and `epoch-seconds` are numbers, the rest strings); in XML every value is
+/// text, so `integer` and `epoch-seconds` are digit strings there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueFormat {
+    /// `8-4-4-4-12` hexadecimal digits (AWS request ids).
+    Uuid,
+    /// A whole number (a JSON integer; digits in XML).
+    Integer,
+    /// Seconds since the epoch, a JSON number (fraction allowed); digits in XML.
+    EpochSeconds,
+    /// An ISO-8601 / RFC 3339 date-time string.
+    #[serde(rename = "iso-8601")]
+    Iso8601,
+    /// An ARN: `arn:partition:service:region:account:resource`.
+    Arn,
+    /// Any non-empty string.
+    NonEmpty,
+}
+
+impl ValueFormat {
+    /// Whether `v` has this format; `xml` when the value is XML text.
+    pub fn accepts(self, v: &serde_json::Value, xml: bool) -> bool {
+        use serde_json::Value;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        match (self, v) {
+            (Self::Integer, Value::Number(n)) if !xml => n.is_i64() || n.is_u64(),
+            (Self::EpochSeconds, Value::Number(n)) if !xml => n.as_f64().is_some_and(|f| f >= 0.0),
+            (Self::Integer, Value::String(s)) if xml => digits(s.strip_prefix('-').unwrap_or(s)),
+            (Self::EpochSeconds, Value::String(s)) if xml => {
+                let (int, frac) = s.split_once('.').unwrap_or((s, "0"));
+                digits(int) && digits(frac)
+            }
+            (Self::Uuid, Value::String(s)) => {
+                let parts: Vec<&str> = s.split('-').collect();
+                parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+                    && parts
+                        .iter()
+                        .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()))
+            }
+            (Self::Iso8601, Value::String(s)) => time::OffsetDateTime::parse(
+                s,
+                &time::format_description::well_known::Iso8601::DEFAULT,
+            )
+            .is_ok(),
+            (Self::Arn, Value::String(s)) => {
+                let parts: Vec<&str> = s.splitn(6, ':').collect();
+                parts.len() == 6
+                    && parts[0] == "arn"
+                    && !parts[1].is_empty()
+                    && !parts[2].is_empty()
+                    && !parts[5].is_empty()
+            }
+            (Self::NonEmpty, Value::String(s)) => !s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The name shown in snapshots and failures (`<uuid>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Uuid => "uuid",
+            Self::Integer => "integer",
+            Self::EpochSeconds => "epoch-seconds",
+            Self::Iso8601 => "iso-8601",
+            Self::Arn => "arn",
+            Self::NonEmpty => "non-empty",
+        }
+    }
 }
 
 /// One of the document's examples.

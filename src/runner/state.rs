@@ -1,0 +1,423 @@
+//! State effects, read back: before the request under test the runner reads the resource
+//! the case selects, and after it checks that a successful update set every field the
+//! request asked for (and touched what the spec says changes on every update), and that
+//! a refused request changed nothing. An apiconform target is read through its control
+//! plane (every resource of the API); any other target through the profile's `read_back`
+//! request (the selected resource, the fields it maps).
+
+use serde_json::{Map, Value};
+
+use crate::spec::model::Spec;
+use crate::spec::{effect, validate};
+
+use super::cases::Case;
+use super::client::{Observed, Signing};
+use super::target::{ApiTarget, ReadBack};
+use super::{Outcome, Runner};
+
+/// A resource as read back: spec field → value.
+pub type Fields = Map<String, Value>;
+
+/// What the runner saw of the target's state at one moment.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// The resource with the key asked for (`None`: there is none).
+    pub selected: Option<Fields>,
+    /// Every resource of the API, when the target can list them (control plane).
+    pub all: Option<Vec<Fields>>,
+    /// Whether `selected` holds every field (control plane) or only those the profile's
+    /// `read_back` maps.
+    pub complete: bool,
+}
+
+/// Equal as a client would read them: numbers, booleans and their text are the same value
+/// (XML carries everything as text); structures may carry members the request did not set.
+pub fn same_value(want: &Value, got: &Value) -> bool {
+    match (want, got) {
+        (w, g) if w == g => true,
+        (Value::String(s), Value::Number(_) | Value::Bool(_)) => {
+            s.as_str() == got.to_string().as_str()
+        }
+        (Value::Number(_) | Value::Bool(_), Value::String(s)) => {
+            s.as_str() == want.to_string().as_str()
+        }
+        (Value::Object(w), Value::Object(g)) => w
+            .iter()
+            .all(|(k, wv)| g.get(k).is_some_and(|gv| same_value(wv, gv))),
+        (Value::Array(w), Value::Array(g)) => {
+            w.len() == g.len() && w.iter().zip(g).all(|(a, b)| same_value(a, b))
+        }
+        _ => false,
+    }
+}
+
+fn show(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn key_text(key: &Map<String, Value>) -> String {
+    key.iter()
+        .map(|(k, v)| format!("{k}={}", show(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn matches_key(r: &Fields, key: &Map<String, Value>) -> bool {
+    !key.is_empty()
+        && key
+            .iter()
+            .all(|(k, v)| r.get(k).is_some_and(|rv| same_value(v, rv)))
+}
+
+/// Resources in a stable order, for comparing two lists read at different times.
+fn canonical(rows: &[Fields]) -> Vec<String> {
+    let mut v: Vec<String> = rows
+        .iter()
+        .map(|r| super::compare::sorted(&Value::Object(r.clone())).to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The value at a slash-separated path.
+pub(crate) fn at_path<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('/')
+        .filter(|k| !k.is_empty())
+        .try_fold(v, |cur, k| match cur {
+            Value::Object(m) => m.get(k),
+            Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
+            _ => None,
+        })
+}
+
+/// The paths of the success body that carry a resource field (`${resource.F}`).
+fn template_paths(v: &Value, path: String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, c) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}/{k}")
+                };
+                template_paths(c, p, out);
+            }
+        }
+        Value::String(s) => {
+            if let Some(f) = s
+                .strip_prefix("${resource.")
+                .and_then(|r| r.strip_suffix('}'))
+            {
+                out.push((path, f.to_string()));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Seconds since the epoch of a time value (a number, digits, or ISO-8601 text).
+fn epoch_of(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.parse::<f64>().ok().or_else(|| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Iso8601::DEFAULT)
+                .ok()
+                .map(|t| t.unix_timestamp() as f64)
+        }),
+        _ => None,
+    }
+}
+
+/// A time the update may legitimately leave as it is: one second or less before now
+/// (times have a resolution of one second; the resource was made just now).
+fn too_recent(v: &Value) -> bool {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as f64;
+    epoch_of(v).is_some_and(|t| now - t < 2.0)
+}
+
+impl Runner {
+    /// Whether this target can be read back at all.
+    pub(super) fn can_read_back(&self, t: &ApiTarget) -> bool {
+        t.control_plane || t.read_back.is_some()
+    }
+
+    /// The key the case selects, from its parameters as the spec coerces them.
+    pub(super) fn selected_key(spec: &Spec, case: &Case) -> Map<String, Value> {
+        let (coerced, _) = validate::validate(spec, &case.params);
+        effect::of(spec, &coerced).key
+    }
+
+    /// Reads the state: the resource with `key`, and every resource where the target can
+    /// list them.
+    pub(super) async fn read_state(
+        &self,
+        spec: &Spec,
+        t: &ApiTarget,
+        key: &Map<String, Value>,
+    ) -> Result<State, String> {
+        if t.control_plane {
+            let all = self.control_state(t, &spec.api.id).await?;
+            let selected = all.iter().find(|r| matches_key(r, key)).cloned();
+            return Ok(State {
+                selected,
+                all: Some(all),
+                complete: true,
+            });
+        }
+        let Some(rb) = &t.read_back else {
+            return Err("no way to read the state back".into());
+        };
+        let selected = if key.is_empty() {
+            None
+        } else {
+            self.read_one(spec, t, rb, key).await?
+        };
+        Ok(State {
+            selected,
+            all: None,
+            complete: false,
+        })
+    }
+
+    async fn control_state(&self, t: &ApiTarget, api: &str) -> Result<Vec<Fields>, String> {
+        let base = t.base_url.trim_end_matches('/');
+        let state = match self._fake.as_ref().filter(|f| f.uri() == base) {
+            Some(fake) => fake
+                .engine()
+                .state(Some(api))
+                .map_err(|e| format!("control plane state: {e}"))?,
+            None => {
+                let r = self
+                    .client
+                    .get(format!("{base}/_apiconform/state"))
+                    .query(&[("api", api)])
+                    .send()
+                    .await
+                    .map_err(|e| format!("control plane state: {e}"))?;
+                if !r.status().is_success() {
+                    return Err(format!("control plane state: {}", r.status()));
+                }
+                r.json::<Map<String, Value>>()
+                    .await
+                    .map_err(|e| format!("control plane state: {e}"))?
+            }
+        };
+        Ok(match state.get(api) {
+            Some(Value::Array(rows)) => {
+                rows.iter().filter_map(|r| r.as_object().cloned()).collect()
+            }
+            _ => Vec::new(),
+        })
+    }
+
+    async fn read_one(
+        &self,
+        spec: &Spec,
+        t: &ApiTarget,
+        rb: &ReadBack,
+        key: &Map<String, Value>,
+    ) -> Result<Option<Fields>, String> {
+        let raw = rb.request.filled(key);
+        let (request, o) = self
+            .send(spec, t, self.raw_wire(&raw), &Signing::Signed)
+            .await
+            .map_err(|e| format!("read-back: {e}"))?;
+        if rb.absent.contains(&o.status) {
+            return Ok(None);
+        }
+        if !(200..300).contains(&o.status) {
+            return Err(format!(
+                "read-back {} answered {} {}",
+                request.lines().next().unwrap_or_default(),
+                o.status,
+                o.code.as_deref().unwrap_or_default()
+            ));
+        }
+        let body = if super::compare::is_xml(spec) {
+            crate::protocol::xml::resolve_namespaces(&o.body)
+        } else {
+            o.body.clone()
+        };
+        let mut fields = Fields::new();
+        for (field, path) in &rb.fields {
+            if let Some(v) = at_path(&body, path) {
+                fields.insert(field.clone(), v.clone());
+            }
+        }
+        Ok(Some(fields))
+    }
+
+    /// After the request under test: what it did to the state, against what the spec
+    /// says it must do. `before` was read just before the request.
+    pub(super) async fn verify_state(
+        &self,
+        spec: &Spec,
+        t: &ApiTarget,
+        case: &Case,
+        before: &State,
+        o: &Observed,
+        outcome: &mut Outcome,
+    ) {
+        let (coerced, violations) = validate::validate(spec, &case.params);
+        let effect = effect::of(spec, &coerced);
+        let resource = &spec.resource.name;
+        let fail = |outcome: &mut Outcome, m: String| outcome.failures.push(format!("state: {m}"));
+        if o.status >= 300 {
+            // Refused: nothing may change.
+            let after = match self.read_state(spec, t, &effect.key).await {
+                Ok(s) => s,
+                Err(e) => return fail(outcome, e),
+            };
+            if let (Some(b), Some(a)) = (&before.all, &after.all) {
+                if canonical(b) != canonical(a) {
+                    let diff = super::compare::diff(
+                        &crate::spec::to_yaml(&canonical_rows(b)).unwrap_or_default(),
+                        &crate::spec::to_yaml(&canonical_rows(a)).unwrap_or_default(),
+                    );
+                    fail(
+                        outcome,
+                        format!("the refused request changed the {resource}s"),
+                    );
+                    outcome.state_diff = Some(diff);
+                }
+            } else if before.selected != after.selected {
+                fail(
+                    outcome,
+                    format!(
+                        "the refused request changed the {resource} {}: {} before, {} after",
+                        key_text(&effect.key),
+                        before
+                            .selected
+                            .as_ref()
+                            .map_or("absent".into(), |r| show(&Value::Object(r.clone()))),
+                        after
+                            .selected
+                            .as_ref()
+                            .map_or("absent".into(), |r| show(&Value::Object(r.clone()))),
+                    ),
+                );
+            }
+            return;
+        }
+        if !violations.is_empty() || effect.key.is_empty() {
+            // The spec refuses this request: the status check has already failed it.
+            return;
+        }
+        let mut new_key = effect.key.clone();
+        for (f, v) in &effect.set {
+            if let Some(k) = new_key.get_mut(f) {
+                *k = v.clone();
+            }
+        }
+        let after = match self.read_state(spec, t, &new_key).await {
+            Ok(s) => s,
+            Err(e) => return fail(outcome, e),
+        };
+        let Some(now) = &after.selected else {
+            return fail(
+                outcome,
+                format!(
+                    "after the update, no {resource} has {} (read back)",
+                    key_text(&new_key)
+                ),
+            );
+        };
+        for (f, want) in &effect.set {
+            match now.get(f) {
+                Some(got) if same_value(want, got) => {}
+                Some(got) => fail(
+                    outcome,
+                    format!(
+                        "{f} is {} after the update (the request set {})",
+                        show(got),
+                        show(want)
+                    ),
+                ),
+                None if after.complete => fail(
+                    outcome,
+                    format!(
+                        "{f} is unset after the update (the request set {})",
+                        show(want)
+                    ),
+                ),
+                None => {}
+            }
+        }
+        // Fields the spec says every update changes (last-modified times).
+        let touched: Vec<&str> = spec
+            .resource
+            .fields
+            .iter()
+            .filter(|f| f.touch_on_update)
+            .map(|f| f.name.as_str())
+            .collect();
+        if let Some(old) = &before.selected {
+            for f in &touched {
+                if let (Some(b), Some(a)) = (old.get(*f), now.get(*f)) {
+                    if same_value(b, a) && !too_recent(b) {
+                        fail(
+                            outcome,
+                            format!("{f} did not change with the update (still {})", show(a)),
+                        );
+                    }
+                }
+            }
+            let mut paths = Vec::new();
+            template_paths(&spec.response.body, String::new(), &mut paths);
+            let body = if super::compare::is_xml(spec) {
+                crate::protocol::xml::resolve_namespaces(&o.body)
+            } else {
+                o.body.clone()
+            };
+            for (path, f) in paths.iter().filter(|(_, f)| touched.contains(&f.as_str())) {
+                if let (Some(b), Some(a)) = (old.get(f), at_path(&body, path)) {
+                    if same_value(b, a) && !too_recent(b) {
+                        outcome.failures.push(format!(
+                            "{path} did not change with the update (the answer still says {})",
+                            show(a)
+                        ));
+                    }
+                }
+            }
+        }
+        if new_key != effect.key {
+            match self.read_state(spec, t, &effect.key).await {
+                Ok(s) if s.selected.is_some() => fail(
+                    outcome,
+                    format!(
+                        "after the rename, a {resource} with the old {} is still there",
+                        key_text(&effect.key)
+                    ),
+                ),
+                Ok(_) => {}
+                Err(e) => fail(outcome, e),
+            }
+        }
+        // Nothing but the selected resource may change.
+        if let (Some(b), Some(a)) = (&before.all, &after.all) {
+            let others = |rows: &[Fields], key: &Map<String, Value>| -> Vec<Fields> {
+                rows.iter()
+                    .filter(|r| !matches_key(r, key))
+                    .cloned()
+                    .collect()
+            };
+            if canonical(&others(b, &effect.key)) != canonical(&others(a, &new_key)) {
+                fail(outcome, format!("the update changed another {resource}"));
+            }
+        }
+    }
+}
+
+fn canonical_rows(rows: &[Fields]) -> Vec<Value> {
+    let mut v: Vec<Value> = rows
+        .iter()
+        .map(|r| super::compare::sorted(&Value::Object(r.clone())))
+        .collect();
+    v.sort_by_key(|r| r.to_string());
+    v
+}
