@@ -30,7 +30,7 @@ enum Command {
     Serve(ServeArgs),
     /// Run the conformance cases against a target (the embedded fake by default).
     #[command(
-        after_help = "Examples:\n  apiconform test\n  apiconform test --api aws-iam --case 'aws-iam/length/*'\n  apiconform test --target moto.yaml --junit report.xml\n  apiconform test --update          # re-record snapshots/ from the target\n\nExit codes: 0 all passed, 1 a case failed, 2 usage or configuration error."
+        after_help = "Examples:\n  apiconform test\n  apiconform test --api aws-iam --case 'aws-iam/length/*'\n  apiconform test --target moto.yaml --junit report.xml\n  apiconform test --update          # re-record snapshots/ from the target\n  apiconform test --target vendor.yaml --strict\n\nAnswers are compared as trees, the way the protocol's clients read them (README, \"How answers are judged\").\n\nExit codes: 0 all passed, 1 a case failed, 2 usage or configuration error."
     )]
     Test(TestArgs),
     /// List the cases the specs generate, or the coverage table.
@@ -67,6 +67,19 @@ struct TestArgs {
     /// Snapshot directory.
     #[arg(long, default_value = "snapshots")]
     snapshots: PathBuf,
+    /// Members the expected answer does not have fail the case (default: a warning, as
+    /// the protocols' clients ignore them).
+    #[arg(long)]
+    strict: bool,
+    /// With --target: after this many timeouts in a row on one API, fail its remaining
+    /// cases at once as "target stalled"; 0 sends every case (default: the profile's
+    /// `stall_after`, 3).
+    #[arg(long, value_name = "N")]
+    stall_after: Option<u32>,
+    /// With --target: where every observed answer is written, as `DIR/<api>/<case>.snap`
+    /// (a recording; never into --snapshots).
+    #[arg(long, value_name = "DIR", default_value = "target/apiconform/observed")]
+    out: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -197,8 +210,17 @@ fn conformance(args: TestArgs) -> ExitCode {
         };
         let runners = match &args.target {
             Some(path) => runner::target::Profile::load(path)
+                .map(|mut p| {
+                    if let Some(n) = args.stall_after {
+                        p.stall_after = n;
+                    }
+                    p
+                })
                 .and_then(runner::Runner::with_profile)
-                .map(|r| vec![r]),
+                .map(|mut r| {
+                    r.observed = runner::Observations::Dir(args.out.clone());
+                    vec![r]
+                }),
             None => runner::Runner::in_process_pool(jobs).await,
         };
         let mut runners = match runners {
@@ -222,6 +244,7 @@ fn conformance(args: TestArgs) -> ExitCode {
             r.update = args.update;
             r.snapshot_dir = args.snapshots.clone();
             r.extra = extra.clone();
+            r.strict = args.strict;
         }
         let sel = runner::Selection {
             apis: args.apis.clone(),

@@ -330,6 +330,17 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
                     e,
                     vec![format!("constraint:{}:enum", p.name)],
                 );
+                // The listed values are exact: another letter case is outside the list.
+                if let Some((label, v)) = other_case(values) {
+                    let m = with(Value::String(v));
+                    let e = expected_for(spec, &m);
+                    push(
+                        format!("enum/{}/{label}", p.name),
+                        m,
+                        e,
+                        vec![format!("constraint:{}:enum", p.name)],
+                    );
+                }
             }
         }
 
@@ -439,6 +450,84 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
                     m,
                     e,
                     vec![format!("rule:{}", r.name)],
+                );
+            }
+        }
+    }
+
+    // Effects: each field a parameter sets, set alone to a new value, so that reading the
+    // resource back shows the change (or its absence).
+    let fixture = spec.resource.fixtures.iter().find(|f| {
+        spec.parameters
+            .iter()
+            .filter_map(|q| Some((base.get(&q.name)?, q.selects.as_ref()?)))
+            .all(|(v, field)| f.get(field) == Some(v))
+    });
+    if let Some(fixture) = fixture {
+        let minimal: Map<String, Value> = base
+            .iter()
+            .filter(|(k, _)| {
+                spec.parameters
+                    .iter()
+                    .any(|q| &q.name == *k && (q.selects.is_some() || q.required))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for p in &spec.parameters {
+            let Some(field) = p.sets.as_ref().or(p.renames.as_ref()) else {
+                continue;
+            };
+            let default = spec
+                .resource
+                .fields
+                .iter()
+                .find(|f| &f.name == field)
+                .and_then(|f| f.default.as_ref());
+            let current = fixture.get(field).or(default);
+            // Not a value another resource holds (a rename there would be a conflict).
+            let taken = |v: &Value| {
+                spec.resource.fixtures.iter().any(|f| {
+                    f.get(field).is_some_and(|x| {
+                        x == v
+                            || x.as_str()
+                                .zip(v.as_str())
+                                .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+                    })
+                })
+            };
+            let Some(value) =
+                another_value(spec, p, current).filter(|v| p.renames.is_none() || !taken(v))
+            else {
+                continue;
+            };
+            let mut request = minimal.clone();
+            request.insert(p.name.clone(), value.clone());
+            // A rule that needs another value with this one: send that value too.
+            for r in &spec.rules {
+                if let RuleCheck::RequiresValue {
+                    parameter,
+                    other,
+                    equals,
+                } = &r.check
+                {
+                    if parameter == &p.name {
+                        request.insert(other.clone(), equals.clone());
+                    }
+                }
+            }
+            let request = if expected_for(spec, &request) == Expect::Success {
+                request
+            } else {
+                let mut m = base.clone();
+                m.insert(p.name.clone(), value);
+                m
+            };
+            if expected_for(spec, &request) == Expect::Success {
+                push(
+                    format!("effect/{}", p.name),
+                    request,
+                    Expect::Success,
+                    vec![format!("effect:{}", p.name)],
                 );
             }
         }
@@ -685,6 +774,84 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
     out
 }
 
+/// One value of an exact enum in another letter case (`en` → `EN`, `ADMIN` → `admin`),
+/// labelled `case-<value>`, when the list does not itself hold that spelling.
+fn other_case(values: &[String]) -> Option<(String, String)> {
+    values.iter().find_map(|v| {
+        let flipped = if v.chars().any(|c| c.is_lowercase()) {
+            v.to_uppercase()
+        } else {
+            v.to_lowercase()
+        };
+        (flipped != *v && !values.contains(&flipped)).then(|| (format!("case-{flipped}"), flipped))
+    })
+}
+
+/// A valid value for `p` other than `current` (so that setting it is a visible change).
+fn another_value(spec: &Spec, p: &Parameter, current: Option<&Value>) -> Option<Value> {
+    let differs = |v: &Value| Some(v) != current;
+    let accept = |v: &Value| {
+        let mut m = Map::new();
+        m.insert(p.name.clone(), v.clone());
+        let (_, violations) = validate::validate(spec, &m);
+        !violations.iter().any(|x| x.parameter == p.name)
+    };
+    let mut candidates: Vec<Value> = Vec::new();
+    if let Some(values) = &p.allowed {
+        candidates.extend(values.iter().map(|v| Value::from(v.as_str())));
+    }
+    candidates.extend(example_value(spec, &p.name));
+    candidates.push(synth(p));
+    match p.ty {
+        ParamType::Boolean => candidates.extend([Value::Bool(true), Value::Bool(false)]),
+        ParamType::Integer | ParamType::Unsigned => {
+            let (lo, hi) = (
+                p.range.and_then(|r| r.min).unwrap_or(0).max(0),
+                p.range.and_then(|r| r.max).unwrap_or(i64::MAX),
+            );
+            candidates.extend([lo, lo.saturating_add(1), hi].map(Value::from));
+        }
+        ParamType::String => {
+            let seed = current.and_then(Value::as_str).unwrap_or("a");
+            // The example's value (or the current one) with one letter or digit changed.
+            let example = example_value(spec, &p.name);
+            for from in [example.as_ref().and_then(Value::as_str), Some(seed)]
+                .into_iter()
+                .flatten()
+            {
+                let chars: Vec<char> = from.chars().collect();
+                for i in (0..chars.len()).rev() {
+                    let swap = match chars[i] {
+                        '0'..='8' => char::from_u32(chars[i] as u32 + 1),
+                        '9' => Some('0'),
+                        'a'..='y' | 'A'..='Y' => char::from_u32(chars[i] as u32 + 1),
+                        'z' => Some('a'),
+                        'Z' => Some('A'),
+                        _ => None,
+                    };
+                    if let Some(c) = swap {
+                        let mut v = chars.clone();
+                        v[i] = c;
+                        candidates.push(Value::from(v.into_iter().collect::<String>()));
+                        break;
+                    }
+                }
+            }
+            let pattern_ok = |s: &str| p.compiled.as_ref().is_none_or(|re| re.is_match(s));
+            let min = p.length.and_then(|b| b.min).unwrap_or(1).max(1) as usize;
+            let max = p.length.and_then(|b| b.max).unwrap_or(64).min(64) as usize;
+            candidates.push(Value::from("apiconform@example.com"));
+            for len in [min.max(8).min(max), min, max] {
+                if let Some(v) = string_of_len("apiconform", len, |s| pattern_ok(s) && s != seed) {
+                    candidates.push(Value::from(v));
+                }
+            }
+        }
+        _ => {}
+    }
+    candidates.into_iter().find(|v| differs(v) && accept(v))
+}
+
 /// The first value a document example gives `param`.
 fn example_value(spec: &Spec, param: &str) -> Option<Value> {
     spec.examples
@@ -770,6 +937,9 @@ fn member_cases(
                     emit(v.clone(), Some(Value::from(v.as_str())), "enum");
                 }
                 emit("outside".into(), Some(Value::from("NOT_A_VALUE")), "enum");
+                if let Some((label, v)) = other_case(values) {
+                    emit(label, Some(Value::from(v)), "enum");
+                }
             }
         }
         if matches!(q.ty, ParamType::Integer | ParamType::Unsigned) {

@@ -288,7 +288,8 @@ pub fn observe(spec: &Spec, status: u16, headers: &http::HeaderMap, body: &[u8])
 fn error_code(spec: &Spec, headers: &http::HeaderMap, tree: &Value) -> Option<String> {
     let clean = |s: &str| super::compare::clean_code(s).to_string();
     match spec.protocol {
-        Protocol::AwsQuery { .. } | Protocol::NexfsQuery { .. } => tree
+        // Element names as clients read them: without their namespace prefixes.
+        Protocol::AwsQuery { .. } | Protocol::NexfsQuery { .. } => xml::resolve_namespaces(tree)
             .pointer("/ErrorResponse/Error/Code")
             .or_else(|| tree.pointer("/Response/Errors/Error/Code"))
             .or_else(|| tree.pointer("/Error/Code"))

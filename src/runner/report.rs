@@ -11,7 +11,8 @@ use crate::spec::model::Spec;
 use super::cases::Case;
 use super::Outcome;
 
-/// Failures in full, then `N passed, M failed, K skipped`.
+/// Failures in full (reasons, the request, the diffs, the spec's notes), then the
+/// warnings of passing cases, then `N passed, M failed, K skipped`.
 pub fn text(outcomes: &[Outcome]) -> String {
     let mut out = String::new();
     for o in outcomes.iter().filter(|o| !o.failures.is_empty()) {
@@ -19,14 +20,29 @@ pub fn text(outcomes: &[Outcome]) -> String {
         for f in &o.failures {
             let _ = writeln!(out, "  - {f}");
         }
+        for w in &o.warnings {
+            let _ = writeln!(out, "  warning: {w}");
+        }
         let _ = writeln!(out, "  request:");
         for line in o.request.lines() {
             let _ = writeln!(out, "    {line}");
         }
-        if let Some(d) = &o.diff {
+        for d in [&o.diff, &o.state_diff].into_iter().flatten() {
             for line in d.lines() {
                 let _ = writeln!(out, "  {line}");
             }
+        }
+        for n in &o.notes {
+            let _ = writeln!(out, "  {n}");
+        }
+    }
+    for o in outcomes
+        .iter()
+        .filter(|o| o.failures.is_empty() && !o.warnings.is_empty())
+    {
+        let _ = writeln!(out, "WARN {}", o.case.name);
+        for w in &o.warnings {
+            let _ = writeln!(out, "  - {w}");
         }
     }
     let _ = writeln!(out, "{}", summary(outcomes));
@@ -38,8 +54,14 @@ pub fn summary(outcomes: &[Outcome]) -> String {
     let skipped = outcomes.iter().filter(|o| o.skipped.is_some()).count();
     let failed = outcomes.len() - passed - skipped;
     let secs: f64 = outcomes.iter().map(|o| o.elapsed.as_secs_f64()).sum();
+    let warned = outcomes.iter().filter(|o| !o.warnings.is_empty()).count();
+    let warned = if warned == 0 {
+        String::new()
+    } else {
+        format!(", {warned} with warnings")
+    };
     format!(
-        "{passed} passed, {failed} failed, {skipped} skipped ({} cases, {secs:.2} s in cases)",
+        "{passed} passed, {failed} failed, {skipped} skipped ({} cases{warned}, {secs:.2} s in cases)",
         outcomes.len()
     )
 }
@@ -77,14 +99,27 @@ pub fn junit(outcomes: &[Outcome]) -> String {
             );
             if let Some(s) = &o.skipped {
                 let _ = writeln!(out, "><skipped message=\"{}\"/></testcase>", esc(s));
-            } else if o.failures.is_empty() {
+            } else if o.failures.is_empty() && o.warnings.is_empty() {
                 out.push_str("/>\n");
+            } else if o.failures.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "><system-out>{}</system-out></testcase>",
+                    esc(&o
+                        .warnings
+                        .iter()
+                        .map(|w| format!("warning: {w}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"))
+                );
             } else {
                 let detail = format!(
-                    "{}\n\nrequest:\n{}\n\n{}",
+                    "{}\n\nrequest:\n{}\n\n{}{}\n{}",
                     o.failures.join("\n"),
                     o.request,
-                    o.diff.as_deref().unwrap_or("")
+                    o.diff.as_deref().unwrap_or(""),
+                    o.state_diff.as_deref().unwrap_or(""),
+                    o.notes.join("\n")
                 );
                 let _ = writeln!(
                     out,
@@ -115,6 +150,9 @@ pub fn json(outcomes: &[Outcome]) -> String {
                 "status": o.observed.as_ref().map(|x| x.status),
                 "code": o.observed.as_ref().and_then(|x| x.code.clone()),
                 "diff": o.diff,
+                "state_diff": o.state_diff,
+                "warnings": o.warnings,
+                "notes": o.notes,
                 "seconds": o.elapsed.as_secs_f64(),
             })
         })
