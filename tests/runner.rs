@@ -173,6 +173,18 @@ async fn against(
     before: impl Fn(&mut http::Request<Bytes>) + Send + Sync + 'static,
     mutate: impl Fn(&mut http::Request<Bytes>, &mut http::Response<Bytes>) + Send + Sync + 'static,
 ) -> Vec<Outcome> {
+    against_with(glob, auth, strict, |_| {}, before, mutate).await
+}
+
+/// As [`against`], with the target profile changed by `profile` first.
+async fn against_with(
+    glob: &str,
+    auth: bool,
+    strict: bool,
+    profile: impl FnOnce(&mut Profile),
+    before: impl Fn(&mut http::Request<Bytes>) + Send + Sync + 'static,
+    mutate: impl Fn(&mut http::Request<Bytes>, &mut http::Response<Bytes>) + Send + Sync + 'static,
+) -> Vec<Outcome> {
     let server = MockServer::start().await;
     let builder = if auth {
         Fake::builder()
@@ -188,7 +200,9 @@ async fn against(
         })
         .mount(&server)
         .await;
-    let mut r = Runner::with_profile(Profile::fake(&server.uri())).expect("runner");
+    let mut p = Profile::fake(&server.uri());
+    profile(&mut p);
+    let mut r = Runner::with_profile(p).expect("runner");
     r.snapshot_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots");
     // Compare only: grading another implementation writes nothing beside the snapshots.
     r.observed = Observations::Nowhere;
@@ -494,6 +508,49 @@ mod hostile_targets {
             assert!(o.skipped.is_none(), "{b:?}: {} skipped", o.case.name);
         }
         out
+    }
+
+    #[tokio::test]
+    async fn a_stalled_target_fails_the_rest_of_its_api_at_once() {
+        let base = serve(Behaviour::Silent).await;
+        let run = |stall_after: u32| {
+            let base = base.clone();
+            async move {
+                let mut profile = Profile::fake(&base);
+                profile.timeout_secs = 0.3;
+                profile.stall_after = stall_after;
+                for t in profile.apis.values_mut() {
+                    t.control_plane = false;
+                }
+                let mut r = Runner::with_profile(profile).expect("runner");
+                r.observed = Observations::Nowhere;
+                let started = Instant::now();
+                let out = r
+                    .run(&Selection {
+                        apis: vec!["aws-iam".into()],
+                        case_glob: Some("aws-iam/length/*".into()),
+                    })
+                    .await;
+                (out, started.elapsed())
+            }
+        };
+        let (out, took) = run(3).await;
+        assert!(out.len() >= 10, "{} cases", out.len());
+        for o in &out[..3] {
+            assert!(o.failures[0].starts_with("no answer:"), "{:?}", o.failures);
+        }
+        for o in &out[3..] {
+            assert!(
+                o.failures[0]
+                    .starts_with("target stalled: 3 requests to aws-iam in a row timed out"),
+                "{:?}",
+                o.failures
+            );
+        }
+        assert!(took < Duration::from_secs(3), "took {took:?}");
+        // Turned off: every case waits out its timeout.
+        let (out, _) = run(0).await;
+        assert!(out.iter().all(|o| o.failures[0].starts_with("no answer:")));
     }
 
     fn first_failure(out: &[Outcome]) -> String {
@@ -988,5 +1045,126 @@ mod judge {
             o.notes
         );
         assert!(report::text(&out).contains("spec note (parameters.Type.enum)"));
+    }
+
+    /// NimbleOS without our control plane: reset by a raw request before each case, read
+    /// back with the profile's `read_back` (an empty update answers the whole user).
+    fn nimble_read_back(p: &mut Profile) {
+        let t = p.apis.get_mut("hpe-nimble").expect("nimble");
+        t.control_plane = false;
+        t.before_each = vec![suite::RawRequest {
+            path: "/_apiconform/reset".into(),
+            sign: false,
+            ..Default::default()
+        }];
+        t.read_back = Some(apiconform::runner::target::ReadBack {
+            request: suite::RawRequest {
+                method: "PUT".into(),
+                path: "/v1/users/{id}".into(),
+                headers: [("content-type".to_string(), "application/json".to_string())].into(),
+                body: r#"{"data": {}}"#.into(),
+                sign: true,
+                status: None,
+            },
+            fields: [
+                ("name", "data/name"),
+                ("description", "data/description"),
+                ("full_name", "data/full_name"),
+                ("disabled", "data/disabled"),
+                ("inactivity_timeout", "data/inactivity_timeout"),
+            ]
+            .into_iter()
+            .map(|(f, p)| (f.to_string(), p.to_string()))
+            .collect(),
+            absent: vec![404],
+        });
+    }
+
+    #[tokio::test]
+    async fn a_profile_read_back_passes_an_honest_target() {
+        let out = against_with(
+            "hpe-nimble/effect/*",
+            true,
+            false,
+            nimble_read_back,
+            no_op,
+            |_, _| {},
+        )
+        .await;
+        let failed: Vec<&Outcome> = out.iter().filter(|o| !o.passed()).collect();
+        assert!(
+            failed.is_empty(),
+            "{}",
+            report::text(&failed.into_iter().cloned().collect::<Vec<_>>())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_profile_read_back_catches_an_update_that_was_not_applied() {
+        let out = against_with(
+            "hpe-nimble/effect/description",
+            false,
+            false,
+            nimble_read_back,
+            swallow("description"),
+            |_, _| {},
+        )
+        .await;
+        failing_with(
+            &out,
+            "hpe-nimble/effect/description",
+            "state: description is",
+        );
+    }
+
+    #[tokio::test]
+    async fn a_foreign_target_is_recorded_under_the_output_folder_not_the_snapshots() {
+        let server = MockServer::start().await;
+        let engine = Arc::new(Fake::builder().engine().expect("engine"));
+        Mock::given(any())
+            .respond_with(Broken {
+                engine,
+                mutate: Arc::new(|_: &mut Request, resp: &mut Response| {
+                    if resp.status() == 404 {
+                        *resp.status_mut() = http::StatusCode::BAD_REQUEST;
+                    }
+                }),
+                before: Arc::new(no_op),
+            })
+            .mount(&server)
+            .await;
+        let snapshots = tempfile::tempdir().expect("tmp");
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/aws-iam");
+        std::fs::create_dir_all(snapshots.path().join("aws-iam")).expect("mkdir");
+        for f in std::fs::read_dir(&src).expect("snapshots") {
+            let f = f.expect("entry").path();
+            if f.extension().is_some_and(|e| e == "snap") {
+                let to = snapshots
+                    .path()
+                    .join("aws-iam")
+                    .join(f.file_name().expect("name"));
+                std::fs::copy(&f, to).expect("copy");
+            }
+        }
+        let out_dir = tempfile::tempdir().expect("tmp");
+        let mut r = Runner::with_profile(Profile::fake(&server.uri())).expect("runner");
+        r.snapshot_dir = snapshots.path().to_path_buf();
+        r.observed = Observations::Dir(out_dir.path().to_path_buf());
+        let out = r
+            .run(&Selection {
+                apis: vec!["aws-iam".into()],
+                case_glob: Some("aws-iam/not-found/*".into()),
+            })
+            .await;
+        failure_of(&out, "aws-iam/not-found/UserName");
+        let recorded = out_dir.path().join("aws-iam/not-found_UserName.snap");
+        let text = std::fs::read_to_string(&recorded).expect("the observed answer is recorded");
+        assert!(text.contains("status: 400"), "{text}");
+        let pending: Vec<_> = std::fs::read_dir(snapshots.path().join("aws-iam"))
+            .expect("dir")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".snap.new"))
+            .collect();
+        assert!(pending.is_empty(), "{pending:?}");
     }
 }

@@ -122,7 +122,7 @@ pub struct Step {
 
 /// An HTTP request written out: setup the protocol cannot express (other actions, a
 /// peer's reset endpoint).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRequest {
     #[serde(default = "post")]
@@ -139,6 +139,20 @@ pub struct RawRequest {
     /// The status the answer must have; any 2xx when absent.
     #[serde(default)]
     pub status: Option<u16>,
+}
+
+/// The same defaults as an omitted YAML key: a signed `POST /`.
+impl Default for RawRequest {
+    fn default() -> Self {
+        Self {
+            method: post(),
+            path: slash(),
+            headers: Default::default(),
+            body: String::new(),
+            sign: true,
+            status: None,
+        }
+    }
 }
 
 impl RawRequest {
