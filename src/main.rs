@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use apiconform::auth::AuthConfig;
-use apiconform::fake::{self, Config, Engine, Server, ServerOptions, TlsOptions};
+use apiconform::fake::{Config, Engine, Server, ServerOptions, TlsOptions};
 use apiconform::runner;
 use apiconform::spec;
 
@@ -37,8 +37,24 @@ enum Command {
     Cases(CasesArgs),
 }
 
+/// Which specs a command works with.
+#[derive(clap::Args, Clone, Default)]
+struct SpecArgs {
+    /// Also use the spec in this file (repeatable).
+    #[arg(long = "spec-file", value_name = "FILE")]
+    spec_files: Vec<PathBuf>,
+    /// Also use every spec (`*.yaml`) in this folder (repeatable).
+    #[arg(long = "specs", value_name = "DIR")]
+    spec_dirs: Vec<PathBuf>,
+    /// Use only the spec files and folders given, not the embedded specs.
+    #[arg(long)]
+    only_spec_files: bool,
+}
+
 #[derive(clap::Args)]
 struct TestArgs {
+    #[command(flatten)]
+    specs: SpecArgs,
     /// Target profile (YAML); without it, the embedded fake runs in-process.
     #[arg(long, env = "APICONFORM_TARGET")]
     target: Option<PathBuf>,
@@ -84,6 +100,8 @@ struct TestArgs {
 
 #[derive(clap::Args)]
 struct CasesArgs {
+    #[command(flatten)]
+    specs: SpecArgs,
     /// Only this API (may be repeated).
     #[arg(long = "api")]
     apis: Vec<String>,
@@ -94,18 +112,17 @@ struct CasesArgs {
 
 #[derive(clap::Args)]
 struct ServeArgs {
+    #[command(flatten)]
+    spec_sources: SpecArgs,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: std::net::IpAddr,
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 4580)]
     port: u16,
-    /// Serve only this API (repeatable): aws-iam, aws-transfer, aws-workdocs, hpe-nimble, nexfs.
+    /// Serve only this API (repeatable; an id of the embedded specs or of a spec file).
     #[arg(long = "spec", value_name = "API")]
     specs: Vec<String>,
-    /// Also serve the spec in this file (repeatable).
-    #[arg(long = "spec-file", value_name = "FILE")]
-    spec_files: Vec<PathBuf>,
     /// YAML or JSON file `{api-id: [resource, ...]}` added to the fixtures (kept across resets).
     #[arg(long, value_name = "FILE")]
     seed: Option<PathBuf>,
@@ -158,11 +175,16 @@ enum SpecsCommand {
     },
     /// Print the JSON Schema of the spec format (specs/schema.json is this output).
     Schema,
-    /// Print an embedded spec's parameter, rule and error tables.
-    #[command(after_help = "Example:\n  apiconform specs show aws-iam")]
+    /// Print a spec's parameter, rule and error tables.
+    #[command(
+        after_help = "Examples:\n  apiconform specs show aws-iam\n  apiconform specs show my-api.yaml\n  apiconform specs show my-api --specs specs.d/"
+    )]
     Show {
-        /// API id (aws-iam, aws-transfer, aws-workdocs, hpe-nimble, nexfs) or a spec file.
+        /// API id (of an embedded spec or of one given with --spec-file/--specs), or a
+        /// spec file.
         api: String,
+        #[command(flatten)]
+        specs: SpecArgs,
     },
 }
 
@@ -186,7 +208,7 @@ fn main() -> ExitCode {
         Command::Test(args) => conformance(args),
         Command::Cases(args) => list_cases(args),
         Command::Specs(SpecsCommand::Check { paths }) => specs_check(&paths),
-        Command::Specs(SpecsCommand::Show { api }) => specs_show(&api),
+        Command::Specs(SpecsCommand::Show { api, specs }) => specs_show(&api, &specs),
         Command::Specs(SpecsCommand::Schema) => {
             println!("{}", spec::json_schema());
             ExitCode::SUCCESS
@@ -194,7 +216,51 @@ fn main() -> ExitCode {
     }
 }
 
+impl SpecArgs {
+    fn sources(&self) -> spec::Sources {
+        spec::Sources {
+            only_files: self.only_spec_files,
+            files: self.spec_files.clone(),
+            dirs: self.spec_dirs.clone(),
+        }
+    }
+
+    /// The specs, or the message and exit code 2 (a usage or configuration error).
+    fn load(&self) -> Result<Vec<spec::Spec>, ExitCode> {
+        if self.only_spec_files && self.spec_files.is_empty() && self.spec_dirs.is_empty() {
+            eprintln!("error: --only-spec-files needs --spec-file FILE or --specs DIR");
+            return Err(ExitCode::from(2));
+        }
+        spec::gather(&self.sources()).map_err(|e| {
+            eprint!("{e}");
+            ExitCode::from(2)
+        })
+    }
+}
+
+/// `--api` ids that no spec has: a usage error that lists the known ids.
+fn unknown_apis(specs: &[spec::Spec], apis: &[String]) -> Result<(), ExitCode> {
+    match apis.iter().find(|a| !specs.iter().any(|s| &s.api.id == *a)) {
+        None => Ok(()),
+        Some(a) => {
+            let ids: Vec<&str> = specs.iter().map(|s| s.api.id.as_str()).collect();
+            eprintln!(
+                "error: no spec has api id '{a}'; known: {} (add one with --spec-file or --specs)",
+                ids.join(", ")
+            );
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 fn conformance(args: TestArgs) -> ExitCode {
+    let specs = match args.specs.load() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    if let Err(code) = unknown_apis(&specs, &args.apis) {
+        return code;
+    }
     let rt = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -216,12 +282,12 @@ fn conformance(args: TestArgs) -> ExitCode {
                     }
                     p
                 })
-                .and_then(runner::Runner::with_profile)
+                .and_then(|p| runner::Runner::with_specs(p, specs.clone()))
                 .map(|mut r| {
                     r.observed = runner::Observations::Dir(args.out.clone());
                     vec![r]
                 }),
-            None => runner::Runner::in_process_pool(jobs).await,
+            None => runner::Runner::in_process_pool_with(jobs, specs.clone()).await,
         };
         let mut runners = match runners {
             Ok(r) => r,
@@ -308,13 +374,13 @@ fn conformance(args: TestArgs) -> ExitCode {
 }
 
 fn list_cases(args: CasesArgs) -> ExitCode {
-    let specs = match spec::embedded() {
+    let specs = match args.specs.load() {
         Ok(s) => s,
-        Err(e) => {
-            eprint!("{e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
+    if let Err(code) = unknown_apis(&specs, &args.apis) {
+        return code;
+    }
     for s in specs
         .iter()
         .filter(|s| args.apis.is_empty() || args.apis.contains(&s.api.id))
@@ -375,31 +441,32 @@ fn specs_check(paths: &[PathBuf]) -> ExitCode {
     }
 }
 
-fn specs_show(api: &str) -> ExitCode {
-    let loaded = if std::path::Path::new(api).is_file() {
-        spec::load_file(std::path::Path::new(api)).map(|s| vec![s])
-    } else {
-        spec::embedded()
-    };
-    match loaded {
-        Ok(specs) => match specs.iter().find(|s| s.api.id == api).or(specs
-            .first()
-            .filter(|_| std::path::Path::new(api).is_file()))
-        {
-            Some(s) => {
-                print!("{}", spec::show::render(s));
+fn specs_show(api: &str, sources: &SpecArgs) -> ExitCode {
+    let path = std::path::Path::new(api);
+    if path.is_file() {
+        return match spec::load_file(path) {
+            Ok(s) => {
+                print!("{}", spec::show::render(&s));
                 ExitCode::SUCCESS
             }
-            None => {
-                let ids: Vec<&str> = specs.iter().map(|s| s.api.id.as_str()).collect();
-                eprintln!("error: no spec '{api}'; known: {}", ids.join(", "));
-                ExitCode::from(2)
+            Err(e) => {
+                eprint!("{e}");
+                ExitCode::from(1)
             }
-        },
-        Err(e) => {
-            eprint!("{e}");
-            ExitCode::from(1)
+        };
+    }
+    let specs = match sources.load() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match specs.iter().find(|s| s.api.id == api) {
+        Some(s) => {
+            print!("{}", spec::show::render(s));
+            ExitCode::SUCCESS
         }
+        None => unknown_apis(&specs, &[api.to_string()])
+            .err()
+            .unwrap_or(ExitCode::from(2)),
     }
 }
 
@@ -422,6 +489,10 @@ fn serve(args: ServeArgs) -> ExitCode {
             };
             runtime.block_on(run_server(engine, &args))
         }
+        Err(msg) if msg.starts_with("error:") => {
+            eprint!("{msg}");
+            ExitCode::from(2)
+        }
         Err(msg) => {
             eprintln!("error: {msg}");
             ExitCode::from(2)
@@ -430,11 +501,25 @@ fn serve(args: ServeArgs) -> ExitCode {
 }
 
 fn build_engine(args: &ServeArgs) -> Result<Engine, String> {
-    let mut extra = Vec::new();
-    for f in &args.spec_files {
-        extra.push(spec::load_file(f).map_err(|e| e.to_string())?);
+    let s = &args.spec_sources;
+    if s.only_spec_files && s.spec_files.is_empty() && s.spec_dirs.is_empty() {
+        return Err("--only-spec-files needs --spec-file FILE or --specs DIR".into());
     }
-    let mut specs = fake::select(args.specs.clone(), extra).map_err(|e| e.to_string())?;
+    let mut specs = spec::gather(&args.spec_sources.sources()).map_err(|e| e.to_string())?;
+    if !args.specs.is_empty() {
+        if let Some(a) = args
+            .specs
+            .iter()
+            .find(|a| !specs.iter().any(|s| &s.api.id == *a))
+        {
+            let ids: Vec<&str> = specs.iter().map(|s| s.api.id.as_str()).collect();
+            return Err(format!(
+                "no spec has api id '{a}'; known: {}",
+                ids.join(", ")
+            ));
+        }
+        specs.retain(|s| args.specs.contains(&s.api.id));
+    }
     if let Some(path) = &args.seed {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let seed: std::collections::BTreeMap<
@@ -522,4 +607,13 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -380,13 +380,15 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
             spec.protocol,
             Protocol::AwsQuery { .. } | Protocol::NexfsQuery { .. }
         );
+        // Any value is a document: there is no wrong type to send.
+        let json = json && p.ty != ParamType::Document;
         if json && p.location == Some(crate::spec::model::Location::Body) {
             let wrong = match p.ty {
                 ParamType::String | ParamType::JsonString => Value::from(12345),
                 ParamType::Integer | ParamType::Unsigned => Value::from("12"),
                 ParamType::Boolean => Value::from("yes"),
                 ParamType::List => Value::from("item"),
-                ParamType::Structure => Value::from(7),
+                ParamType::Structure | ParamType::Document => Value::from(7),
             };
             let m = with(wrong);
             let e = expected_for(spec, &m);
@@ -875,6 +877,7 @@ fn synth(p: &Parameter) -> Value {
             Value::from(p.range.and_then(|r| r.min).unwrap_or(0).max(0))
         }
         ParamType::Boolean => Value::Bool(false),
+        ParamType::Document => Value::from("apiconform"),
         ParamType::List => Value::Array(p.member.as_deref().map(synth).into_iter().collect()),
         ParamType::Structure => Value::Object(
             p.members

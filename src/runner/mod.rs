@@ -230,15 +230,33 @@ pub enum Observations {
 impl Runner {
     /// Against the embedded fake, started in-process on a random port.
     pub async fn in_process() -> Result<Self, String> {
-        let fake = Fake::start().await.map_err(|e| e.to_string())?;
-        let profile = Profile::fake(&fake.uri());
-        let mut r = Self::with_profile(profile)?;
+        Self::in_process_with(crate::spec::embedded().map_err(|e| e.to_string())?).await
+    }
+
+    /// Against a fake serving exactly `specs`, started in-process on a random port.
+    pub async fn in_process_with(specs: Vec<Spec>) -> Result<Self, String> {
+        let fake = specs
+            .iter()
+            .cloned()
+            .fold(Fake::builder(), |b, s| b.spec(s))
+            .start()
+            .await
+            .map_err(|e| e.to_string())?;
+        let profile = Profile::fake_for(&fake.uri(), &specs);
+        let mut r = Self::with_specs(profile, specs)?;
         r._fake = Some(fake);
         r.observed = Observations::Pending;
         Ok(r)
     }
 
+    /// Against the target `profile` describes, with the embedded specs.
     pub fn with_profile(profile: Profile) -> Result<Self, String> {
+        Self::with_specs(profile, crate::spec::embedded().map_err(|e| e.to_string())?)
+    }
+
+    /// Against the target `profile` describes, with `specs` (e.g. from
+    /// [`crate::spec::gather`]).
+    pub fn with_specs(profile: Profile, specs: Vec<Spec>) -> Result<Self, String> {
         let insecure = profile.apis.values().any(|a| a.tls_insecure);
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs_f64(
@@ -248,7 +266,7 @@ impl Runner {
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Self {
-            specs: crate::spec::embedded().map_err(|e| e.to_string())?,
+            specs,
             profile,
             client,
             _fake: None,
@@ -278,9 +296,14 @@ impl Runner {
 
     /// `jobs` runners, each against its own in-process fake, for [`run_parallel`].
     pub async fn in_process_pool(jobs: usize) -> Result<Vec<Self>, String> {
+        Self::in_process_pool_with(jobs, crate::spec::embedded().map_err(|e| e.to_string())?).await
+    }
+
+    /// `jobs` runners, each against its own in-process fake serving `specs`.
+    pub async fn in_process_pool_with(jobs: usize, specs: Vec<Spec>) -> Result<Vec<Self>, String> {
         let mut out = Vec::with_capacity(jobs.max(1));
         for _ in 0..jobs.max(1) {
-            out.push(Self::in_process().await?);
+            out.push(Self::in_process_with(specs.clone()).await?);
         }
         Ok(out)
     }

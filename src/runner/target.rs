@@ -81,13 +81,8 @@ impl Credentials {
     }
 }
 
-/// A NimbleOS login.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Login {
-    pub username: String,
-    pub password: String,
-}
+/// A token login (the same shape the fake accepts in its `--config`).
+pub use crate::auth::Login;
 
 /// One API of a target.
 #[derive(Debug, Clone, Deserialize)]
@@ -184,20 +179,25 @@ impl Profile {
         crate::spec::decode_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
-    /// Every API served by one apiconform fake at `base_url`, with its defaults.
+    /// Every embedded API served by one apiconform fake at `base_url`, with its defaults.
     pub fn fake(base_url: &str) -> Self {
-        let api = |id: &str| {
+        Self::fake_for(base_url, &crate::spec::embedded().unwrap_or_default())
+    }
+
+    /// Every API of `specs` served by one apiconform fake at `base_url`, with the fake's
+    /// default credentials (and its default login where the API logs in for a token).
+    pub fn fake_for(base_url: &str, specs: &[crate::spec::Spec]) -> Self {
+        let default_login = auth::AuthConfig::default().logins.into_iter().next();
+        let api = |spec: &crate::spec::Spec| {
+            let token = matches!(spec.auth, crate::spec::model::Auth::NimbleToken { .. });
             (
-                id.to_string(),
+                spec.api.id.clone(),
                 ApiTarget {
                     base_url: base_url.to_string(),
                     credentials: Credentials::default_fake(),
                     limited: Some(Credentials::limited_fake()),
                     unprivileged: Some(Credentials::no_roles_fake()),
-                    login: (id == "hpe-nimble").then(|| Login {
-                        username: "admin".into(),
-                        password: "password-91".into(),
-                    }),
+                    login: default_login.clone().filter(|_| token),
                     tls_insecure: true,
                     control_plane: true,
                     before_each: Vec::new(),
@@ -207,16 +207,7 @@ impl Profile {
             )
         };
         Self {
-            apis: [
-                "aws-iam",
-                "aws-transfer",
-                "aws-workdocs",
-                "hpe-nimble",
-                "nexfs",
-            ]
-            .into_iter()
-            .map(api)
-            .collect(),
+            apis: specs.iter().map(api).collect(),
             timeout_secs: default_timeout(),
             stall_after: default_stall_after(),
         }

@@ -1,6 +1,7 @@
 //! Specs: the YAML description of one documented operation, its typed model, the loader
 //! that checks it, and the validator that applies its constraints to a call.
 
+pub mod catalog;
 pub mod effect;
 pub mod load;
 pub mod model;
@@ -9,6 +10,7 @@ pub mod show;
 pub mod validate;
 mod yaml;
 
+pub use catalog::{gather, Sources};
 pub use load::{load_file, load_str, SpecError, SpecErrors};
 pub use model::Spec;
 pub use yaml::Position;

@@ -279,6 +279,8 @@ pub enum ParamType {
     Structure,
     /// A string carrying URI-encoded JSON whose members are given in `members` (Nexfs).
     JsonString,
+    /// Any JSON value (Smithy's `document`: a free-form value), stored and echoed as given.
+    Document,
 }
 
 /// Inclusive bounds.

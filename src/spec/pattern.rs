@@ -2,7 +2,10 @@
 //!
 //! AWS models write Java regexes where `\w` and `\d` are ASCII and `\uXXXX` is a code point;
 //! the Rust `regex` crate reads those as Unicode classes. `compile` translates the escapes
-//! and anchors the result, so `[\w+=,.@-]+` rejects `é` exactly as IAM does.
+//! and anchors the result, so `[\w+=,.@-]+` rejects `é` exactly as IAM does. Java's
+//! character classes (`\p{javaLowerCase}`, the POSIX `\p{Alpha}` family) are translated
+//! too, and a pattern with look-arounds or back-references (`^(?!aws:).*`, used in AWS
+//! models) is compiled by `fancy-regex`, which hands the rest to `regex`.
 
 use regex::Regex;
 
@@ -10,7 +13,26 @@ use regex::Regex;
 #[derive(Debug, Clone)]
 pub struct Pattern {
     pub source: String,
-    regex: Regex,
+    regex: Compiled,
+}
+
+#[derive(Debug, Clone)]
+enum Compiled {
+    /// What the `regex` crate compiles: linear time.
+    Plain(Regex),
+    /// Look-arounds and back-references (backtracking, bounded by fancy-regex's limit).
+    Fancy(Box<fancy_regex::Regex>),
+}
+
+/// Whether a pattern needs backtracking (look-around or back-reference).
+fn needs_fancy(translated: &str) -> bool {
+    ["(?=", "(?!", "(?<=", "(?<!"]
+        .iter()
+        .any(|l| translated.contains(l))
+        || translated
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'\\' && w[1].is_ascii_digit() && w[1] != b'0')
 }
 
 impl Pattern {
@@ -18,7 +40,15 @@ impl Pattern {
     /// source are harmless: the whole value must match either way.
     pub fn compile(source: &str) -> Result<Self, String> {
         let translated = translate(source)?;
-        let regex = Regex::new(&format!("^(?:{translated})$")).map_err(|e| match e {
+        let anchored = format!("^(?:{translated})$");
+        if needs_fancy(&translated) {
+            let regex = fancy_regex::Regex::new(&anchored).map_err(|e| e.to_string())?;
+            return Ok(Self {
+                source: source.to_string(),
+                regex: Compiled::Fancy(Box::new(regex)),
+            });
+        }
+        let regex = Regex::new(&anchored).map_err(|e| match e {
             regex::Error::Syntax(s) => s
                 .lines()
                 .last()
@@ -29,12 +59,17 @@ impl Pattern {
         })?;
         Ok(Self {
             source: source.to_string(),
-            regex,
+            regex: Compiled::Plain(regex),
         })
     }
 
     pub fn is_match(&self, value: &str) -> bool {
-        self.regex.is_match(value)
+        match &self.regex {
+            Compiled::Plain(r) => r.is_match(value),
+            // A match that exceeds the backtracking limit is no match (the value is refused,
+            // never a panic or a hang).
+            Compiled::Fancy(r) => r.is_match(value).unwrap_or(false),
+        }
     }
 }
 
@@ -66,6 +101,22 @@ fn translate(src: &str) -> Result<String, String> {
                 }
                 out.push_str(&format!("\\x{{{hex}}}"));
             }
+            'p' | 'P' if chars.peek() == Some(&'{') => {
+                chars.next();
+                let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                let class = java_class(&name)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("\\p{{{name}}}"));
+                if e == 'P' {
+                    // Negated: `[^...]` of a bracket class, `\P{..}` of a Unicode one.
+                    match class.strip_prefix('[') {
+                        Some(inner) => out.push_str(&format!("[^{inner}")),
+                        None => out.push_str(&format!("\\P{{{name}}}")),
+                    }
+                } else {
+                    out.push_str(&class);
+                }
+            }
             other => {
                 out.push('\\');
                 out.push(other);
@@ -73,6 +124,34 @@ fn translate(src: &str) -> Result<String, String> {
         }
     }
     Ok(out)
+}
+
+/// Java's named classes in Rust regex syntax: the `java*` methods of `Character` and the
+/// POSIX classes (ASCII only, as in Java without UNICODE_CHARACTER_CLASS).
+fn java_class(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "javaLowerCase" => r"[\p{Ll}\p{Other_Lowercase}]",
+        "javaUpperCase" => r"[\p{Lu}\p{Other_Uppercase}]",
+        "javaWhitespace" => r"[\t\n\x0B\x0C\r\x1C-\x1F\p{Zs}\p{Zl}\p{Zp}]",
+        "javaLetter" => r"[\p{L}]",
+        "javaDigit" => r"[\p{Nd}]",
+        "javaLetterOrDigit" => r"[\p{L}\p{Nd}]",
+        "javaAlphabetic" | "IsAlphabetic" => r"[\p{Alphabetic}]",
+        "Lower" => "[a-z]",
+        "Upper" => "[A-Z]",
+        "ASCII" => r"[\x00-\x7F]",
+        "Alpha" => "[a-zA-Z]",
+        "Digit" => "[0-9]",
+        "Alnum" => "[a-zA-Z0-9]",
+        "Punct" => r"[!-/:-@\[-`{-~]",
+        "Graph" => "[!-~]",
+        "Print" => "[ -~]",
+        "Blank" => r"[ \t]",
+        "Cntrl" => r"[\x00-\x1F\x7F]",
+        "XDigit" => "[0-9a-fA-F]",
+        "Space" => r"[ \t\n\x0B\x0C\r]",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -117,6 +196,31 @@ mod tests {
         let p = Pattern::compile(r"arn:.*role/\S+").unwrap();
         assert!(p.is_match("arn:aws:iam::123456789012:role/transfer-role"));
         assert!(!p.is_match("arn:aws:iam::123456789012:role/with space"));
+    }
+
+    #[test]
+    fn look_arounds_as_aws_models_write_them() {
+        // IAM tag keys and similar: anything not starting with `aws:`.
+        let p = Pattern::compile(r"^(?!aws:)[\p{L}\p{Z}\p{N}_.:/=+\-@]*$").unwrap();
+        assert!(p.is_match("team:owner"));
+        assert!(!p.is_match("aws:createdBy"));
+        let p = Pattern::compile(r"(?<![.])[a-z.]+").unwrap();
+        assert!(p.is_match("a.b"));
+    }
+
+    #[test]
+    fn java_character_classes() {
+        let p = Pattern::compile(r"[\p{javaLowerCase}\p{Digit}]+").unwrap();
+        assert!(p.is_match("abcé9"));
+        assert!(!p.is_match("Abc"));
+        let p = Pattern::compile(r"\p{Alpha}\P{Alpha}").unwrap();
+        assert!(p.is_match("a1"));
+        assert!(!p.is_match("é1"), "POSIX classes are ASCII in Java");
+        let p = Pattern::compile(r"\p{javaWhitespace}+").unwrap();
+        assert!(p.is_match(" \t"));
+        // Unicode classes Rust knows pass through.
+        let p = Pattern::compile(r"\p{L}+").unwrap();
+        assert!(p.is_match("Ωmega"));
     }
 
     #[test]

@@ -231,7 +231,7 @@ impl Validator {
         match p.ty {
             ParamType::String => self.check_string(p, &value, path),
             ParamType::Integer | ParamType::Unsigned => self.check_number(p, &value, path),
-            ParamType::Boolean => {}
+            ParamType::Boolean | ParamType::Document => {}
             ParamType::List => return Some(self.check_list(p, value, path)),
             ParamType::Structure | ParamType::JsonString => {
                 return Some(self.check_members(p, value, path))
@@ -245,6 +245,7 @@ impl Validator {
     fn coerce(&mut self, p: &Parameter, value: &Value, path: &str) -> Option<Value> {
         let expected = match (p.ty, value) {
             (ParamType::String, Value::String(_))
+            | (ParamType::Document, _)
             | (ParamType::Boolean, Value::Bool(_))
             | (ParamType::List, Value::Array(_))
             | (ParamType::Structure | ParamType::JsonString, Value::Object(_)) => {

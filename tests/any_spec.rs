@@ -1,0 +1,165 @@
+//! Any spec, anywhere: spec files the code has never seen (an awsQuery operation and an
+//! awsJson operation with a nested list and a free-form `document` member, in
+//! `tests/fixtures/served/`) are served, cased, recorded and passed with no Rust code
+//! naming them; specs that would collide are refused, naming both files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use apiconform::runner::{report, suite, Observations, Runner, Selection};
+use apiconform::spec::{self, Sources};
+
+const NEW_APIS: [&str; 2] = ["aws-iam-group", "aws-identitystore-group"];
+
+fn served() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/served")
+}
+
+fn sources() -> Sources {
+    Sources {
+        dirs: vec![served()],
+        ..Sources::default()
+    }
+}
+
+#[tokio::test]
+async fn specs_from_files_are_served_cased_and_passed() {
+    let specs = spec::gather(&sources()).expect("the fixture specs load beside the embedded ones");
+    for api in NEW_APIS {
+        let s = specs.iter().find(|s| s.api.id == api).expect("loaded");
+        let cases = apiconform::runner::cases::cases(s);
+        let table = report::coverage(s, &cases);
+        assert!(!table.contains("MISSING"), "{table}");
+    }
+    let mut runner = Runner::in_process_with(specs.clone())
+        .await
+        .expect("runner");
+    runner.snapshot_dir = served().join("snapshots");
+    runner.observed = Observations::Nowhere;
+    runner.extra = suite::load_dir(&served().join("suites"), &specs).expect("the suite reads");
+    let out = runner
+        .run(&Selection {
+            apis: NEW_APIS.iter().map(|a| a.to_string()).collect(),
+            case_glob: None,
+        })
+        .await;
+    assert!(out.len() > 80, "{} cases", out.len());
+    assert!(out
+        .iter()
+        .any(|o| o.case.name == "aws-iam-group/suite/renamed-group-answers-to-its-new-name"));
+    let failed: Vec<_> = out.iter().filter(|o| !o.passed()).cloned().collect();
+    assert!(failed.is_empty(), "{}", report::text(&failed));
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+#[test]
+fn a_second_spec_with_a_taken_api_id_is_refused_naming_both_files() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let iam = std::fs::read_to_string(served().join("aws-iam.update-group.yaml")).expect("read");
+    let copy = write(
+        tmp.path(),
+        "copy.yaml",
+        &iam.replace("action: UpdateGroup", "action: UpdateGroupCopy"),
+    );
+    let e = spec::gather(&Sources {
+        files: vec![served().join("aws-iam.update-group.yaml"), copy.clone()],
+        ..Sources::default()
+    })
+    .expect_err("refused")
+    .to_string();
+    assert!(
+        e.contains("api id 'aws-iam-group' is already used by"),
+        "{e}"
+    );
+    assert!(
+        e.contains("aws-iam.update-group.yaml") && e.contains(&copy.display().to_string()),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_spec_whose_route_is_taken_is_refused() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let iam = std::fs::read_to_string(served().join("aws-iam.update-group.yaml")).expect("read");
+    // Another id, but the same Action for the same SigV4 service as the embedded IAM spec.
+    let shadow = write(
+        tmp.path(),
+        "shadow.yaml",
+        &iam.replace("id: aws-iam-group", "id: shadow")
+            .replace("action: UpdateGroup", "action: UpdateUser"),
+    );
+    let e = spec::gather(&Sources {
+        files: vec![shadow],
+        ..Sources::default()
+    })
+    .expect_err("refused")
+    .to_string();
+    assert!(
+        e.contains("'shadow' answers the same requests as 'aws-iam'"),
+        "{e}"
+    );
+    assert!(e.contains("Action=UpdateUser"), "{e}");
+}
+
+fn apiconform(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_apiconform"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run apiconform");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_cli_tests_a_spec_file_and_names_unknown_ids() {
+    let (code, stdout, stderr) = apiconform(&[
+        "test",
+        "--spec-file",
+        "tests/fixtures/served/aws-identitystore.update-group.yaml",
+        "--api",
+        "aws-identitystore-group",
+        "--snapshots",
+        "tests/fixtures/served/snapshots",
+        "-j",
+        "1",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains(" passed, 0 failed, 0 skipped"), "{stdout}");
+    let (code, _, stderr) = apiconform(&["test", "--api", "aws-identitystore-group"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("no spec has api id 'aws-identitystore-group'; known: aws-iam,"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = apiconform(&["cases", "--api", "nope"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, stdout, _) = apiconform(&[
+        "cases",
+        "--specs",
+        "tests/fixtures/served",
+        "--only-spec-files",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("aws-iam-group/effect/NewGroupName") && !stdout.contains("aws-iam/"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = apiconform(&[
+        "specs",
+        "show",
+        "aws-iam-group",
+        "--specs",
+        "tests/fixtures/served",
+    ]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("UpdateGroup"), "{stdout}");
+}
