@@ -163,3 +163,52 @@ fn the_cli_tests_a_spec_file_and_names_unknown_ids() {
     assert_eq!(code, 0);
     assert!(stdout.contains("UpdateGroup"), "{stdout}");
 }
+
+/// No code in `src/` knows a particular API: vendor knowledge lives in specs and protocol
+/// settings. Scanned: code lines of `src/**/*.rs` (comments, `after_help` examples and
+/// `#[cfg(test)]` modules left out), for the embedded api ids and the vendors' product
+/// names; the lists of embedded specs and suites are where ids belong.
+#[test]
+fn no_code_in_src_names_an_embedded_api_or_a_vendor() {
+    let specs = spec::embedded().expect("specs");
+    let mut words: Vec<String> = specs.iter().map(|s| s.api.id.clone()).collect();
+    words.extend(["nimble", "nexfs", "workdocs", "transfer family", "hpe "].map(String::from));
+    let allowed = ["src/spec/mod.rs", "src/runner/suite.rs"];
+    let mut hits = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let rel = path
+                .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                .expect("inside")
+                .display()
+                .to_string();
+            if path.extension().is_none_or(|e| e != "rs") || allowed.contains(&rel.as_str()) {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("read");
+            for (n, line) in text.lines().enumerate() {
+                if line.trim_start().starts_with("#[cfg(test)]") {
+                    break;
+                }
+                let code = line.split("//").next().unwrap_or("").to_lowercase();
+                if code.contains("after_help") {
+                    continue;
+                }
+                if let Some(w) = words.iter().find(|w| code.contains(w.as_str())) {
+                    hits.push(format!("{rel}:{}: {w:?} in {}", n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "vendor knowledge in code:\n{}",
+        hits.join("\n")
+    );
+}

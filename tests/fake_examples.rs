@@ -8,33 +8,14 @@ use apiconform::auth::sigv4::{self, Credentials};
 use apiconform::auth::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, DEFAULT_SESSION_TOKEN};
 use apiconform::fake::{Engine, Fake};
 use apiconform::protocol::xml;
-use apiconform::spec::model::{
-    Auth, CompareMode, Example, Expectation, Location, Protocol, Spec, Trigger,
-};
+use apiconform::spec::model::{Auth, CompareMode, Example, Expectation, Spec, Trigger};
 use bytes::Bytes;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
-const STRICT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-fn enc(s: &str) -> String {
-    utf8_percent_encode(s, STRICT).to_string()
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// The example's request in the spec's protocol (unsigned).
+/// The example's request in the spec's protocol (unsigned), encoded by the same codec
+/// the runner uses; an example whose document request cannot be decoded is sent as the
+/// document wrote it.
 fn build(spec: &Spec, ex: &Example, token: Option<&str>) -> http::Request<Bytes> {
-    let p = &ex.params;
     let malformed = match &ex.expect {
         Expectation::Error(code) => spec
             .errors
@@ -42,90 +23,19 @@ fn build(spec: &Spec, ex: &Example, token: Option<&str>) -> http::Request<Bytes>
             .any(|e| &e.code == code && e.triggers().any(|t| *t == Trigger::Malformed)),
         Expectation::Success { .. } => false,
     };
-    let at = |loc: Location| -> Vec<(String, Value)> {
-        spec.parameters
-            .iter()
-            .filter(|q| q.location == Some(loc))
-            .filter_map(|q| p.get(&q.name).map(|v| (q.wire().to_string(), v.clone())))
-            .collect()
-    };
-    let json_body = |members: Vec<(String, Value)>| -> String {
-        if malformed {
-            return ex.document_request.clone().unwrap_or_default();
-        }
-        Value::Object(members.into_iter().collect()).to_string()
-    };
-    let path_of = |template: &str| -> String {
-        at(Location::Path)
-            .iter()
-            .fold(template.to_string(), |t, (k, v)| {
-                t.replace(&format!("{{{k}}}"), &enc(&text(v)))
-            })
-    };
-    let b = http::Request::builder().header("host", "127.0.0.1:4580");
-    let (b, body) = match &spec.protocol {
-        Protocol::AwsQuery {
-            action, version, ..
-        } => {
-            let mut form = format!("Action={action}&Version={version}");
-            for (k, v) in at(Location::Form) {
-                form.push_str(&format!("&{k}={}", enc(&text(&v))));
-            }
-            (
-                b.method("POST").uri("/").header(
-                    "content-type",
-                    "application/x-www-form-urlencoded; charset=utf-8",
-                ),
-                form,
-            )
-        }
-        Protocol::AwsJson {
-            json_version,
-            target,
-        } => (
-            b.method("POST")
-                .uri("/")
-                .header(
-                    "content-type",
-                    format!("application/x-amz-json-{json_version}"),
-                )
-                .header("x-amz-target", target),
-            json_body(at(Location::Body)),
-        ),
-        Protocol::RestJson { method, path } => {
-            let mut b = b
-                .method(method.as_str())
-                .uri(path_of(path))
-                .header("content-type", "application/json");
-            for (k, v) in at(Location::Header) {
-                b = b.header(k, text(&v));
-            }
-            (b, json_body(at(Location::Body)))
-        }
-        Protocol::NimbleRest { method, path, .. } => {
-            let data = Value::Object(at(Location::Body).into_iter().collect());
-            let body = if malformed {
-                ex.document_request.clone().unwrap_or_default()
-            } else {
-                serde_json::json!({ "data": data }).to_string()
-            };
-            (
-                b.method(method.as_str())
-                    .uri(path_of(path))
-                    .header("content-type", "application/json")
-                    .header("x-auth-token", token.unwrap_or_default()),
-                body,
-            )
-        }
-        Protocol::NexfsQuery { action, path } => {
-            let mut q = format!("{path}?Action={action}");
-            for (k, v) in at(Location::Query) {
-                q.push_str(&format!("&{k}={}", enc(&text(&v))));
-            }
-            (b.method("GET").uri(q), String::new())
-        }
-    };
-    b.body(Bytes::from(body)).expect("example request")
+    let raw = malformed.then(|| ex.document_request.clone().unwrap_or_default());
+    let wire = apiconform::protocol::encode_request(spec, &ex.params, raw.as_deref());
+    let mut b = http::Request::builder()
+        .method(wire.method.as_str())
+        .uri(wire.uri.as_str())
+        .header("host", "127.0.0.1:4580");
+    for (k, v) in &wire.headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    if let (Auth::Token { header, .. }, Some(t)) = (&spec.auth, token) {
+        b = b.header(header.as_str(), t);
+    }
+    b.body(Bytes::from(wire.body)).expect("example request")
 }
 
 fn sign(spec: &Spec, req: http::Request<Bytes>) -> http::Request<Bytes> {
@@ -157,8 +67,8 @@ fn sign(spec: &Spec, req: http::Request<Bytes>) -> http::Request<Bytes> {
     http::Request::from_parts(parts, body)
 }
 
-fn nimble_token(engine: &Engine, spec: &Spec) -> Option<String> {
-    let Protocol::NimbleRest { login_path, .. } = &spec.protocol else {
+fn session_token(engine: &Engine, spec: &Spec) -> Option<String> {
+    let Auth::Token { login_path, .. } = &spec.auth else {
         return None;
     };
     let req = http::Request::builder()
@@ -175,8 +85,8 @@ fn nimble_token(engine: &Engine, spec: &Spec) -> Option<String> {
 }
 
 fn decode(spec: &Spec, body: &[u8]) -> Value {
-    match spec.protocol {
-        Protocol::AwsQuery { .. } | Protocol::NexfsQuery { .. } => {
+    match spec.protocol.is_xml() {
+        true => {
             xml::read(body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
         }
         _ => serde_json::from_slice(body)
@@ -233,7 +143,7 @@ fn normalise(spec: &Spec, expected: &mut Value, actual: &mut Value) {
             CompareMode::Format(_) => Some("<format>"),
         };
         if let Some(a) = parent(actual, parents) {
-            let got = a.get(*last).map(text);
+            let got = a.get(*last).map(apiconform::protocol::wire::text);
             match &rule.mode {
                 CompareMode::Present => {
                     assert!(got.is_some(), "{}: missing {}", spec.api.id, rule.path)
@@ -284,7 +194,7 @@ fn every_document_example_replays_with_its_documented_result() {
     for spec in &specs {
         for ex in &spec.examples {
             let engine = Fake::builder().engine().expect("engine");
-            let token = nimble_token(&engine, spec);
+            let token = session_token(&engine, spec);
             let req = sign(spec, build(spec, ex, token.as_deref()));
             let what = format!("{} example '{}'", spec.api.id, ex.name);
             let resp = engine.handle(req);

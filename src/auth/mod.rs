@@ -1,7 +1,9 @@
 //! Authentication: the credentials the fake accepts (SigV4 keys with optional session
-//! tokens and Nexfs roles, NimbleOS logins), and the SigV4 verifier/signer in [`sigv4`].
+//! tokens and roles, logins for token sessions), the SigV4 verifier/signer in [`sigv4`]
+//! and the live sessions of token-auth APIs in [`token`].
 
 pub mod sigv4;
+pub mod token;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,18 +14,18 @@ pub struct Credential {
     pub access_key: String,
     pub secret_key: String,
     /// Session token; required on requests to APIs whose spec says
-    /// `session_token_required` (Nexfs), checked whenever a request carries one.
+    /// `session_token_required`, checked whenever a request carries one.
     #[serde(default)]
     pub session_token: Option<String>,
-    /// Roles the session holds (Nexfs `iam/...` roles).
+    /// Roles the session holds (what specs' `requires-role` rules ask for).
     #[serde(default)]
     pub roles: Vec<String>,
-    /// The user the session belongs to (Nexfs: a user may change its own secret).
+    /// The user the session belongs to (a rule may exempt a user's own resource).
     #[serde(default)]
     pub user: Option<String>,
 }
 
-/// A NimbleOS login.
+/// A username and password that open a token session.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
@@ -45,55 +47,35 @@ pub struct AuthConfig {
 pub const DEFAULT_ACCESS_KEY: &str = "AKIDEXAMPLE";
 /// The default secret key.
 pub const DEFAULT_SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-/// The default Nexfs session token (belongs to the default key).
+/// The default key's session token.
 pub const DEFAULT_SESSION_TOKEN: &str = "EXAMPLESESSIONTOKEN";
-/// The Nexfs roles the documentation names.
-pub const NEXFS_ROLES: [&str; 3] = [
-    "iam/UpdateUsers",
-    "iam/UpdateOtherUserSecret",
-    "iam/UpdateOtherUserContentSecret",
-];
+
+/// The identities the fake accepts by default, in the `--config` format.
+pub const DEFAULT_IDENTITIES: &str = include_str!("../../specs/identities.yaml");
 
 impl Default for AuthConfig {
-    /// `AKIDEXAMPLE` with every role (session token `EXAMPLESESSIONTOKEN`, user `admin`),
-    /// `AKIDLIMITED` with only `iam/UpdateUsers` (token `LIMITEDSESSIONTOKEN`, user
-    /// `LimitedUser`), `AKIDNOROLES` with no role (token `NOROLESSESSIONTOKEN`), and the
-    /// NimbleOS login `admin` / `password-91`.
+    /// `specs/identities.yaml`: `AKIDEXAMPLE` with every role (session token
+    /// `EXAMPLESESSIONTOKEN`, user `admin`), `AKIDLIMITED` with the basic role only,
+    /// `AKIDNOROLES` with no role, and the login `admin` / `password-91`.
     fn default() -> Self {
-        Self {
-            credentials: vec![
-                Credential {
-                    access_key: DEFAULT_ACCESS_KEY.into(),
-                    secret_key: DEFAULT_SECRET_KEY.into(),
-                    session_token: Some(DEFAULT_SESSION_TOKEN.into()),
-                    roles: NEXFS_ROLES.iter().map(|r| r.to_string()).collect(),
-                    user: Some("admin".into()),
-                },
-                Credential {
-                    access_key: "AKIDLIMITED".into(),
-                    secret_key: "limitedSecretKeyEXAMPLE".into(),
-                    session_token: Some("LIMITEDSESSIONTOKEN".into()),
-                    roles: vec!["iam/UpdateUsers".into()],
-                    user: Some("LimitedUser".into()),
-                },
-                Credential {
-                    access_key: "AKIDNOROLES".into(),
-                    secret_key: "noRolesSecretKeyEXAMPLE".into(),
-                    session_token: Some("NOROLESSESSIONTOKEN".into()),
-                    roles: Vec::new(),
-                    user: Some("NoRolesUser".into()),
-                },
-            ],
-            logins: vec![Login {
-                username: "admin".into(),
-                password: "password-91".into(),
-            }],
-        }
+        crate::spec::decode_yaml(DEFAULT_IDENTITIES)
+            .expect("specs/identities.yaml is valid (checked by the auth tests)")
     }
 }
 
 impl AuthConfig {
     pub fn credential(&self, access_key: &str) -> Option<&Credential> {
         self.credentials.iter().find(|c| c.access_key == access_key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_default_identities_read() {
+        let c = super::AuthConfig::default();
+        assert_eq!(c.credentials.len(), 3);
+        assert_eq!(c.credentials[0].access_key, super::DEFAULT_ACCESS_KEY);
+        assert_eq!(c.logins.len(), 1);
     }
 }

@@ -2,7 +2,7 @@
 //! out. Routing, authentication, decoding, validation, rules, the state change and the
 //! answer all follow the specs; no code here knows a particular API.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -16,7 +16,7 @@ use super::template::Scope;
 use crate::auth::sigv4;
 use crate::auth::AuthConfig;
 use crate::protocol::{self, Fit, Request};
-use crate::spec::model::{Auth, ErrorRow, Protocol, RuleCheck, Spec, Trigger};
+use crate::spec::model::{Auth, ErrorRow, RuleCheck, Spec, Trigger};
 use crate::spec::validate;
 
 /// Settings of one fake instance.
@@ -60,16 +60,6 @@ pub struct FaultRule {
     pub remaining: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
-struct NimbleSession {
-    id: String,
-    session_token: String,
-    username: String,
-    app_name: String,
-    creation_time: i64,
-    last_modified: i64,
-}
-
 /// The fake: specs, state, journal, faults and sessions.
 pub struct Engine {
     apis: Vec<Arc<Spec>>,
@@ -79,7 +69,7 @@ pub struct Engine {
     fault_count: AtomicUsize,
     journal: Mutex<VecDeque<JournalEntry>>,
     seq: AtomicUsize,
-    sessions: Mutex<HashMap<String, NimbleSession>>,
+    sessions: crate::auth::token::Sessions,
 }
 
 /// An error the control plane or the library API reports.
@@ -119,7 +109,7 @@ impl Engine {
             fault_count: AtomicUsize::new(0),
             journal: Mutex::new(VecDeque::new()),
             seq: AtomicUsize::new(0),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Default::default(),
         };
         engine.reset();
         engine
@@ -158,7 +148,6 @@ impl Engine {
         lock(&self.journal).clear();
         lock(&self.faults).clear();
         self.fault_count.store(0, Ordering::Relaxed);
-        lock(&self.sessions).clear();
     }
 
     /// Adds (or replaces) resources of `api`, completing defaults and generated fields.
@@ -354,21 +343,21 @@ impl Engine {
         req: &Request,
         seq: u64,
     ) -> (Response<Bytes>, Option<String>, Option<String>, String) {
-        if let Some((spec, resp, request_id)) = self.nimble_tokens(req, seq) {
+        if let Some((spec, resp, request_id)) = self.token_endpoints(req, seq) {
             let code = error_code_of(&resp);
             return (resp, Some(spec.api.id.clone()), code, request_id);
         }
         let (spec, other) = self.route(req);
         let Some(spec) = spec else {
-            let request_id = protocol::request_id(other.map(|o| &o.protocol), seq);
+            let request_id = protocol::request_id(other, seq);
             let resp = match other {
-                Some(o) => protocol::unknown_operation(&o.protocol, &describe_op(req), &request_id),
+                Some(o) => protocol::unknown_operation(o, &describe_op(req), &request_id),
                 None => not_served(req),
             };
             let code = error_code_of(&resp);
             return (resp, other.map(|o| o.api.id.clone()), code, request_id);
         };
-        let request_id = protocol::request_id(Some(&spec.protocol), seq);
+        let request_id = protocol::request_id(Some(spec), seq);
         let id = Some(spec.api.id.clone());
         match self.call(spec, req, &request_id) {
             Ok(resp) => (resp, id, None, request_id),
@@ -578,15 +567,16 @@ impl Engine {
                     }
                 }
             }
-            Auth::NimbleToken {
+            Auth::Token {
                 header,
                 unauthenticated,
+                ..
             } => {
                 let token = req
                     .headers()
                     .get(header.as_str())
                     .and_then(|v| v.to_str().ok());
-                match token.and_then(|t| lock(&self.sessions).get(t).map(|s| s.username.clone())) {
+                match token.and_then(|t| self.sessions.user(t)) {
                     Some(user) => Ok(Some(Caller {
                         roles: Vec::new(),
                         user: Some(user),
@@ -604,116 +594,97 @@ impl Engine {
         }
     }
 
-    /// NimbleOS token endpoints: login (`POST`), session lookup (`GET`), logout (`DELETE`).
-    fn nimble_tokens(&self, req: &Request, seq: u64) -> Option<(&Spec, Response<Bytes>, String)> {
+    /// The session endpoints of a `token` auth scheme, at its `login_path`: login
+    /// (`POST`), session lookup (`GET .../{id}`), logout (`DELETE .../{id}`). Bodies are
+    /// in the protocol's envelope, if it has one.
+    fn token_endpoints(&self, req: &Request, seq: u64) -> Option<(&Spec, Response<Bytes>, String)> {
         let path = req.uri().path().trim_end_matches('/');
-        let spec = self.apis.iter().find(|s| match &s.protocol {
-            Protocol::NimbleRest { login_path, .. } => {
-                let lp = login_path.trim_end_matches('/');
-                path == lp || path.strip_prefix(lp).is_some_and(|r| r.starts_with('/'))
-            }
-            _ => false,
-        })?;
-        let Protocol::NimbleRest { login_path, .. } = &spec.protocol else {
-            return None;
+        let under = |lp: &str| {
+            let lp = lp.trim_end_matches('/');
+            path == lp || path.strip_prefix(lp).is_some_and(|r| r.starts_with('/'))
         };
-        let request_id = &protocol::request_id(Some(&spec.protocol), seq);
+        let (spec, login_path, unauthenticated) = self.apis.iter().find_map(|s| match &s.auth {
+            Auth::Token {
+                login_path,
+                unauthenticated,
+                ..
+            } if under(login_path) => Some((&**s, login_path, unauthenticated)),
+            _ => None,
+        })?;
+        let request_id = &protocol::request_id(Some(spec), seq);
         let session_id = path
             .strip_prefix(login_path.trim_end_matches('/'))
             .unwrap_or("")
             .trim_start_matches('/');
+        let envelope = spec.protocol.envelope();
+        let wrap = |v: Value| match envelope {
+            Some(env) => json!({ env: v }),
+            None => v,
+        };
         let unauthorized = |text: &str| {
-            let code = match &spec.auth {
-                Auth::NimbleToken {
-                    unauthenticated, ..
-                } => unauthenticated.as_str(),
-                Auth::Sigv4 { .. } => "SM_http_unauthorized",
-            };
-            let row = find_row(spec, code);
+            let row = find_row(spec, unauthenticated);
             protocol::encode_error(spec, row, text, &Map::new(), request_id)
         };
         let resp = match (req.method().as_str(), session_id) {
             ("POST", "") => {
                 let body: Value = serde_json::from_slice(req.body()).unwrap_or(Value::Null);
-                let data = body.get("data");
-                let user = data.and_then(|d| d.get("username")).and_then(Value::as_str);
-                let pass = data.and_then(|d| d.get("password")).and_then(Value::as_str);
+                let data = match envelope {
+                    Some(env) => body.get(env),
+                    None => Some(&body),
+                };
+                let field = |k: &str| data.and_then(|d| d.get(k)).and_then(Value::as_str);
+                let (user, pass) = (field("username"), field("password"));
                 let ok = self.config.no_auth
                     || self.config.auth.logins.iter().any(|l| {
                         Some(l.username.as_str()) == user && Some(l.password.as_str()) == pass
                     });
                 match (ok, user) {
                     (true, Some(user)) => {
-                        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-                        let hex = |n: usize| -> String {
-                            let mut s = String::new();
-                            while s.len() < n {
-                                s.push_str(&uuid::Uuid::new_v4().simple().to_string());
-                            }
-                            s.truncate(n);
-                            s
-                        };
-                        let session = NimbleSession {
-                            id: hex(42),
-                            session_token: hex(32),
-                            username: user.to_string(),
-                            app_name: data
-                                .and_then(|d| d.get("app_name"))
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_string(),
-                            creation_time: now,
-                            last_modified: now,
-                        };
-                        let body = json!({ "data": session });
-                        lock(&self.sessions).insert(session.session_token.clone(), session);
-                        json_response(StatusCode::CREATED, &body)
+                        let session = self.sessions.open(user, field("app_name").unwrap_or(""));
+                        json_response(StatusCode::CREATED, &wrap(json!(session)))
                     }
                     _ => unauthorized("Unauthorized: wrong username or password"),
                 }
             }
-            // Reading or ending a session needs a valid token, as on NimbleOS.
+            // Reading or ending a session needs a valid token.
             ("GET" | "DELETE", id)
                 if !id.is_empty() && !self.config.no_auth && !self.token_valid(spec, req) =>
             {
                 unauthorized("Unauthorized: the session token is not valid")
             }
-            ("GET", id) if !id.is_empty() => {
-                let found = lock(&self.sessions).values().find(|s| s.id == id).cloned();
-                match found {
-                    Some(s) => json_response(StatusCode::OK, &json!({ "data": s })),
-                    None => {
-                        let row = row_for(spec, |t| matches!(t, Trigger::NotFound));
-                        protocol::encode_error(
-                            spec,
-                            row,
-                            &format!("Session {id} not found"),
-                            &Map::new(),
-                            request_id,
-                        )
-                    }
+            ("GET", id) if !id.is_empty() => match self.sessions.by_id(id) {
+                Some(s) => json_response(StatusCode::OK, &wrap(json!(s))),
+                None => {
+                    let row = row_for(spec, |t| matches!(t, Trigger::NotFound));
+                    protocol::encode_error(
+                        spec,
+                        row,
+                        &format!("Session {id} not found"),
+                        &Map::new(),
+                        request_id,
+                    )
                 }
-            }
+            },
             ("DELETE", id) if !id.is_empty() => {
-                lock(&self.sessions).retain(|_, s| s.id != id);
-                json_response(StatusCode::OK, &json!({ "data": {} }))
+                self.sessions.end(id);
+                json_response(StatusCode::OK, &wrap(json!({})))
             }
-            _ => protocol::unknown_operation(&spec.protocol, &describe_op(req), request_id),
+            _ => protocol::unknown_operation(spec, &describe_op(req), request_id),
         };
         Some((spec, resp, request_id.clone()))
     }
 }
 
 impl Engine {
-    /// Whether the request carries the token of a live NimbleOS session.
+    /// Whether the request carries the token of a live session.
     fn token_valid(&self, spec: &Spec, req: &Request) -> bool {
-        let Auth::NimbleToken { header, .. } = &spec.auth else {
+        let Auth::Token { header, .. } = &spec.auth else {
             return false;
         };
         req.headers()
             .get(header.as_str())
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|t| lock(&self.sessions).contains_key(t))
+            .is_some_and(|t| self.sessions.user(t).is_some())
     }
 }
 

@@ -4,9 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::spec::model::{
-    Auth, Expectation, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
-};
+use crate::spec::model::{Auth, Expectation, ParamType, Parameter, RuleCheck, Spec, Trigger};
 use crate::spec::validate;
 
 use super::client::Signing;
@@ -376,10 +374,7 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
         }
 
         // Wrong JSON types (JSON protocols only: forms carry only strings).
-        let json = !matches!(
-            spec.protocol,
-            Protocol::AwsQuery { .. } | Protocol::NexfsQuery { .. }
-        );
+        let json = !spec.protocol.is_xml();
         // Any value is a document: there is no wrong type to send.
         let json = json && p.ty != ParamType::Document;
         if json && p.location == Some(crate::spec::model::Location::Body) {
@@ -651,7 +646,7 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
                 errors.unknown_key.clone(),
             ),
         ],
-        Auth::NimbleToken {
+        Auth::Token {
             unauthenticated, ..
         } => vec![
             ("no-token", Signing::None, unauthenticated.clone()),
@@ -740,10 +735,7 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
         .iter()
         .find(|e| e.triggers().any(|t| *t == Trigger::Malformed))
     {
-        if matches!(
-            spec.protocol,
-            Protocol::AwsJson { .. } | Protocol::RestJson { .. } | Protocol::NimbleRest { .. }
-        ) {
+        if !spec.protocol.is_xml() {
             out.push(Case {
                 name: format!("{api}/malformed/truncated-body"),
                 api: api.clone(),

@@ -2,37 +2,20 @@
 //! sends it, and decodes the answer into status, error code and body tree.
 
 use bytes::Bytes;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
 use crate::auth::sigv4;
-use crate::protocol::xml;
-use crate::spec::model::{Auth, Location, Protocol, Spec};
+use crate::spec::model::{Auth, Spec};
 
 use super::target::Credentials;
 
-/// RFC 3986 unreserved characters stay; everything else is percent-encoded.
-const STRICT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-pub(crate) fn enc(s: &str) -> String {
-    utf8_percent_encode(s, STRICT).to_string()
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
+pub(crate) use crate::protocol::wire::enc;
+pub use crate::protocol::WireRequest;
 
 /// How a case's request leaves the runner.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Signing {
-    /// Signed with the target's credentials (or its Nimble token).
+    /// Signed with the target's credentials (or its session token).
     Signed,
     /// Signed with these credentials instead (unknown key, limited roles).
     SignedAs(Credentials),
@@ -42,128 +25,10 @@ pub enum Signing {
     None,
 }
 
-/// The request of one case, before signing: method, path and query, headers, body.
-#[derive(Debug, Clone)]
-pub struct WireRequest {
-    pub method: String,
-    pub uri: String,
-    pub headers: Vec<(String, String)>,
-    pub body: String,
-}
-
 /// Encodes `params` (by spec parameter name) in the spec's protocol. `raw_body`, when
 /// given, is sent as the body instead (a document request that cannot be decoded).
 pub fn encode(spec: &Spec, params: &Map<String, Value>, raw_body: Option<&str>) -> WireRequest {
-    // Parameters the spec does not define travel where the body (or form) is: cases that
-    // check a service rejects unknown members send them.
-    let body_loc = match spec.protocol {
-        Protocol::AwsQuery { .. } => Location::Form,
-        Protocol::NexfsQuery { .. } => Location::Query,
-        _ => Location::Body,
-    };
-    let at = |loc: Location| -> Vec<(String, Value)> {
-        let mut v: Vec<(String, Value)> = spec
-            .parameters
-            .iter()
-            .filter(|q| q.location == Some(loc))
-            .filter_map(|q| {
-                params
-                    .get(&q.name)
-                    .map(|v| (q.wire().to_string(), v.clone()))
-            })
-            .collect();
-        if loc == body_loc {
-            v.extend(
-                params
-                    .iter()
-                    .filter(|(k, _)| !spec.parameters.iter().any(|q| &q.name == *k))
-                    .map(|(k, x)| (k.clone(), x.clone())),
-            );
-        }
-        v
-    };
-    let json = |members: Vec<(String, Value)>| -> String {
-        raw_body
-            .map(str::to_string)
-            .unwrap_or_else(|| Value::Object(members.into_iter().collect()).to_string())
-    };
-    let path_of = |template: &str| -> String {
-        at(Location::Path)
-            .iter()
-            .fold(template.to_string(), |t, (k, v)| {
-                t.replace(&format!("{{{k}}}"), &enc(&text(v)))
-            })
-    };
-    let h = |k: &str, v: &str| (k.to_string(), v.to_string());
-    match &spec.protocol {
-        Protocol::AwsQuery {
-            action, version, ..
-        } => {
-            let mut form = format!("Action={}&Version={}", enc(action), enc(version));
-            for (k, v) in at(Location::Form) {
-                form.push_str(&format!("&{}={}", enc(&k), enc(&text(&v))));
-            }
-            WireRequest {
-                method: "POST".into(),
-                uri: "/".into(),
-                headers: vec![h(
-                    "content-type",
-                    "application/x-www-form-urlencoded; charset=utf-8",
-                )],
-                body: raw_body.map(str::to_string).unwrap_or(form),
-            }
-        }
-        Protocol::AwsJson {
-            json_version,
-            target,
-        } => WireRequest {
-            method: "POST".into(),
-            uri: "/".into(),
-            headers: vec![
-                h(
-                    "content-type",
-                    &format!("application/x-amz-json-{json_version}"),
-                ),
-                h("x-amz-target", target),
-            ],
-            body: json(at(Location::Body)),
-        },
-        Protocol::RestJson { method, path } => {
-            let mut headers = vec![h("content-type", "application/json")];
-            for (k, v) in at(Location::Header) {
-                headers.push((k.to_ascii_lowercase(), text(&v)));
-            }
-            WireRequest {
-                method: method.clone(),
-                uri: path_of(path),
-                headers,
-                body: json(at(Location::Body)),
-            }
-        }
-        Protocol::NimbleRest { method, path, .. } => {
-            let data = Value::Object(at(Location::Body).into_iter().collect());
-            WireRequest {
-                method: method.clone(),
-                uri: path_of(path),
-                headers: vec![h("content-type", "application/json")],
-                body: raw_body
-                    .map(str::to_string)
-                    .unwrap_or_else(|| serde_json::json!({ "data": data }).to_string()),
-            }
-        }
-        Protocol::NexfsQuery { action, path } => {
-            let mut q = format!("{path}?Action={}", enc(action));
-            for (k, v) in at(Location::Query) {
-                q.push_str(&format!("&{}={}", enc(&k), enc(&text(&v))));
-            }
-            WireRequest {
-                method: "GET".into(),
-                uri: q,
-                headers: Vec::new(),
-                body: String::new(),
-            }
-        }
-    }
+    crate::protocol::encode_request(spec, params, raw_body)
 }
 
 /// Turns a wire request into an `http` request for `host`, signed as `auth` says.
@@ -172,7 +37,7 @@ pub fn prepare(
     wire: &WireRequest,
     host: &str,
     creds: &Credentials,
-    nimble_token: Option<&str>,
+    session_token: Option<&str>,
     auth: &Signing,
 ) -> Result<http::Request<Bytes>, String> {
     let mut b = http::Request::builder()
@@ -223,11 +88,11 @@ pub fn prepare(
                 }
             }
         }
-        Auth::NimbleToken { header, .. } => {
+        Auth::Token { header, .. } => {
             let token = match auth {
                 Signing::None => None,
                 Signing::Tampered => Some("0000000000000000000000000000dead".to_string()),
-                _ => nimble_token.map(str::to_string),
+                _ => session_token.map(str::to_string),
             };
             if let Some(t) = token {
                 if let (Ok(n), Ok(v)) = (
@@ -261,19 +126,9 @@ pub fn observe(spec: &Spec, status: u16, headers: &http::HeaderMap, body: &[u8])
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let tree = match spec.protocol {
-        Protocol::AwsQuery { .. } | Protocol::NexfsQuery { .. } => xml::read(body).ok(),
-        _ => serde_json::from_slice(body).ok(),
-    }
-    .unwrap_or_else(|| {
-        if body.is_empty() {
-            Value::Null
-        } else {
-            Value::String(String::from_utf8_lossy(body).into_owned())
-        }
-    });
+    let tree = crate::protocol::read_body(spec, body);
     let code = if status >= 300 {
-        error_code(spec, headers, &tree)
+        crate::protocol::error_code(spec, headers, &tree)
     } else {
         None
     };
@@ -282,32 +137,5 @@ pub fn observe(spec: &Spec, status: u16, headers: &http::HeaderMap, body: &[u8])
         content_type,
         code,
         body: tree,
-    }
-}
-
-fn error_code(spec: &Spec, headers: &http::HeaderMap, tree: &Value) -> Option<String> {
-    let clean = |s: &str| super::compare::clean_code(s).to_string();
-    match spec.protocol {
-        // Element names as clients read them: without their namespace prefixes.
-        Protocol::AwsQuery { .. } | Protocol::NexfsQuery { .. } => xml::resolve_namespaces(tree)
-            .pointer("/ErrorResponse/Error/Code")
-            .or_else(|| tree.pointer("/Response/Errors/Error/Code"))
-            .or_else(|| tree.pointer("/Error/Code"))
-            .and_then(Value::as_str)
-            .map(str::to_string),
-        Protocol::AwsJson { .. } => tree.get("__type").and_then(Value::as_str).map(clean),
-        Protocol::RestJson { .. } => headers
-            .get("x-amzn-errortype")
-            .and_then(|v| v.to_str().ok())
-            .map(clean)
-            .or_else(|| {
-                ["code", "Code", "__type"]
-                    .iter()
-                    .find_map(|k| tree.get(*k).and_then(Value::as_str).map(clean))
-            }),
-        Protocol::NimbleRest { .. } => tree
-            .pointer("/messages/0/code")
-            .and_then(Value::as_str)
-            .map(str::to_string),
     }
 }

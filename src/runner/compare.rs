@@ -13,23 +13,16 @@ use serde_json::{Map, Value};
 use similar::TextDiff;
 
 use crate::protocol::xml;
-use crate::spec::model::{CompareMode, Protocol, Spec};
+use crate::spec::model::{CompareMode, Spec};
 
 use super::client::Observed;
 
 /// Whether the API answers in XML (its text values are strings).
 pub fn is_xml(spec: &Spec) -> bool {
-    matches!(
-        spec.protocol,
-        Protocol::AwsQuery { .. } | Protocol::NexfsQuery { .. }
-    )
+    spec.protocol.is_xml()
 }
 
-/// An error code as AWS clients read it: `aws.protocoltests#Code:http://...` is `Code`.
-pub fn clean_code(s: &str) -> &str {
-    let s = s.split(':').next().unwrap_or(s);
-    s.rsplit('#').next().unwrap_or(s)
-}
+pub use crate::protocol::clean_code;
 
 /// The media type alone, lower-case: `Text/XML; charset=UTF-8` is `text/xml`.
 pub fn media_type(content_type: &str) -> String {

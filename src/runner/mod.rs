@@ -28,7 +28,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::fake::Fake;
-use crate::spec::model::{Auth, Protocol, Spec};
+use crate::spec::model::{Auth, Spec};
 
 use cases::{Case, Expect};
 use client::{Observed, Signing};
@@ -635,10 +635,11 @@ impl Runner {
         signing: &Signing,
     ) -> Result<(String, Observed), String> {
         let base = t.base_url.trim_end_matches('/');
-        let token = match (&spec.auth, &spec.protocol, &t.login) {
-            (Auth::NimbleToken { .. }, Protocol::NimbleRest { login_path, .. }, Some(l)) => {
-                Some(self.nimble_login(base, login_path, l).await?)
-            }
+        let token = match (&spec.auth, &t.login) {
+            (Auth::Token { login_path, .. }, Some(l)) => Some(
+                self.login(base, login_path, spec.protocol.envelope(), l)
+                    .await?,
+            ),
             _ => None,
         };
         let url: reqwest::Url = format!("{base}{}", wire.uri)
@@ -765,13 +766,22 @@ impl Runner {
         }
     }
 
-    async fn nimble_login(
+    /// Logs in for a session token: `POST login_path` with the username and password (in
+    /// the protocol's envelope, if it has one); the token is the answer's
+    /// `session_token`.
+    async fn login(
         &self,
         base: &str,
         path: &str,
+        envelope: Option<&str>,
         l: &target::Login,
     ) -> Result<String, String> {
-        let body = json!({"data": {"username": l.username, "password": l.password, "app_name": "apiconform"}});
+        let creds =
+            json!({"username": l.username, "password": l.password, "app_name": "apiconform"});
+        let body = match envelope {
+            Some(env) => json!({ env: creds }),
+            None => creds,
+        };
         let r = self
             .client
             .post(format!("{base}{path}"))
@@ -781,7 +791,12 @@ impl Runner {
             .await
             .map_err(|e| format!("login: {e}"))?;
         let v: serde_json::Value = r.json().await.map_err(|e| format!("login answer: {e}"))?;
-        v.pointer("/data/session_token")
+        let session = match envelope {
+            Some(env) => v.get(env),
+            None => Some(&v),
+        };
+        session
+            .and_then(|s| s.get("session_token"))
             .and_then(|t| t.as_str())
             .map(str::to_string)
             .ok_or_else(|| format!("login refused: {v}"))

@@ -189,7 +189,7 @@ impl Profile {
     pub fn fake_for(base_url: &str, specs: &[crate::spec::Spec]) -> Self {
         let default_login = auth::AuthConfig::default().logins.into_iter().next();
         let api = |spec: &crate::spec::Spec| {
-            let token = matches!(spec.auth, crate::spec::model::Auth::NimbleToken { .. });
+            let token = matches!(spec.auth, crate::spec::model::Auth::Token { .. });
             (
                 spec.api.id.clone(),
                 ApiTarget {

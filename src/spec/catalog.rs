@@ -84,7 +84,7 @@ fn plain(file: &str, message: String) -> SpecError {
 pub fn route(spec: &Spec) -> String {
     let service = match &spec.auth {
         Auth::Sigv4 { service, .. } => service.as_str(),
-        Auth::NimbleToken { .. } => "",
+        Auth::Token { .. } => "",
     };
     let template = |path: &str| {
         // `{UserId}` and `{id}` are the same route.
@@ -104,15 +104,18 @@ pub fn route(spec: &Spec) -> String {
         out
     };
     match &spec.protocol {
-        Protocol::AwsQuery {
-            action, version, ..
-        } => format!("POST / Action={action} Version={version} (SigV4 service {service})"),
-        Protocol::AwsJson { target, .. } => format!("POST / X-Amz-Target: {target}"),
-        Protocol::RestJson { method, path } | Protocol::NimbleRest { method, path, .. } => {
-            format!("{} {}", method.to_ascii_uppercase(), template(path))
-        }
-        Protocol::NexfsQuery { action, path } => {
-            format!("{path}?Action={action} (SigV4 service {service})")
+        Protocol::AwsQuery(q) => format!(
+            "{}?Action={}{} (SigV4 service {service})",
+            q.path,
+            q.action,
+            q.version
+                .as_ref()
+                .map(|v| format!("&Version={v}"))
+                .unwrap_or_default()
+        ),
+        Protocol::AwsJson(j) => format!("POST / X-Amz-Target: {}", j.target),
+        Protocol::RestJson(r) => {
+            format!("{} {}", r.method.to_ascii_uppercase(), template(&r.path))
         }
     }
 }

@@ -243,9 +243,7 @@ fn check(spec: &Spec, out: &mut Problems) {
 
     // Parameters.
     let path_labels: Vec<String> = match &spec.protocol {
-        Protocol::RestJson { path, .. } | Protocol::NimbleRest { path, .. } => {
-            template_labels(path)
-        }
+        Protocol::RestJson(r) => template_labels(&r.path),
         _ => Vec::new(),
     };
     check_params(
@@ -381,7 +379,7 @@ fn check(spec: &Spec, out: &mut Problems) {
                 }
             }
         }
-        Auth::NimbleToken {
+        Auth::Token {
             unauthenticated, ..
         } => {
             if let Some(m) = row_with(unauthenticated, &unauth) {

@@ -47,47 +47,155 @@ pub struct ApiInfo {
     pub version: Option<String>,
 }
 
-/// The wire protocol and its settings. One codec exists per kind.
+/// The wire protocol and its settings. One codec exists per kind
+/// ([`crate::protocol`]); what differs between vendors that share a kind (an error
+/// envelope, a body envelope, where the API is served) is a setting here, not code.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Protocol {
-    /// AWS Query: form-encoded `Action=..&Version=..` POST, XML responses.
-    AwsQuery {
-        action: String,
-        version: String,
-        xml_namespace: String,
-    },
+    /// AWS Query style: `Action=<action>` (and `Version=` when the API has one) in a form
+    /// body or the query string; XML answers (IAM; the Nexfs console API).
+    AwsQuery(QueryProtocol),
     /// AWS JSON 1.0/1.1: `POST /` with `X-Amz-Target: <target>`.
-    AwsJson {
-        json_version: String,
-        /// Full X-Amz-Target value, e.g. `TransferService.UpdateUser`.
-        target: String,
+    AwsJson(JsonProtocol),
+    /// REST with JSON bodies: method + path template with `{Label}` segments (restJson1;
+    /// NimbleOS with its `data` envelope and `messages` errors).
+    RestJson(RestProtocol),
+}
+
+/// Settings of the `aws-query` kind.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueryProtocol {
+    pub action: String,
+    /// The `Version` every request carries; absent: requests carry none (and one that
+    /// does is not this API's).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Where the API is served.
+    #[serde(default = "root_path")]
+    pub path: String,
+    /// Namespace of the answers (the `ErrorResponse` of `aws` errors carries it).
+    #[serde(default)]
+    pub xml_namespace: Option<String>,
+    /// Write `<?xml version="1.0" encoding="UTF-8"?>` before every answer.
+    #[serde(default)]
+    pub xml_declaration: bool,
+    /// How the runner sends requests: `form` (a POST body, as AWS SDKs do) or `query`
+    /// (a GET with the parameters in the query string). The fake takes both.
+    #[serde(default)]
+    pub send_as: QuerySend,
+    /// The error envelope.
+    #[serde(default)]
+    pub errors: QueryErrors,
+}
+
+fn root_path() -> String {
+    "/".into()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuerySend {
+    #[default]
+    Form,
+    Query,
+}
+
+/// Error envelopes of the `aws-query` kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub enum QueryErrors {
+    /// `<ErrorResponse xmlns><Error><Type/><Code/><Message/></Error><RequestId/>`, with
+    /// an `x-amzn-RequestId` header (AWS).
+    #[default]
+    Aws,
+    /// `<Error><Code/><Message/><Resource/><RequestId/></Error>` with no wrapper, no
+    /// `Type` and no request-id header (the Nexfs console API's "REST Error Responses").
+    Bare {
+        /// The `<Resource>` every error names.
+        resource: String,
     },
-    /// AWS restJson1: method + path template with `{Label}` segments.
-    RestJson { method: String, path: String },
-    /// HPE NimbleOS REST: JSON `{"data": {...}}` envelopes, token login at `login_path`.
-    NimbleRest {
-        method: String,
-        path: String,
-        login_path: String,
-    },
-    /// Nexfs console API: `Action=<action>` and parameters in the query string (or a form
-    /// body), XML responses.
-    NexfsQuery {
-        action: String,
-        /// Path the console API is served under (e.g. `/`).
-        path: String,
-    },
+}
+
+/// Settings of the `aws-json` kind.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JsonProtocol {
+    pub json_version: String,
+    /// Full X-Amz-Target value, e.g. `TransferService.UpdateUser`.
+    pub target: String,
+}
+
+/// Settings of the `rest-json` kind.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RestProtocol {
+    pub method: String,
+    pub path: String,
+    /// The member that wraps request and success bodies (`data` on NimbleOS:
+    /// `{"data": {...}}`); none: the body is the members themselves.
+    #[serde(default)]
+    pub envelope: Option<String>,
+    /// The error format.
+    #[serde(default)]
+    pub errors: RestErrors,
+    /// The error for a request to this path with another method (default: AWS's
+    /// `UnknownOperationException`, 404).
+    #[serde(default)]
+    pub unknown_operation: Option<UnknownOperation>,
+}
+
+/// Error formats of the `rest-json` kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestErrors {
+    /// restJson1: the code in `x-amzn-ErrorType`, the body `{"Message": ...}` plus the
+    /// row's members, an `x-amzn-RequestId` header.
+    #[default]
+    Aws,
+    /// `{"messages": [{"code", "severity": "error", "text", "arguments"}]}` (NimbleOS).
+    Messages,
+}
+
+/// An error answered for an operation the API does not serve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnknownOperation {
+    pub code: String,
+    pub status: u16,
 }
 
 impl Protocol {
     pub fn kind_name(&self) -> &'static str {
         match self {
-            Protocol::AwsQuery { .. } => "aws-query",
-            Protocol::AwsJson { .. } => "aws-json",
-            Protocol::RestJson { .. } => "rest-json",
-            Protocol::NimbleRest { .. } => "nimble-rest",
-            Protocol::NexfsQuery { .. } => "nexfs-query",
+            Protocol::AwsQuery(_) => "aws-query",
+            Protocol::AwsJson(_) => "aws-json",
+            Protocol::RestJson(_) => "rest-json",
+        }
+    }
+
+    /// Whether answers are XML (every value text) rather than JSON.
+    pub fn is_xml(&self) -> bool {
+        matches!(self, Protocol::AwsQuery(_))
+    }
+
+    /// Whether the API answers as AWS services do: `x-amzn-RequestId` headers, and a
+    /// JSON member of the wrong type is an undecodable request (Coral's
+    /// `SerializationException`), not a validation error.
+    pub fn aws_errors(&self) -> bool {
+        match self {
+            Protocol::AwsQuery(q) => q.errors == QueryErrors::Aws,
+            Protocol::AwsJson(_) => true,
+            Protocol::RestJson(r) => r.errors == RestErrors::Aws,
+        }
+    }
+
+    /// The body envelope member, if requests and answers have one.
+    pub fn envelope(&self) -> Option<&str> {
+        match self {
+            Protocol::RestJson(r) => r.envelope.as_deref(),
+            _ => None,
         }
     }
 }
@@ -142,9 +250,12 @@ pub enum Auth {
         session_token_required: bool,
         errors: Sigv4Errors,
     },
-    /// NimbleOS session token: login at the protocol's `login_path`, `X-Auth-Token` after.
-    NimbleToken {
+    /// A session token: a login (`POST login_path` with a username and a password, in
+    /// the protocol's envelope) gives a token, sent in `header` after (NimbleOS).
+    Token {
         header: String,
+        /// Where sessions are made (`POST`), read (`GET .../{id}`) and ended (`DELETE`).
+        login_path: String,
         /// Error code for a missing, unknown or expired token, and for a failed login.
         unauthenticated: String,
     },

@@ -218,29 +218,45 @@ fn first_sentence(s: &str) -> String {
 
 fn protocol_line(p: &Protocol) -> String {
     match p {
-        Protocol::AwsQuery {
-            action,
-            version,
-            xml_namespace,
-        } => {
-            format!("aws-query: POST / Action={action}&Version={version}, XML in {xml_namespace}")
+        Protocol::AwsQuery(q) => {
+            let version = q
+                .version
+                .as_ref()
+                .map(|v| format!("&Version={v}"))
+                .unwrap_or_default();
+            let ns = q
+                .xml_namespace
+                .as_ref()
+                .map(|n| format!(" in {n}"))
+                .unwrap_or_default();
+            let errors = match &q.errors {
+                crate::spec::model::QueryErrors::Aws => "ErrorResponse errors".to_string(),
+                crate::spec::model::QueryErrors::Bare { resource } => {
+                    format!("bare Error errors naming {resource}")
+                }
+            };
+            format!(
+                "aws-query: {}?Action={}{version}, XML{ns}, {errors}",
+                q.path, q.action
+            )
         }
-        Protocol::AwsJson {
-            json_version,
-            target,
-        } => {
-            format!("aws-json {json_version}: POST /, X-Amz-Target: {target}")
+        Protocol::AwsJson(j) => {
+            format!(
+                "aws-json {}: POST /, X-Amz-Target: {}",
+                j.json_version, j.target
+            )
         }
-        Protocol::RestJson { method, path } => format!("rest-json: {method} {path}"),
-        Protocol::NimbleRest {
-            method,
-            path,
-            login_path,
-        } => {
-            format!("nimble-rest: {method} {path} (login POST {login_path})")
-        }
-        Protocol::NexfsQuery { action, path } => {
-            format!("nexfs-query: {path}?Action={action}, XML")
+        Protocol::RestJson(r) => {
+            let envelope = r
+                .envelope
+                .as_ref()
+                .map(|e| format!(", bodies in {{\"{e}\": ...}}"))
+                .unwrap_or_default();
+            let errors = match r.errors {
+                crate::spec::model::RestErrors::Aws => "x-amzn-ErrorType errors",
+                crate::spec::model::RestErrors::Messages => "messages[] errors",
+            };
+            format!("rest-json: {} {}{envelope}, {errors}", r.method, r.path)
         }
     }
 }
@@ -261,7 +277,9 @@ fn auth_line(a: &Auth) -> String {
                 ""
             }
         ),
-        Auth::NimbleToken { header, .. } => format!("session token in {header}"),
+        Auth::Token {
+            header, login_path, ..
+        } => format!("session token in {header} (login POST {login_path})"),
     }
 }
 

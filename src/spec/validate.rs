@@ -8,8 +8,7 @@
 use serde_json::{Map, Number, Value};
 
 use super::model::{
-    Constraint, ErrorRow, MemberNames, ParamType, Parameter, Protocol, Spec, Trigger,
-    ValidationStyle,
+    Constraint, ErrorRow, MemberNames, ParamType, Parameter, Spec, Trigger, ValidationStyle,
 };
 
 /// One violated constraint.
@@ -106,10 +105,9 @@ pub fn row_for_violations<'s>(
         .iter()
         .filter(|r| matches(r, first))
         .max_by_key(|r| specificity(r));
-    let json_protocol = matches!(
-        spec.protocol,
-        Protocol::AwsJson { .. } | Protocol::RestJson { .. }
-    );
+    // AWS's JSON protocols refuse a member of the wrong JSON type while decoding
+    // (Coral's SerializationException), before any validation.
+    let json_protocol = !spec.protocol.is_xml() && spec.protocol.aws_errors();
     let row = match best {
         Some(r) if first.constraint == Constraint::Type && specificity(r) == 0 && json_protocol => {
             malformed_row()

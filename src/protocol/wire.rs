@@ -1,0 +1,246 @@
+//! What every codec reads and writes the same way: form and query pairs, JSON bodies,
+//! path templates, labels and headers, percent-encoding, response headers.
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Response};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde_json::{Map, Value};
+
+use super::{Malformed, Request};
+use crate::spec::model::{Location, Spec};
+
+/// RFC 3986 unreserved characters stay; everything else is percent-encoded.
+const STRICT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn enc(s: &str) -> String {
+    utf8_percent_encode(s, STRICT).to_string()
+}
+
+/// A value as the text a form, query string, path or header carries.
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Matches a path template (`/api/v1/users/{UserId}`) against a raw path; returns the
+/// raw (still percent-encoded) label values.
+pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let t: Vec<&str> = template.trim_end_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut labels = Vec::new();
+    for (ts, ps) in t.iter().zip(&p) {
+        match ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(label) => {
+                if ps.is_empty() {
+                    return None;
+                }
+                labels.push((label.to_string(), ps.to_string()));
+            }
+            None if ts == ps => {}
+            None => return None,
+        }
+    }
+    Some(labels)
+}
+
+/// The path template with each `{Label}` replaced by its parameter's value.
+pub fn fill_path(spec: &Spec, template: &str, params: &Map<String, Value>) -> String {
+    spec.parameters
+        .iter()
+        .filter(|q| q.location == Some(Location::Path))
+        .filter_map(|q| params.get(&q.name).map(|v| (q.wire(), v)))
+        .fold(template.to_string(), |t, (k, v)| {
+            t.replace(&format!("{{{k}}}"), &enc(&text(v)))
+        })
+}
+
+/// The parameters at `loc` as (wire name, value), in spec order; at `body_loc`, the
+/// members no parameter names follow (cases that check a service refuses them send
+/// them).
+pub fn params_at(
+    spec: &Spec,
+    params: &Map<String, Value>,
+    loc: Location,
+    body_loc: Location,
+) -> Vec<(String, Value)> {
+    let mut v: Vec<(String, Value)> = spec
+        .parameters
+        .iter()
+        .filter(|q| q.location == Some(loc))
+        .filter_map(|q| {
+            params
+                .get(&q.name)
+                .map(|v| (q.wire().to_string(), v.clone()))
+        })
+        .collect();
+    if loc == body_loc {
+        v.extend(
+            params
+                .iter()
+                .filter(|(k, _)| !spec.parameters.iter().any(|q| &q.name == *k))
+                .map(|(k, x)| (k.clone(), x.clone())),
+        );
+    }
+    v
+}
+
+/// The body members of `params` as the request's JSON object.
+pub fn take_members(spec: &Spec, body: &Map<String, Value>, out: &mut Map<String, Value>) {
+    for p in spec
+        .parameters
+        .iter()
+        .filter(|p| p.location == Some(Location::Body))
+    {
+        if let Some(v) = body.get(p.wire()) {
+            out.insert(p.name.clone(), v.clone());
+        }
+    }
+    // A spec that refuses unknown members sees them, so that validation can.
+    if spec.validation.reject_unknown {
+        for (k, v) in body {
+            if !spec.parameters.iter().any(|p| p.wire() == k) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// Path labels, headers and query parameters of a REST request.
+pub fn take_labels_and_headers(
+    spec: &Spec,
+    template: &str,
+    req: &Request,
+    out: &mut Map<String, Value>,
+) -> Result<(), Malformed> {
+    let labels = match_path(template, req.uri().path()).unwrap_or_default();
+    for p in &spec.parameters {
+        match p.location {
+            Some(Location::Path) => {
+                if let Some((_, raw)) = labels.iter().find(|(l, _)| l == p.wire()) {
+                    let v = percent_encoding::percent_decode_str(raw)
+                        .decode_utf8()
+                        .map_err(|_| {
+                            Malformed(format!("path label '{}' is not UTF-8", p.wire()))
+                        })?;
+                    out.insert(p.name.clone(), Value::String(v.into_owned()));
+                }
+            }
+            Some(Location::Header) => {
+                if let Some(v) = req.headers().get(p.wire()) {
+                    let s = v
+                        .to_str()
+                        .map_err(|_| Malformed(format!("header '{}' is not ASCII", p.wire())))?;
+                    out.insert(p.name.clone(), Value::String(s.to_string()));
+                }
+            }
+            Some(Location::Query) => {
+                if let Some(v) = query_pairs(req).into_iter().find(|(k, _)| k == p.wire()) {
+                    out.insert(p.name.clone(), Value::String(v.1));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A JSON object body (an empty body is an empty object).
+pub fn json_body(body: &[u8]) -> Result<Map<String, Value>, Malformed> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(Malformed("the request body must be a JSON object".into())),
+        Err(e) if e.is_eof() => Err(Malformed(format!("the JSON body ends early: {e}"))),
+        Err(e) => Err(Malformed(format!("the body is not valid JSON: {e}"))),
+    }
+}
+
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    req.uri()
+        .query()
+        .map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_form(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        })
+}
+
+/// The form body, when the request has one (a form content type and a non-empty body).
+fn form_body(req: &Request) -> Option<&[u8]> {
+    (is_form(req) && !req.body().is_empty()).then(|| req.body().as_ref())
+}
+
+/// Whether the request has a form body that cannot be read (it is not UTF-8).
+pub fn form_body_undecodable(req: &Request) -> bool {
+    form_body(req).is_some_and(|b| std::str::from_utf8(b).is_err())
+}
+
+/// Query-string pairs followed by form-body pairs (query protocols accept both).
+pub fn form_pairs(req: &Request) -> Result<Vec<(String, String)>, Malformed> {
+    if form_body_undecodable(req) {
+        return Err(Malformed("the form body is not UTF-8".into()));
+    }
+    let mut pairs = query_pairs(req);
+    if let Some(body) = form_body(req) {
+        pairs.extend(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+    }
+    Ok(pairs)
+}
+
+/// The first value of `key` in the query string or the form body (what [`form_pairs`]
+/// would find first), decoding pairs only until it is found.
+pub fn form_value(req: &Request, key: &str) -> Option<String> {
+    if form_body_undecodable(req) {
+        return None;
+    }
+    let query = req.uri().query().unwrap_or("").as_bytes();
+    form_urlencoded::parse(query)
+        .chain(form_urlencoded::parse(form_body(req).unwrap_or(&[])))
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Sets a response header (names and values that are not valid HTTP are skipped).
+pub fn set(resp: &mut Response<Bytes>, name: &str, value: &str) {
+    if let (Ok(n), Ok(v)) = (
+        header::HeaderName::from_bytes(name.as_bytes()),
+        HeaderValue::from_str(value),
+    ) {
+        resp.headers_mut().insert(n, v);
+    }
+}
+
+/// Parameters of a query request, by spec name, as the strings the wire gives.
+pub fn query_params(spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malformed> {
+    let pairs = form_pairs(req)?;
+    let mut out = Map::new();
+    for p in &spec.parameters {
+        if let Some((_, v)) = pairs.iter().find(|(k, _)| k == p.wire()) {
+            out.insert(p.name.clone(), Value::String(v.clone()));
+        }
+    }
+    Ok(out)
+}
