@@ -1118,6 +1118,33 @@ mod judge {
     }
 
     #[tokio::test]
+    async fn a_read_back_path_that_leads_nowhere_is_a_profile_mistake() {
+        let out = against_with(
+            "hpe-nimble/effect/description",
+            true,
+            false,
+            |p| {
+                nimble_read_back(p);
+                let rb = p
+                    .apis
+                    .get_mut("hpe-nimble")
+                    .and_then(|t| t.read_back.as_mut())
+                    .expect("rb");
+                rb.fields
+                    .insert("description".into(), "dta/description".into());
+            },
+            no_op,
+            |_, _| {},
+        )
+        .await;
+        failing_with(
+            &out,
+            "hpe-nimble/effect/description",
+            "read-back: the answer has nothing at dta/description",
+        );
+    }
+
+    #[tokio::test]
     async fn a_foreign_target_is_recorded_under_the_output_folder_not_the_snapshots() {
         let server = MockServer::start().await;
         let engine = Arc::new(Fake::builder().engine().expect("engine"));

@@ -65,6 +65,11 @@ impl Sessions {
         self.map().values().find(|s| s.id == id).cloned()
     }
 
+    /// Ends every session (a restarted server).
+    pub fn clear(&self) {
+        self.map().clear();
+    }
+
     /// Ends the session with object id `id`.
     pub fn end(&self, id: &str) {
         self.map().retain(|_, s| s.id != id);

@@ -148,6 +148,7 @@ impl Engine {
         lock(&self.journal).clear();
         lock(&self.faults).clear();
         self.fault_count.store(0, Ordering::Relaxed);
+        self.sessions.clear();
     }
 
     /// Adds (or replaces) resources of `api`, completing defaults and generated fields.

@@ -172,8 +172,15 @@ pub fn judge(expected: &Value, actual: &Value, strict: bool) -> Judgement {
     j.differences
         .extend(other.into_iter().map(|p| format!("{p}: not expected")));
     j.extra = body_extra;
+    // Another kind of answer altogether (another status or code): its members are not a
+    // newer version's additions to tolerate but part of what is wrong.
+    let other_answer = j.differences.iter().any(|d| !d.starts_with("body"));
+    if other_answer {
+        j.differences
+            .extend(j.extra.drain(..).map(|p| format!("{p}: not expected")));
+    }
     if !j.differences.is_empty() || (strict && !j.extra.is_empty()) {
-        let shown = if strict {
+        let shown = if strict || other_answer {
             actual.clone()
         } else {
             without(actual, &j.extra)
@@ -397,4 +404,72 @@ pub fn diff(expected: &str, actual: &str) -> String {
         .context_radius(3)
         .header("expected (snapshot)", "actual")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn answer(status: u16, body: Value) -> Value {
+        json!({"status": status, "content_type": "application/json", "body": body})
+    }
+
+    #[test]
+    fn member_order_does_not_matter_and_arrays_keep_theirs() {
+        let e = answer(200, json!({"A": 1, "B": {"C": [1, 2]}}));
+        let a = answer(200, json!({"B": {"C": [1, 2]}, "A": 1}));
+        assert_eq!(judge(&e, &a, false), Judgement::default());
+        let swapped = answer(200, json!({"B": {"C": [2, 1]}, "A": 1}));
+        assert_eq!(
+            judge(&e, &swapped, false).differences,
+            ["body/B/C/0: 2 (expected 1)", "body/B/C/1: 1 (expected 2)"]
+        );
+    }
+
+    #[test]
+    fn a_value_of_another_type_differs() {
+        let e = answer(200, json!({"N": 0}));
+        let a = answer(200, json!({"N": "0"}));
+        assert_eq!(
+            judge(&e, &a, false).differences,
+            [r#"body/N: a string "0" (expected a number 0)"#]
+        );
+    }
+
+    #[test]
+    fn extra_members_are_tolerated_unless_strict() {
+        let e = answer(200, json!({"A": 1}));
+        let a = answer(200, json!({"A": 1, "New": true}));
+        let j = judge(&e, &a, false);
+        assert!(j.differences.is_empty() && j.diff.is_none());
+        assert_eq!(j.extra, ["body/New"]);
+        let j = judge(&e, &a, true);
+        assert!(j
+            .diff
+            .as_deref()
+            .is_some_and(|d| d.contains("+  New: true")));
+    }
+
+    #[test]
+    fn another_kind_of_answer_shows_all_its_members() {
+        let e = answer(400, json!({"Message": "<message>"}));
+        let a = answer(200, json!({"Listing": [1]}));
+        let j = judge(&e, &a, false);
+        assert!(j.extra.is_empty(), "{:?}", j.extra);
+        assert!(j
+            .differences
+            .contains(&"body/Listing: not expected".to_string()));
+        assert!(j.diff.as_deref().is_some_and(|d| d.contains("+  Listing:")));
+    }
+
+    #[test]
+    fn a_masked_value_that_is_not_masked_names_its_format() {
+        let e = answer(200, json!({"RequestId": "<uuid>"}));
+        let a = answer(200, json!({"RequestId": "req-7"}));
+        assert_eq!(
+            judge(&e, &a, false).differences,
+            [r#"body/RequestId: "req-7" is not <uuid>"#]
+        );
+    }
 }

@@ -84,6 +84,11 @@ fn canonical(rows: &[Fields]) -> Vec<String> {
     v
 }
 
+/// The path one level up (`a/b/c` → `a/b`; `a` → ``).
+fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(p, _)| p)
+}
+
 /// The value at a slash-separated path.
 pub(crate) fn at_path<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
     path.split('/')
@@ -140,16 +145,32 @@ fn too_recent(v: &Value) -> bool {
     epoch_of(v).is_some_and(|t| now - t < 2.0)
 }
 
+/// See [`Runner::selected_key`].
+fn key_of(spec: &Spec, params: &Map<String, Value>) -> Map<String, Value> {
+    let (coerced, violations) = validate::validate(spec, params);
+    let selector_invalid = violations.iter().any(|v| {
+        spec.parameters
+            .iter()
+            .any(|p| p.name == v.parameter && p.selects.is_some())
+    });
+    if selector_invalid {
+        Map::new()
+    } else {
+        effect::of(spec, &coerced).key
+    }
+}
+
 impl Runner {
     /// Whether this target can be read back at all.
     pub(super) fn can_read_back(&self, t: &ApiTarget) -> bool {
         t.control_plane || t.read_back.is_some()
     }
 
-    /// The key the case selects, from its parameters as the spec coerces them.
+    /// The key the case selects, from its parameters as the spec coerces them; empty
+    /// when a selecting parameter is itself invalid (there is no such resource to read,
+    /// and a target may answer anything for a key it should refuse).
     pub(super) fn selected_key(spec: &Spec, case: &Case) -> Map<String, Value> {
-        let (coerced, _) = validate::validate(spec, &case.params);
-        effect::of(spec, &coerced).key
+        key_of(spec, &case.params)
     }
 
     /// Reads the state: the resource with `key`, and every resource where the target can
@@ -245,9 +266,27 @@ impl Runner {
         };
         let mut fields = Fields::new();
         for (field, path) in &rb.fields {
-            if let Some(v) = at_path(&body, path) {
-                fields.insert(field.clone(), v.clone());
+            match at_path(&body, path) {
+                Some(v) => {
+                    fields.insert(field.clone(), v.clone());
+                }
+                // A field the spec has but this resource lacks (unset) is not an error; a
+                // path that leads nowhere at all is a mistake in the profile.
+                None if at_path(&body, parent(path)).is_none() => {
+                    return Err(format!(
+                        "read-back: the answer has nothing at {path} (field {field}); check the profile's read_back.fields"
+                    ))
+                }
+                None => {}
             }
+        }
+        // An answer about another resource (a target that answers any key with some
+        // default) is no answer about this one.
+        if key
+            .iter()
+            .any(|(k, v)| fields.get(k).is_some_and(|got| !same_value(v, got)))
+        {
+            return Ok(None);
         }
         Ok(Some(fields))
     }
@@ -264,7 +303,8 @@ impl Runner {
         outcome: &mut Outcome,
     ) {
         let (coerced, violations) = validate::validate(spec, &case.params);
-        let effect = effect::of(spec, &coerced);
+        let mut effect = effect::of(spec, &coerced);
+        effect.key = key_of(spec, &case.params);
         let resource = &spec.resource.name;
         let fail = |outcome: &mut Outcome, m: String| outcome.failures.push(format!("state: {m}"));
         if o.status >= 300 {
