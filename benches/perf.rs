@@ -463,6 +463,45 @@ fn engine_alone(work: &[(&'static str, Prepared)]) {
     }
 }
 
+/// The runner: every case of the five APIs against in-process fakes, one worker and one
+/// per core, median of 5 runs (`APICONFORM_BENCH_ONLY=runner` runs only this).
+fn runner_speed(rt: &tokio::runtime::Runtime) {
+    println!();
+    println!("## Runner, every case of the five APIs against the in-process fake");
+    println!("| workers | cases | median s | cases/s | failed |");
+    println!("|---|---|---|---|---|");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for jobs in [1, cores] {
+        let mut times = Vec::new();
+        let mut last = (0, 0);
+        for _ in 0..5 {
+            let (n, failed, t) = rt.block_on(async {
+                let runners = apiconform::runner::Runner::in_process_pool(jobs)
+                    .await
+                    .expect("fakes");
+                let cases = runners[0].cases(&apiconform::runner::Selection::default());
+                let started = Instant::now();
+                let out = apiconform::runner::run_parallel(runners, cases, |_, _| {}).await;
+                let failed = out.iter().filter(|o| !o.passed()).count();
+                (out.len(), failed, started.elapsed().as_secs_f64())
+            });
+            times.push(t);
+            last = (n, failed);
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        println!(
+            "| {jobs} | {} | {median:.3} | {:.0} | {} |",
+            last.0,
+            last.0 as f64 / median,
+            last.1
+        );
+        if jobs == cores {
+            break;
+        }
+    }
+}
+
 fn main() {
     if let Ok(file) = std::env::var("APICONFORM_BENCH_CEILING") {
         return ceiling_server(&file);
@@ -471,11 +510,14 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2.0);
-    let bin = release_binary();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
+    if std::env::var("APICONFORM_BENCH_ONLY").as_deref() == Ok("runner") {
+        return runner_speed(&rt);
+    }
+    let bin = release_binary();
     println!("# apiconform performance ({} s per point)", secs);
     println!(
         "machine: {} cores, {}",
@@ -573,41 +615,7 @@ fn main() {
     let _ = child.kill();
     let _ = child.wait();
 
-    // Runner: the full suite of all five APIs against in-process fakes.
-    println!();
-    println!("## Runner, every case of the five APIs against the in-process fake");
-    println!("| workers | cases | median s | cases/s | failed |");
-    println!("|---|---|---|---|---|");
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for jobs in [1, cores] {
-        let mut times = Vec::new();
-        let mut last = (0, 0);
-        for _ in 0..5 {
-            let (n, failed, t) = rt.block_on(async {
-                let runners = apiconform::runner::Runner::in_process_pool(jobs)
-                    .await
-                    .expect("fakes");
-                let cases = runners[0].cases(&apiconform::runner::Selection::default());
-                let started = Instant::now();
-                let out = apiconform::runner::run_parallel(runners, cases, |_, _| {}).await;
-                let failed = out.iter().filter(|o| !o.passed()).count();
-                (out.len(), failed, started.elapsed().as_secs_f64())
-            });
-            times.push(t);
-            last = (n, failed);
-        }
-        times.sort_by(f64::total_cmp);
-        let median = times[times.len() / 2];
-        println!(
-            "| {jobs} | {} | {median:.3} | {:.0} | {} |",
-            last.0,
-            last.0 as f64 / median,
-            last.1
-        );
-        if jobs == cores {
-            break;
-        }
-    }
+    runner_speed(&rt);
 
     // Start-up.
     println!();
