@@ -16,7 +16,7 @@ use super::template::Scope;
 use crate::auth::sigv4;
 use crate::auth::AuthConfig;
 use crate::protocol::{self, Fit, Request};
-use crate::spec::model::{Auth, ErrorRow, RuleCheck, Spec, Trigger};
+use crate::spec::model::{Auth, ErrorRow, RuleCheck, Spec};
 use crate::spec::validate;
 
 /// Settings of one fake instance.
@@ -407,7 +407,7 @@ impl Engine {
         let raw = protocol::decode(spec, req).map_err(|m| {
             fail(
                 Failure {
-                    row: row_for(spec, |t| matches!(t, Trigger::Malformed)),
+                    row: spec.malformed_row(),
                     detail: m.0,
                 },
                 &empty,
@@ -436,7 +436,7 @@ impl Engine {
                     .as_ref()
                     .is_none_or(|c| c.roles.iter().any(|r| r == role));
                 if applies && !is_self && !holds {
-                    let row = find_row(spec, &rule.error);
+                    let row = spec.row(&rule.error);
                     let detail = rule
                         .message
                         .clone()
@@ -479,16 +479,13 @@ impl Engine {
             .update(&spec.api.id, &spec.resource, &key, changes, check)
             .map_err(|e| {
                 let (row, detail) = match e {
-                    UpdateError::NotFound => (
-                        row_for(spec, |t| matches!(t, Trigger::NotFound)),
-                        String::new(),
-                    ),
+                    UpdateError::NotFound => (spec.not_found_row(), String::new()),
                     UpdateError::Conflict(fields) => (
-                        row_for(spec, |t| matches!(t, Trigger::Conflict)),
+                        spec.conflict_row(),
                         format!("{} already taken", fields.join(", ")),
                     ),
                     UpdateError::Rejected(rule) => (
-                        find_row(spec, &rule.error),
+                        spec.row(&rule.error),
                         rule.message
                             .clone()
                             .unwrap_or_else(|| rule.doc.clone().unwrap_or_default()),
@@ -562,7 +559,7 @@ impl Engine {
                             sigv4::AuthFailure::Expired => &errors.expired,
                         };
                         Err(Failure {
-                            row: find_row(spec, code),
+                            row: spec.row(code),
                             detail: e.to_string(),
                         })
                     }
@@ -583,7 +580,7 @@ impl Engine {
                         user: Some(user),
                     })),
                     None => Err(Failure {
-                        row: find_row(spec, unauthenticated),
+                        row: spec.row(unauthenticated),
                         detail: if token.is_some() {
                             "Unauthorized: the session token is not valid".into()
                         } else {
@@ -623,7 +620,7 @@ impl Engine {
             None => v,
         };
         let unauthorized = |text: &str| {
-            let row = find_row(spec, unauthenticated);
+            let row = spec.row(unauthenticated);
             protocol::encode_error(spec, row, text, &Map::new(), request_id)
         };
         let resp = match (req.method().as_str(), session_id) {
@@ -656,7 +653,7 @@ impl Engine {
             ("GET", id) if !id.is_empty() => match self.sessions.by_id(id) {
                 Some(s) => json_response(StatusCode::OK, &wrap(json!(s))),
                 None => {
-                    let row = row_for(spec, |t| matches!(t, Trigger::NotFound));
+                    let row = spec.not_found_row();
                     protocol::encode_error(
                         spec,
                         row,
@@ -717,24 +714,6 @@ fn invalid_failure<'s>(spec: &'s Spec, violations: &[validate::Violation]) -> Fa
         row,
         detail: validate::describe(spec.validation.style, &shown),
     }
-}
-
-/// The first row with a matching trigger. The loader guarantees the rows the engine asks
-/// for exist (catch-all invalid, malformed, not-found, conflict).
-fn row_for(spec: &Spec, want: impl Fn(&Trigger) -> bool) -> &ErrorRow {
-    spec.errors
-        .iter()
-        .find(|e| want(&e.trigger))
-        .or_else(|| spec.errors.iter().find(|e| e.also.iter().any(&want)))
-        .unwrap_or(&spec.errors[0])
-}
-
-/// The row with `code`; the loader checks every code a spec names resolves.
-fn find_row<'s>(spec: &'s Spec, code: &str) -> &'s ErrorRow {
-    spec.errors
-        .iter()
-        .find(|e| e.code == code)
-        .unwrap_or(&spec.errors[0])
 }
 
 /// The SigV4 credential-scope service of a request, if it carries one.

@@ -86,7 +86,11 @@ pub fn load_str(file: &str, text: &str) -> Result<Spec, SpecErrors> {
         check_examples(&spec, &mut problems);
     }
     if problems.is_empty() {
-        return Ok(spec);
+        if let Err(e) = spec.resolve_rows() {
+            problems.push(("errors".into(), e));
+        } else {
+            return Ok(spec);
+        }
     }
     Err(SpecErrors(
         problems
@@ -352,6 +356,12 @@ fn check(spec: &Spec, out: &mut Problems) {
         say(
             "errors".into(),
             "a parameter renames the resource but no error row has `trigger: conflict`".into(),
+        );
+    }
+    if !spec.resource.unique.is_empty() && !has(&|t| matches!(t, Trigger::Conflict)) {
+        say(
+            "errors".into(),
+            "`resource.unique` can be broken but no error row has `trigger: conflict`".into(),
         );
     }
     let row_with = |code: &str, want: &dyn Fn(&Trigger) -> bool| -> Option<String> {

@@ -27,6 +27,77 @@ pub struct Spec {
     pub examples: Vec<Example>,
     #[serde(default)]
     pub notes: Vec<Note>,
+    /// The rows the fake answers by trigger and by code, resolved when the spec is loaded,
+    /// so that no request looks a row up by name or falls back to another.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub rows: RowIndex,
+}
+
+/// Error rows by trigger and by code: indices into `errors` ([`Spec::resolve_rows`]).
+#[derive(Debug, Clone, Default)]
+pub struct RowIndex {
+    malformed: usize,
+    not_found: usize,
+    conflict: usize,
+    by_code: std::collections::HashMap<String, usize>,
+}
+
+impl Spec {
+    /// Resolves the rows the fake answers without a violation to choose from: the first
+    /// row whose trigger (then whose `also`) is malformed, not found, conflict; and every
+    /// row by code. The loader refuses a spec that lacks one the fake can need.
+    pub fn resolve_rows(&mut self) -> Result<(), String> {
+        let find = |want: &dyn Fn(&Trigger) -> bool| {
+            self.errors
+                .iter()
+                .position(|e| want(&e.trigger))
+                .or_else(|| self.errors.iter().position(|e| e.also.iter().any(want)))
+        };
+        let malformed = find(&|t| *t == Trigger::Malformed).ok_or("no malformed row")?;
+        let not_found = find(&|t| *t == Trigger::NotFound).ok_or("no not-found row")?;
+        // A spec in which nothing can conflict needs no conflict row.
+        let conflict = find(&|t| *t == Trigger::Conflict).unwrap_or(not_found);
+        let by_code = self
+            .errors
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.code.clone(), i))
+            .collect();
+        self.rows = RowIndex {
+            malformed,
+            not_found,
+            conflict,
+            by_code,
+        };
+        Ok(())
+    }
+
+    /// The row with `code`. Every code the spec itself names (rules, auth) is checked at
+    /// load; a code from outside (a fault to inject) is looked up with [`Spec::row_if`].
+    pub fn row(&self, code: &str) -> &ErrorRow {
+        self.row_if(code)
+            .expect("codes named in a spec resolve to rows (checked when it loads)")
+    }
+
+    pub fn row_if(&self, code: &str) -> Option<&ErrorRow> {
+        self.rows.by_code.get(code).map(|i| &self.errors[*i])
+    }
+
+    /// The row for a request that cannot be decoded.
+    pub fn malformed_row(&self) -> &ErrorRow {
+        &self.errors[self.rows.malformed]
+    }
+
+    /// The row for a selector no resource has.
+    pub fn not_found_row(&self) -> &ErrorRow {
+        &self.errors[self.rows.not_found]
+    }
+
+    /// The row for a change that breaks a key or uniqueness.
+    pub fn conflict_row(&self) -> &ErrorRow {
+        &self.errors[self.rows.conflict]
+    }
 }
 
 /// Who documents the operation, and where.

@@ -69,17 +69,7 @@ pub fn row_for_violations<'s>(
     spec: &'s Spec,
     violations: &[Violation],
 ) -> (&'s ErrorRow, Vec<Violation>) {
-    let malformed_row = || {
-        spec.errors
-            .iter()
-            .find(|e| e.trigger == Trigger::Malformed)
-            .or_else(|| {
-                spec.errors
-                    .iter()
-                    .find(|e| e.also.contains(&Trigger::Malformed))
-            })
-            .unwrap_or(&spec.errors[0])
-    };
+    let malformed_row = || spec.malformed_row();
     let Some(first) = violations.first() else {
         return (malformed_row(), Vec::new());
     };
