@@ -9,11 +9,11 @@
 //! # Ok(()) }
 //! ```
 
-pub mod control;
+mod control;
 mod engine;
-pub mod server;
-pub mod store;
-pub mod template;
+mod server;
+mod store;
+mod template;
 mod wiremock_adapter;
 
 use std::sync::Arc;

@@ -117,6 +117,7 @@ impl Store {
     }
 
     /// Looks up a resource by its key fields.
+    #[cfg(test)]
     pub fn get(&self, api: &str, spec: &ResourceSpec, key: &Resource) -> Option<Resource> {
         let c = self.collection(api)?;
         c.rows.get(&primary_key(spec, key)).map(|r| unpack(spec, r))
@@ -131,10 +132,6 @@ impl Store {
 
     pub fn len(&self, api: &str) -> usize {
         self.collection(api).map(|c| c.rows.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self, api: &str) -> bool {
-        self.len(api) == 0
     }
 
     /// Atomically: finds the resource with `key`, lets `check` refuse it, applies

@@ -1,11 +1,11 @@
 //! Specs: the YAML description of one documented operation, its typed model, the loader
 //! that checks it, and the validator that applies its constraints to a call.
 
-pub mod catalog;
-pub mod effect;
+mod catalog;
+pub(crate) mod effect;
 pub mod load;
 pub mod model;
-pub mod pattern;
+pub(crate) mod pattern;
 pub mod show;
 pub mod validate;
 mod yaml;
