@@ -2,15 +2,15 @@
 //! out. Routing, authentication, decoding, validation, rules, the state change and the
 //! answer all follow the specs; no code here knows a particular API.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{header, Response, StatusCode};
-use serde::Serialize;
 use serde_json::{json, Map, Value};
 
+use super::faults::{FaultRule, Faults};
+use super::journal::{Journal, JournalEntry};
 use super::store::{Changes, Store, UpdateError};
 use super::template::Scope;
 use crate::auth::sigv4;
@@ -39,35 +39,14 @@ impl Default for Config {
     }
 }
 
-/// One request the fake received, as the journal keeps it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct JournalEntry {
-    pub seq: u64,
-    pub time: String,
-    pub api: Option<String>,
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-    pub error_code: Option<String>,
-    pub request_id: String,
-}
-
-/// A queued injected failure: the next `remaining` requests to `api` answer with `code`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct FaultRule {
-    pub api: String,
-    pub code: String,
-    pub remaining: u32,
-}
-
-/// The fake: specs, state, journal, faults and sessions.
+/// The fake: the request pipeline (route, authenticate, decode, validate, apply, encode)
+/// over the specs, with the state, journal, faults and sessions beside it.
 pub struct Engine {
     apis: Vec<Arc<Spec>>,
     store: Store,
     config: Config,
-    faults: Mutex<Vec<FaultRule>>,
-    fault_count: AtomicUsize,
-    journal: Mutex<VecDeque<JournalEntry>>,
+    faults: Faults,
+    journal: Journal,
     seq: AtomicUsize,
     sessions: crate::auth::token::Sessions,
 }
@@ -86,10 +65,6 @@ pub enum ControlError {
 /// An error answer: the row, its message, and the extra body members.
 type Rejection<'s> = (&'s ErrorRow, String, Map<String, Value>);
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// What went wrong with one call: the row to answer with, and its detail text.
 struct Failure<'a> {
     row: &'a ErrorRow,
@@ -104,10 +79,9 @@ impl Engine {
         let engine = Self {
             apis,
             store,
+            journal: Journal::new(config.journal_cap),
             config,
-            faults: Mutex::new(Vec::new()),
-            fault_count: AtomicUsize::new(0),
-            journal: Mutex::new(VecDeque::new()),
+            faults: Faults::default(),
             seq: AtomicUsize::new(0),
             sessions: Default::default(),
         };
@@ -145,9 +119,8 @@ impl Engine {
                 let _ = self.store.put(&spec.api.id, &spec.resource, fx.clone());
             }
         }
-        lock(&self.journal).clear();
-        lock(&self.faults).clear();
-        self.fault_count.store(0, Ordering::Relaxed);
+        self.journal.clear();
+        self.faults.clear();
         self.sessions.clear();
     }
 
@@ -213,11 +186,11 @@ impl Engine {
 
     /// The requests received, oldest first (bounded by `journal_cap`).
     pub fn journal(&self) -> Vec<JournalEntry> {
-        lock(&self.journal).iter().cloned().collect()
+        self.journal.list()
     }
 
     pub fn clear_journal(&self) {
-        lock(&self.journal).clear();
+        self.journal.clear();
     }
 
     /// Makes the next `count` requests to `api` answer with error row `code`.
@@ -229,38 +202,24 @@ impl Engine {
                 code: code.into(),
             });
         }
-        let mut f = lock(&self.faults);
-        f.push(FaultRule {
+        self.faults.push(FaultRule {
             api: api.into(),
             code: code.into(),
             remaining: count,
         });
-        self.fault_count.store(f.len(), Ordering::Relaxed);
         Ok(())
     }
 
     pub fn faults(&self) -> Vec<FaultRule> {
-        lock(&self.faults).clone()
+        self.faults.list()
     }
 
     pub fn clear_faults(&self) {
-        lock(&self.faults).clear();
-        self.fault_count.store(0, Ordering::Relaxed);
+        self.faults.clear();
     }
 
     fn take_fault(&self, api: &str) -> Option<String> {
-        if self.fault_count.load(Ordering::Relaxed) == 0 {
-            return None;
-        }
-        let mut f = lock(&self.faults);
-        let i = f.iter().position(|r| r.api == api && r.remaining > 0)?;
-        let code = f[i].code.clone();
-        f[i].remaining -= 1;
-        if f[i].remaining == 0 {
-            f.remove(i);
-        }
-        self.fault_count.store(f.len(), Ordering::Relaxed);
-        Some(code)
+        self.faults.take(api)
     }
 
     /// Answers one request.
@@ -283,10 +242,7 @@ impl Engine {
         error_code: Option<String>,
         request_id: String,
     ) {
-        if self.config.journal_cap == 0 {
-            return;
-        }
-        let entry = JournalEntry {
+        self.journal.record(JournalEntry {
             seq,
             time: time::OffsetDateTime::now_utc()
                 .format(&time::format_description::well_known::Rfc3339)
@@ -297,15 +253,7 @@ impl Engine {
             status,
             error_code,
             request_id,
-        };
-        let mut j = lock(&self.journal);
-        while j.len() >= self.config.journal_cap {
-            j.pop_front();
-        }
-        // Numbered on arrival, recorded on completion: keep the journal in arrival order
-        // when a later request finished first (almost always this is the back).
-        let at = j.iter().rposition(|e| e.seq < seq).map_or(0, |i| i + 1);
-        j.insert(at, entry);
+        });
     }
 
     /// Picks the spec a request is for: the protocol shape first, then, when two APIs

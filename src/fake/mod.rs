@@ -11,6 +11,8 @@
 
 mod control;
 mod engine;
+mod faults;
+mod journal;
 mod server;
 mod store;
 mod template;
@@ -18,7 +20,9 @@ mod wiremock_adapter;
 
 use std::sync::Arc;
 
-pub use engine::{Config, ControlError, Engine, FaultRule, JournalEntry};
+pub use engine::{Config, ControlError, Engine};
+pub use faults::FaultRule;
+pub use journal::JournalEntry;
 pub use server::{ServeError, Server, ServerOptions, TlsOptions};
 pub use wiremock_adapter::FakeResponder;
 

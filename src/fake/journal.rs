@@ -1,0 +1,68 @@
+//! The journal: the requests the fake received, oldest first, bounded (`journal_cap`),
+//! for tests that check what their code sent.
+
+use std::collections::VecDeque;
+use std::sync::{Mutex, MutexGuard};
+
+use serde::Serialize;
+
+/// One request the fake received, as the journal keeps it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct JournalEntry {
+    pub seq: u64,
+    pub time: String,
+    pub api: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub error_code: Option<String>,
+    pub request_id: String,
+}
+
+/// The last `cap` requests, in arrival order.
+#[derive(Debug, Default)]
+pub struct Journal {
+    cap: usize,
+    entries: Mutex<VecDeque<JournalEntry>>,
+}
+
+impl Journal {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            cap,
+            entries: Mutex::default(),
+        }
+    }
+
+    fn entries(&self) -> MutexGuard<'_, VecDeque<JournalEntry>> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps `entry` (request `entry.seq` in arrival order), dropping the oldest past the
+    /// cap; a cap of 0 keeps nothing.
+    pub fn record(&self, entry: JournalEntry) {
+        if self.cap == 0 {
+            return;
+        }
+        let mut j = self.entries();
+        while j.len() >= self.cap {
+            j.pop_front();
+        }
+        // Numbered on arrival, recorded on completion: keep the journal in arrival order
+        // when a later request finished first (almost always this is the back).
+        let at = j
+            .iter()
+            .rposition(|e| e.seq < entry.seq)
+            .map_or(0, |i| i + 1);
+        j.insert(at, entry);
+    }
+
+    /// The requests kept, oldest first.
+    pub fn list(&self) -> Vec<JournalEntry> {
+        self.entries().iter().cloned().collect()
+    }
+
+    pub fn clear(&self) {
+        self.entries().clear();
+    }
+}
