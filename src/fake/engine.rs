@@ -395,32 +395,13 @@ impl Engine {
         }
 
         let (key, changes) = plan(spec, &params);
-        let check = |current: &Map<String, Value>| -> Result<(), &'s crate::spec::model::Rule> {
-            for rule in &spec.rules {
-                if let RuleCheck::RequiresValue {
-                    parameter,
-                    other,
-                    equals,
-                } = &rule.check
-                {
-                    if !params.contains_key(parameter) {
-                        continue;
-                    }
-                    let value = params.get(other).or_else(|| {
-                        let field = spec
-                            .parameters
-                            .iter()
-                            .find(|p| &p.name == other)?
-                            .sets
-                            .as_ref()?;
-                        current.get(field)
-                    });
-                    if value != Some(equals) {
-                        return Err(rule);
-                    }
-                }
-            }
-            Ok(())
+        let check = |current: &Map<String, Value>| match crate::spec::effect::broken_rule(
+            spec,
+            &params,
+            Some(current),
+        ) {
+            Some(rule) => Err(rule),
+            None => Ok(()),
         };
         let updated = self
             .store

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::model::{ParamType, Parameter, Spec};
+use super::model::{ParamType, Parameter, Rule, RuleCheck, Spec};
 
 /// The key a call selects (field → value) and the fields it sets, in parameter order.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -41,4 +41,43 @@ fn collect_sets(p: &Parameter, v: &Value, set: &mut Vec<(String, Value)>) {
             }
         }
     }
+}
+
+/// The first `requires-value` rule `params` break: a parameter sent without the value
+/// another must have. The other's value is the request's, else the resource's current
+/// one (`current`: the fake deciding, under the store's lock); with no `current` (the
+/// runner expecting, the state unknown) a rule whose other value is not in the request
+/// is taken to hold. One evaluator for the fake and the runner.
+pub fn broken_rule<'s>(
+    spec: &'s Spec,
+    params: &Map<String, Value>,
+    current: Option<&Map<String, Value>>,
+) -> Option<&'s Rule> {
+    spec.rules.iter().find(|rule| {
+        let RuleCheck::RequiresValue {
+            parameter,
+            other,
+            equals,
+        } = &rule.check
+        else {
+            return false;
+        };
+        if !params.contains_key(parameter) {
+            return false;
+        }
+        let stored = || {
+            let field = spec
+                .parameters
+                .iter()
+                .find(|p| &p.name == other)?
+                .sets
+                .as_ref()?;
+            current?.get(field)
+        };
+        match (params.get(other).or_else(stored), current) {
+            (Some(v), _) => v != equals,
+            (None, Some(_)) => true,
+            (None, None) => false,
+        }
+    })
 }

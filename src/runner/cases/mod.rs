@@ -15,7 +15,7 @@ mod values;
 
 use serde_json::{Map, Value};
 
-use crate::spec::model::{Expectation, RuleCheck, Spec, Trigger};
+use crate::spec::model::{Expectation, Spec, Trigger};
 use crate::spec::validate;
 
 use super::client::Signing;
@@ -101,23 +101,12 @@ pub(super) fn expected_valid(spec: &Spec, params: &Map<String, Value>) -> Expect
         let (row, _) = validate::row_for_violations(spec, &violations);
         return Expect::Error(row.code.clone());
     }
-    for r in &spec.rules {
-        if let RuleCheck::RequiresValue {
-            parameter,
-            other,
-            equals,
-        } = &r.check
-        {
-            if coerced.contains_key(parameter) && coerced.get(other) != Some(equals) {
-                // The stored resource may already hold `equals`; generated rule cases
-                // send `other` explicitly.
-                if coerced.contains_key(other) {
-                    return Expect::Error(r.error.clone());
-                }
-            }
-        }
+    // The stored resource may already hold the value a rule needs: generated rule cases
+    // send it explicitly.
+    match crate::spec::effect::broken_rule(spec, &coerced, None) {
+        Some(r) => Expect::Error(r.error.clone()),
+        None => Expect::Success,
     }
-    Expect::Success
 }
 
 /// The success example's parameters: the base every generated case varies.
