@@ -117,7 +117,7 @@ fn build(spec: &Spec, ex: &Example, token: Option<&str>) -> http::Request<Bytes>
                 body,
             )
         }
-        Protocol::NexfsQuery { action, path } => {
+        Protocol::NexfsQuery { action, path, .. } => {
             let mut q = format!("{path}?Action={action}");
             for (k, v) in at(Location::Query) {
                 q.push_str(&format!("&{k}={}", enc(&text(&v))));

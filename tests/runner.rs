@@ -987,6 +987,24 @@ mod judge {
     }
 
     #[tokio::test]
+    async fn a_console_api_served_only_at_the_root() {
+        // Answers `/` only, as the fake once did: the vendor's `/nexfsconsoleapi` is a 404.
+        let out = against_broken("nexfs/example/*", no_op, |req, resp| {
+            if req.uri().path() != "/" {
+                *resp.status_mut() = http::StatusCode::NOT_FOUND;
+                *resp.body_mut() = Bytes::from_static(b"not found");
+                resp.headers_mut().remove("content-length");
+            }
+        })
+        .await;
+        failing_with(
+            &out,
+            "nexfs/example/update-example-user",
+            "status 404 (expected 200)",
+        );
+    }
+
+    #[tokio::test]
     async fn a_refused_request_that_changed_the_state() {
         // Applies a truncated NewUserName, then answers the ValidationError the spec asks
         // for: the answer is right, the state is not.

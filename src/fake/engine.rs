@@ -319,17 +319,21 @@ impl Engine {
     }
 
     /// Picks the spec a request is for: the protocol shape first, then, when two APIs
-    /// share a shape (IAM and Nexfs both take `Action=UpdateUser`), the SigV4 scope.
+    /// share a shape (IAM and Nexfs both take `Action=UpdateUser` at `/`, Nexfs through
+    /// an alias path), the SigV4 scope, then `Version`, then the API whose own path it is.
     fn route(&self, req: &Request) -> (Option<&Spec>, Option<&Spec>) {
         let mut best: Vec<&Spec> = Vec::new();
+        let mut aliased: Vec<&Spec> = Vec::new();
         let mut other: Option<&Spec> = None;
         for spec in &self.apis {
             match protocol::fit(spec, req) {
                 Fit::Yes => best.push(spec),
+                Fit::Alias => aliased.push(spec),
                 Fit::OtherOperation => other = other.or(Some(spec)),
                 Fit::No => {}
             }
         }
+        best.extend(aliased);
         if best.len() > 1 {
             if let Some(scope) = scope_service(req) {
                 if let Some(s) = best

@@ -20,6 +20,9 @@ pub enum Fit {
     /// The request's shape belongs to this API's protocol, but names another operation
     /// (answered with the protocol's "unknown operation" error).
     OtherOperation,
+    /// The request names this operation at one of the protocol's alias paths: it is this
+    /// API's unless another API claims it.
+    Alias,
     Yes,
 }
 
@@ -45,15 +48,21 @@ pub fn fit(spec: &Spec, req: &Request) -> Fit {
                 None => Fit::No,
             }
         }
-        Protocol::NexfsQuery { action, path: p } => {
-            if path != p
+        Protocol::NexfsQuery {
+            action,
+            path: p,
+            aliases,
+        } => {
+            let primary = path == p;
+            if !(primary || aliases.iter().any(|a| a == path))
                 || !matches!(method, "POST" | "GET")
                 || req.headers().contains_key("x-amz-target")
             {
                 return Fit::No;
             }
             match form_value(req, "Action") {
-                Some(a) if &a == action => Fit::Yes,
+                Some(a) if &a == action && primary => Fit::Yes,
+                Some(a) if &a == action => Fit::Alias,
                 Some(_) => Fit::OtherOperation,
                 None => Fit::No,
             }
@@ -354,12 +363,13 @@ pub fn encode_error_parts(
             let tree = query_error_tree(xml_namespace, code, fault, message, request_id);
             ("text/xml", Bytes::from(xml::write(&tree)))
         }
-        Protocol::NexfsQuery { .. } => {
-            // The console API's "REST Error Responses": no ErrorResponse wrapper, no Type.
+        Protocol::NexfsQuery { path, .. } => {
+            // The console API's "REST Error Responses": no ErrorResponse wrapper, no Type;
+            // `<Resource>` names the console API's path.
             let tree = serde_json::json!({ "Error": {
                 "Code": code,
                 "Message": message,
-                "Resource": NEXFS_RESOURCE,
+                "Resource": path,
                 "RequestId": request_id,
             }});
             ("application/xml", Bytes::from(xml::write_doc(&tree, true)))
@@ -416,9 +426,6 @@ pub fn encode_error_parts(
     }
     resp
 }
-
-/// The `<Resource>` every Nexfs console API error names.
-const NEXFS_RESOURCE: &str = "/nexfsconsoleapi";
 
 /// A new request id in the style of `protocol` (a UUID when no protocol is known):
 /// the Nexfs console API numbers its requests ("a requestid number", `<RequestId>2345`),

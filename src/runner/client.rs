@@ -151,7 +151,7 @@ pub fn encode(spec: &Spec, params: &Map<String, Value>, raw_body: Option<&str>) 
                     .unwrap_or_else(|| serde_json::json!({ "data": data }).to_string()),
             }
         }
-        Protocol::NexfsQuery { action, path } => {
+        Protocol::NexfsQuery { action, path, .. } => {
             let mut q = format!("{path}?Action={}", enc(action));
             for (k, v) in at(Location::Query) {
                 q.push_str(&format!("&{}={}", enc(&k), enc(&text(&v))));

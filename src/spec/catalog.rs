@@ -111,7 +111,7 @@ pub fn route(spec: &Spec) -> String {
         Protocol::RestJson { method, path } | Protocol::NimbleRest { method, path, .. } => {
             format!("{} {}", method.to_ascii_uppercase(), template(path))
         }
-        Protocol::NexfsQuery { action, path } => {
+        Protocol::NexfsQuery { action, path, .. } => {
             format!("{path}?Action={action} (SigV4 service {service})")
         }
     }

@@ -75,8 +75,14 @@ pub enum Protocol {
     /// body), XML responses.
     NexfsQuery {
         action: String,
-        /// Path the console API is served under (e.g. `/`).
+        /// Path the console API is served under (Nexfs: `/nexfsconsoleapi`). The runner
+        /// sends its requests here, and error answers name it as their `<Resource>`.
         path: String,
+        /// Further paths the fake also answers the operation at, for requests that no
+        /// other API claims there (e.g. `/`, where awsQuery APIs take the same `Action`:
+        /// the SigV4 scope or `Version` decides first).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        aliases: Vec<String>,
     },
 }
 

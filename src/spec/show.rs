@@ -239,8 +239,16 @@ fn protocol_line(p: &Protocol) -> String {
         } => {
             format!("nimble-rest: {method} {path} (login POST {login_path})")
         }
-        Protocol::NexfsQuery { action, path } => {
-            format!("nexfs-query: {path}?Action={action}, XML")
+        Protocol::NexfsQuery {
+            action,
+            path,
+            aliases,
+        } => {
+            let mut s = format!("nexfs-query: {path}?Action={action}, XML");
+            if !aliases.is_empty() {
+                s.push_str(&format!(" (also at {})", aliases.join(", ")));
+            }
+            s
         }
     }
 }
