@@ -1005,6 +1005,46 @@ mod judge {
     }
 
     #[tokio::test]
+    async fn user_names_looked_up_in_their_exact_case_only() {
+        // Finds `Bob` but not `BOB`, as a case-sensitive store does.
+        let out = against_broken(
+            "aws-iam/suite/lookup-in-other-case",
+            |req| {
+                let body =
+                    String::from_utf8_lossy(req.body()).replace("UserName=BOB&", "UserName=BOB_&");
+                *req.body_mut() = Bytes::from(body);
+            },
+            |_, _| {},
+        )
+        .await;
+        failing_with(
+            &out,
+            "aws-iam/suite/lookup-in-other-case",
+            "status 404 (expected 200)",
+        );
+    }
+
+    #[tokio::test]
+    async fn a_case_only_rename_that_goes_through() {
+        // Takes Bob -> BOB as a change of nothing, as the fake once did.
+        let out = against_broken(
+            "aws-iam/suite/rename-to-own-name-in-other-case",
+            |req| {
+                let body = String::from_utf8_lossy(req.body())
+                    .replace("NewUserName=BOB", "NewUserName=Bob");
+                *req.body_mut() = Bytes::from(body);
+            },
+            |_, _| {},
+        )
+        .await;
+        failing_with(
+            &out,
+            "aws-iam/suite/rename-to-own-name-in-other-case",
+            "status 200 (expected 409)",
+        );
+    }
+
+    #[tokio::test]
     async fn a_refused_request_that_changed_the_state() {
         // Applies a truncated NewUserName, then answers the ValidationError the spec asks
         // for: the answer is right, the state is not.

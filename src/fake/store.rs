@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use serde_json::{Map, Value};
 
 use crate::spec::load::template_refs;
-use crate::spec::model::{FieldType, Generator, Resource as ResourceSpec};
+use crate::spec::model::{CaseOnlyRename, FieldType, Generator, Resource as ResourceSpec};
 
 /// One resource: field name to value.
 pub type Resource = Map<String, Value>;
@@ -172,6 +172,13 @@ impl Store {
         if new_pk != old_pk && c.rows.contains_key(&new_pk) {
             return Err(UpdateError::Conflict(spec.key.clone()));
         }
+        // The same key in another letter case: a case-only rename, where the spec refuses it.
+        if new_pk == old_pk
+            && spec.case_only_rename == CaseOnlyRename::Conflict
+            && spec.key.iter().any(|k| current.get(k) != next.get(k))
+        {
+            return Err(UpdateError::Conflict(spec.key.clone()));
+        }
         let taken = unique_conflicts(spec, &c, &next, Some(&old_pk));
         if !taken.is_empty() {
             return Err(UpdateError::Conflict(taken));
@@ -192,10 +199,16 @@ fn key_text(v: Option<&Value>) -> String {
     }
 }
 
-/// The key fields' values joined into one string.
+/// The key fields' values joined into one string (in lower case when the key is
+/// case-insensitive, so that every letter case of a key finds the same row).
 fn primary_key(spec: &ResourceSpec, r: &Resource) -> String {
     let parts: Vec<String> = spec.key.iter().map(|k| key_text(r.get(k))).collect();
-    parts.join("\u{1f}")
+    let joined = parts.join("\u{1f}");
+    if spec.key_case_insensitive {
+        joined.to_lowercase()
+    } else {
+        joined
+    }
 }
 
 fn unique_value(u: &crate::spec::model::Unique, r: &Resource) -> String {
@@ -416,6 +429,50 @@ mod tests {
         assert_eq!(
             rename(&store, &spec, "nobody", "x"),
             Err(UpdateError::NotFound)
+        );
+    }
+
+    #[test]
+    fn a_case_insensitive_key_finds_every_letter_case_and_keeps_the_stored_one() {
+        let mut spec = iam();
+        spec.unique.clear();
+        spec.key_case_insensitive = true;
+        let store = Store::new(["iam"]);
+        for n in ["Bob", "Alice"] {
+            store
+                .put("iam", &spec, obj(json!({"UserName": n})))
+                .unwrap();
+        }
+        let found = store.get("iam", &spec, &obj(json!({"UserName": "BOB"})));
+        assert_eq!(found.unwrap()["UserName"], "Bob", "stored case kept");
+        // Selected in another case, renamed: the new name is stored as given.
+        let r = rename(&store, &spec, "bOB", "Robert").unwrap();
+        assert_eq!(r["UserName"], "Robert");
+        assert!(store
+            .get("iam", &spec, &obj(json!({"UserName": "bob"})))
+            .is_none());
+        // The key alone keeps names unique whatever their case.
+        assert_eq!(
+            rename(&store, &spec, "robert", "ALICE"),
+            Err(UpdateError::Conflict(vec!["UserName".into()]))
+        );
+        // A case-only rename takes the new case by default...
+        let r = rename(&store, &spec, "robert", "ROBERT").unwrap();
+        assert_eq!(r["UserName"], "ROBERT");
+        assert_eq!(store.len("iam"), 2);
+        // ...and is a conflict where the spec says so (ROBERT -> Robert); the very name the
+        // user has is no change of case, and not refused.
+        spec.case_only_rename = CaseOnlyRename::Conflict;
+        assert_eq!(
+            rename(&store, &spec, "Robert", "Robert"),
+            Err(UpdateError::Conflict(vec!["UserName".into()]))
+        );
+        assert!(rename(&store, &spec, "robert", "ROBERT").is_ok());
+        assert_eq!(
+            store
+                .get("iam", &spec, &obj(json!({"UserName": "robert"})))
+                .unwrap()["UserName"],
+            "ROBERT"
         );
     }
 

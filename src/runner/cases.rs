@@ -70,7 +70,7 @@ pub fn expected_for(spec: &Spec, params: &Map<String, Value>) -> Expect {
             .iter()
             .filter_map(|q| q.selects.as_ref().map(|field| (q, field)))
             .all(|(q, field)| match (params.get(&q.name), f.get(field)) {
-                (Some(v), Some(fv)) => v == fv,
+                (Some(v), Some(fv)) => super::state::same_key_value(spec, v, fv),
                 (None, _) => true,
                 _ => false,
             })
@@ -598,6 +598,7 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
                 .as_deref()
                 .or(p.sets.as_deref())
                 .unwrap_or_default();
+            let in_key = spec.resource.key.iter().any(|k| k == field);
             let Some(u) = spec
                 .resource
                 .unique
@@ -605,6 +606,7 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
                 .find(|u| u.fields.iter().any(|f| f == field))
                 .map(|u| u.case_insensitive)
                 .or_else(|| (p.renames.is_some()).then_some(false))
+                .map(|u| u || (in_key && spec.resource.key_case_insensitive))
             else {
                 continue;
             };

@@ -7,7 +7,9 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::model::{Auth, Expectation, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger};
+use super::model::{
+    Auth, CaseOnlyRename, Expectation, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
+};
 use super::pattern::Pattern;
 use super::validate;
 use super::yaml::{self, Position, PositionIndex};
@@ -211,6 +213,14 @@ fn check(spec: &Spec, out: &mut Problems) {
                 format!("key field '{k}' is not a resource field"),
             );
         }
+    }
+    if spec.resource.case_only_rename == CaseOnlyRename::Conflict
+        && !spec.resource.key_case_insensitive
+    {
+        say(
+            "resource.case_only_rename".into(),
+            "case_only_rename applies to a case-insensitive key: add `key_case_insensitive: true` (with a case-sensitive key another letter case is another key)".into(),
+        );
     }
     for (i, u) in spec.resource.unique.iter().enumerate() {
         for f in &u.fields {

@@ -180,6 +180,15 @@ pub struct Resource {
     pub name: String,
     /// Fields that together identify one resource.
     pub key: Vec<String>,
+    /// Key values name a resource whatever their letter case (IAM: `UserName=BOB` selects
+    /// `Bob`), so two resources' keys never differ only in case. The stored value keeps
+    /// the case it was given.
+    #[serde(default)]
+    pub key_case_insensitive: bool,
+    /// With a case-insensitive key: what a rename that changes only the letter case of
+    /// the resource's own key answers (IAM refuses `Bob` → `BOB` as a conflict).
+    #[serde(default)]
+    pub case_only_rename: CaseOnlyRename,
     /// Field sets that must be unique across resources (besides the key).
     #[serde(default)]
     pub unique: Vec<Unique>,
@@ -187,6 +196,18 @@ pub struct Resource {
     /// Resources present in a fresh fake (the document's own examples).
     #[serde(default)]
     pub fixtures: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// What a rename that changes only the letter case of a case-insensitive key answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaseOnlyRename {
+    /// The key takes the new letter case.
+    #[default]
+    Allowed,
+    /// Refused with the `conflict` row: the new name is already taken, by the resource
+    /// itself.
+    Conflict,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

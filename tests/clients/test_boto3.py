@@ -54,6 +54,27 @@ def test_iam_modeled_errors(fake):
     assert names(fake.state("aws-iam"), "UserName") >= {"Bob", "Alice"}
 
 
+def test_iam_names_in_any_letter_case(fake):
+    iam = client(fake, "iam")
+    # A name in another case selects the user; the stored name keeps its case.
+    iam.update_user(UserName="BOB", NewPath="/engineering/")
+    users = {u["UserName"]: u for u in fake.state("aws-iam")}
+    assert users["Bob"]["Path"] == "/engineering/"
+    assert "BOB" not in users
+    # A case-only rename is refused, as IAM refuses it, and changes nothing.
+    before = fake.state("aws-iam")
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException) as e:
+        iam.update_user(UserName="Bob", NewUserName="BOB")
+    assert e.value.response["Error"]["Message"] == "User with name BOB already exists."
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert fake.state("aws-iam") == before
+    # Selected in another case and renamed: the old name is gone in every case.
+    iam.update_user(UserName="bOB", NewUserName="Robert")
+    assert names(fake.state("aws-iam"), "UserName") == {"Robert", "Alice"}
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.update_user(UserName="bob", NewPath="/")
+
+
 def test_iam_validation_error_is_worded_like_aws(fake):
     iam = client(fake, "iam")
     with pytest.raises(ClientError) as e:
