@@ -282,10 +282,39 @@ fn transfer_errors_use_the_json_error_shape() {
     ));
     let body = json_body(&missing);
     assert_eq!(body["__type"], "ResourceNotFoundException");
-    assert!(
-        body.get("Resource").is_some() && body.get("ResourceType").is_some(),
-        "{body}"
-    );
+    assert_eq!(body["Resource"], "nobody", "{body}");
+    assert_eq!(body["ResourceType"], "User", "{body}");
+    // An unknown server is the missing resource, whichever user is named.
+    for user in ["my_user", "nobody"] {
+        let resp = e.handle(transfer(
+            json!({"ServerId": "s-11112222333344444", "UserName": user}),
+        ));
+        assert_eq!(resp.status(), 404);
+        assert_eq!(
+            json_body(&resp),
+            json!({
+                "__type": "ResourceNotFoundException",
+                "Message": "Unknown server",
+                "Resource": "s-11112222333344444",
+                "ResourceType": "Server"
+            })
+        );
+    }
+    // Seeding a user on a new server brings the server into being.
+    e.seed(
+        "aws-transfer",
+        vec![
+            json!({"ServerId": "s-11112222333344444", "UserName": "new_user"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        ],
+    )
+    .unwrap();
+    let resp = e.handle(transfer(
+        json!({"ServerId": "s-11112222333344444", "UserName": "nobody"}),
+    ));
+    assert_eq!(json_body(&resp)["ResourceType"], "User");
 
     let invalid = e.handle(transfer(json!({"ServerId": "s-1", "UserName": "my_user"})));
     let body = json_body(&invalid);

@@ -1045,6 +1045,30 @@ mod judge {
     }
 
     #[tokio::test]
+    async fn an_unknown_server_reported_as_an_unknown_user() {
+        // Names the user for a server that does not exist, as the fake once did.
+        let out = against_broken("aws-transfer/suite/unknown-server", no_op, |_, resp| {
+            if resp.status() != 404 {
+                return;
+            }
+            rewrite_json(resp, |v| {
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("Resource".into(), Value::from("my_user"));
+                    o.insert("ResourceType".into(), Value::from("User"));
+                }
+            })
+        })
+        .await;
+        let o = failing_with(
+            &out,
+            "aws-transfer/suite/unknown-server",
+            "body/ResourceType",
+        );
+        let diff = o.diff.as_deref().expect("a diff");
+        assert!(diff.contains("+  ResourceType: User"), "{diff}");
+    }
+
+    #[tokio::test]
     async fn a_refused_request_that_changed_the_state() {
         // Applies a truncated NewUserName, then answers the ValidationError the spec asks
         // for: the answer is right, the state is not.

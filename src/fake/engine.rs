@@ -493,6 +493,9 @@ impl Engine {
             .update(&spec.api.id, &spec.resource, &key, changes, check)
             .map_err(|e| {
                 let (row, detail) = match e {
+                    UpdateError::ParentNotFound => {
+                        return parent_not_found(spec, &params, request_id);
+                    }
                     UpdateError::NotFound => (
                         row_for(spec, |t| matches!(t, Trigger::NotFound)),
                         String::new(),
@@ -739,6 +742,32 @@ fn selected_key_equals(spec: &Spec, params: &Map<String, Value>, user: Option<&s
 fn plan(spec: &Spec, params: &Map<String, Value>) -> (Map<String, Value>, Changes) {
     let e = crate::spec::effect::of(spec, params);
     (e.key, Changes { set: e.set })
+}
+
+/// The `not-found` row, answered as the spec's `resource.parent` says: the resource's
+/// parent itself does not exist (Transfer: an unknown server, not an unknown user).
+fn parent_not_found<'s>(
+    spec: &'s Spec,
+    params: &Map<String, Value>,
+    request_id: &str,
+) -> Rejection<'s> {
+    let row = row_for(spec, |t| matches!(t, Trigger::NotFound));
+    let answer = spec.resource.parent.as_ref().map(|p| &p.not_found);
+    let scope = Scope {
+        params,
+        resource: None,
+        request_id,
+        detail: "",
+    };
+    let message = answer
+        .and_then(|a| a.message.as_ref())
+        .or(row.message.as_ref())
+        .map_or_else(|| row.meaning.clone(), |t| scope.text(t));
+    let members = match answer {
+        Some(a) if !a.members.is_empty() => &a.members,
+        _ => &row.members,
+    };
+    (row, message, scope.members(members))
 }
 
 /// The row (and message) for a set of violations, as the spec says

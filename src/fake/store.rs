@@ -17,6 +17,8 @@ pub type Resource = Map<String, Value>;
 #[derive(Debug, PartialEq)]
 pub enum UpdateError<E> {
     NotFound,
+    /// No resource exists within the parent the key names (`resource.parent`).
+    ParentNotFound,
     /// The new value of these fields is already taken.
     Conflict(Vec<String>),
     /// The caller's check refused the current resource.
@@ -54,6 +56,8 @@ struct Collection {
     rows: BTreeMap<String, Row>,
     /// One index per `unique` set: normalised value to primary key.
     unique: Vec<HashMap<String, String>>,
+    /// Parent key to the number of resources within it (`resource.parent`).
+    parents: HashMap<String, usize>,
 }
 
 /// All resources of all APIs.
@@ -156,7 +160,12 @@ impl Store {
         }
         let old_pk = primary_key(spec, key);
         let Some(current) = c.rows.get(&old_pk).map(|r| unpack(spec, r)) else {
-            return Err(UpdateError::NotFound);
+            let parent_missing = parent_key(spec, key).is_some_and(|p| !c.parents.contains_key(&p));
+            return Err(if parent_missing {
+                UpdateError::ParentNotFound
+            } else {
+                UpdateError::NotFound
+            });
         };
         check(&current).map_err(UpdateError::Rejected)?;
         let mut next = current.clone();
@@ -211,6 +220,19 @@ fn primary_key(spec: &ResourceSpec, r: &Resource) -> String {
     }
 }
 
+/// The parent's key fields' values joined into one string (folded as the key is), when
+/// the resource has a parent.
+fn parent_key(spec: &ResourceSpec, r: &Resource) -> Option<String> {
+    let parent = spec.parent.as_ref()?;
+    let parts: Vec<String> = parent.key.iter().map(|k| key_text(r.get(k))).collect();
+    let joined = parts.join("\u{1f}");
+    Some(if spec.key_case_insensitive {
+        joined.to_lowercase()
+    } else {
+        joined
+    })
+}
+
 fn unique_value(u: &crate::spec::model::Unique, r: &Resource) -> String {
     let parts: Vec<String> = u.fields.iter().map(|f| key_text(r.get(f))).collect();
     let joined = parts.join("\u{1f}");
@@ -244,12 +266,23 @@ fn index(spec: &ResourceSpec, c: &mut Collection, r: &Resource, pk: &str) {
             idx.insert(unique_value(u, r), pk.to_string());
         }
     }
+    if let Some(p) = parent_key(spec, r) {
+        *c.parents.entry(p).or_insert(0) += 1;
+    }
 }
 
 fn unindex(spec: &ResourceSpec, c: &mut Collection, r: &Resource) {
     for (i, u) in spec.unique.iter().enumerate() {
         if let Some(idx) = c.unique.get_mut(i) {
             idx.remove(&unique_value(u, r));
+        }
+    }
+    if let Some(p) = parent_key(spec, r) {
+        if let Some(n) = c.parents.get_mut(&p) {
+            *n -= 1;
+            if *n == 0 {
+                c.parents.remove(&p);
+            }
         }
     }
 }
@@ -474,6 +507,55 @@ mod tests {
                 .unwrap()["UserName"],
             "ROBERT"
         );
+    }
+
+    #[test]
+    fn a_missing_parent_is_told_apart_from_a_missing_resource() {
+        let spec: ResourceSpec = serde_json::from_value(json!({
+            "name": "user",
+            "key": ["ServerId", "UserName"],
+            "parent": {"name": "server", "key": ["ServerId"]},
+            "fields": [
+                {"name": "ServerId", "type": "string"},
+                {"name": "UserName", "type": "string"},
+                {"name": "Home", "type": "string"}
+            ]
+        }))
+        .unwrap();
+        let store = Store::new(["t"]);
+        let home = |s: &str, u: &str| {
+            store.update(
+                "t",
+                &spec,
+                &obj(json!({"ServerId": s, "UserName": u})),
+                Changes {
+                    set: vec![("Home".into(), json!("/h"))],
+                },
+                |_| Ok::<(), ()>(()),
+            )
+        };
+        assert_eq!(home("s-1", "ann"), Err(UpdateError::ParentNotFound));
+        store
+            .put(
+                "t",
+                &spec,
+                obj(json!({"ServerId": "s-1", "UserName": "ann"})),
+            )
+            .unwrap();
+        assert!(home("s-1", "ann").is_ok());
+        assert_eq!(home("s-1", "bob"), Err(UpdateError::NotFound));
+        assert_eq!(home("s-2", "ann"), Err(UpdateError::ParentNotFound));
+        // Replacing the only resource of a parent keeps the parent.
+        store
+            .put(
+                "t",
+                &spec,
+                obj(json!({"ServerId": "s-1", "UserName": "ann", "Home": "/x"})),
+            )
+            .unwrap();
+        assert_eq!(home("s-1", "bob"), Err(UpdateError::NotFound));
+        store.clear("t");
+        assert_eq!(home("s-1", "ann"), Err(UpdateError::ParentNotFound));
     }
 
     #[test]

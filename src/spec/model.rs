@@ -189,6 +189,11 @@ pub struct Resource {
     /// the resource's own key answers (IAM refuses `Bob` → `BOB` as a conflict).
     #[serde(default)]
     pub case_only_rename: CaseOnlyRename,
+    /// The resource lives within a parent that some of its key fields name (Transfer: a
+    /// user within its server). A request for a resource whose parent does not exist is
+    /// answered by the `not-found` row as the parent says.
+    #[serde(default)]
+    pub parent: Option<Parent>,
     /// Field sets that must be unique across resources (besides the key).
     #[serde(default)]
     pub unique: Vec<Unique>,
@@ -196,6 +201,33 @@ pub struct Resource {
     /// Resources present in a fresh fake (the document's own examples).
     #[serde(default)]
     pub fixtures: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The resource a resource lives within. It exists while at least one resource names it
+/// (a fixture, a seeded resource).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Parent {
+    /// Name used in messages, e.g. `server`.
+    pub name: String,
+    /// The resource's key fields that name the parent, e.g. `[ServerId]`.
+    pub key: Vec<String>,
+    /// How the `not-found` row answers when the parent itself does not exist (instead of
+    /// the row's own message and members).
+    #[serde(default)]
+    pub not_found: NotFoundAnswer,
+}
+
+/// A message template and body members for a `not-found` answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotFoundAnswer {
+    /// Message template (`${Param}`); the row's own message when absent.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Extra body members (templates); the row's own members when empty.
+    #[serde(default)]
+    pub members: serde_json::Map<String, serde_json::Value>,
 }
 
 /// What a rename that changes only the letter case of a case-insensitive key answers.

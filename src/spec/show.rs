@@ -265,6 +265,9 @@ fn resource_line(r: &Resource) -> String {
         }
         s.push(')');
     }
+    if let Some(p) = &r.parent {
+        let _ = write!(s, ", within a {} ({})", p.name, p.key.join(" + "));
+    }
     for u in &r.unique {
         let _ = write!(
             s,

@@ -111,6 +111,7 @@ def test_transfer_update_and_rule(fake):
     with pytest.raises(tr.exceptions.ResourceNotFoundException) as e:
         tr.update_user(ServerId=SERVER, UserName="nobody")
     assert e.value.response["Resource"] == "nobody"
+    assert e.value.response["ResourceType"] == "User"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     with pytest.raises(ClientError) as e:
         tr.update_user(ServerId="s-1", UserName="my_user")
@@ -118,6 +119,21 @@ def test_transfer_update_and_rule(fake):
     with pytest.raises(ClientError) as e:
         tr.update_user(ServerId=SERVER, UserName="my_user", PosixProfile={"Uid": "x", "Gid": 1})
     assert e.value.response["Error"]["Code"] == "SerializationException"
+
+
+def test_transfer_unknown_server_names_the_server(fake):
+    # As AWS documents it for a server that does not exist: the server, not the user.
+    tr = client(fake, "transfer")
+    before = fake.state("aws-transfer")
+    unknown = "s-11112222333344444"
+    for user in ("my_user", "nobody"):
+        with pytest.raises(tr.exceptions.ResourceNotFoundException) as e:
+            tr.update_user(ServerId=unknown, UserName=user, HomeDirectory="/bucket/x")
+        r = e.value.response
+        assert (r["Resource"], r["ResourceType"]) == (unknown, "Server"), r
+        assert r["Error"]["Message"] == "Unknown server"
+        assert r["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert fake.state("aws-transfer") == before
 
 
 def test_workdocs_update(fake):
