@@ -171,7 +171,7 @@ async fn workloads(addr: SocketAddr) -> Vec<(&'static str, Prepared)> {
             signed(
                 addr,
                 "GET",
-                "/?Action=UpdateUser&UserId=ExampleUser&UserName=Bench",
+                "/nexfsconsoleapi?Action=UpdateUser&UserId=ExampleUser&UserName=Bench",
                 &[],
                 "",
                 &Scope {

@@ -2,7 +2,7 @@
 //! each protocol's format, auth and the control plane, against the five embedded specs.
 
 use apiconform::auth::sigv4::{self, Credentials};
-use apiconform::auth::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
+use apiconform::auth::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, DEFAULT_SESSION_TOKEN};
 use apiconform::fake::{Config, Engine, Fake};
 use apiconform::protocol::xml;
 use bytes::Bytes;
@@ -282,10 +282,39 @@ fn transfer_errors_use_the_json_error_shape() {
     ));
     let body = json_body(&missing);
     assert_eq!(body["__type"], "ResourceNotFoundException");
-    assert!(
-        body.get("Resource").is_some() && body.get("ResourceType").is_some(),
-        "{body}"
-    );
+    assert_eq!(body["Resource"], "nobody", "{body}");
+    assert_eq!(body["ResourceType"], "User", "{body}");
+    // An unknown server is the missing resource, whichever user is named.
+    for user in ["my_user", "nobody"] {
+        let resp = e.handle(transfer(
+            json!({"ServerId": "s-11112222333344444", "UserName": user}),
+        ));
+        assert_eq!(resp.status(), 404);
+        assert_eq!(
+            json_body(&resp),
+            json!({
+                "__type": "ResourceNotFoundException",
+                "Message": "Unknown server",
+                "Resource": "s-11112222333344444",
+                "ResourceType": "Server"
+            })
+        );
+    }
+    // Seeding a user on a new server brings the server into being.
+    e.seed(
+        "aws-transfer",
+        vec![
+            json!({"ServerId": "s-11112222333344444", "UserName": "new_user"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        ],
+    )
+    .unwrap();
+    let resp = e.handle(transfer(
+        json!({"ServerId": "s-11112222333344444", "UserName": "nobody"}),
+    ));
+    assert_eq!(json_body(&resp)["ResourceType"], "User");
 
     let invalid = e.handle(transfer(json!({"ServerId": "s-1", "UserName": "my_user"})));
     let body = json_body(&invalid);
@@ -313,6 +342,110 @@ fn transfer_errors_use_the_json_error_shape() {
     let resp = e.handle(req2);
     assert_eq!(resp.status(), 400);
     assert_eq!(json_body(&resp)["__type"], "SerializationException");
+}
+
+/// A Nexfs console API request as botocore signs it (scope `nexfs/nexfsconsoleapi`, with
+/// the session token).
+fn nexfs(uri: &str) -> http::Request<Bytes> {
+    let (mut parts, ()) = http::Request::builder()
+        .method("GET")
+        .uri(uri)
+        .header("host", "127.0.0.1:4580")
+        .body(())
+        .unwrap()
+        .into_parts();
+    let creds = Credentials {
+        session_token: Some(DEFAULT_SESSION_TOKEN.into()),
+        ..creds()
+    };
+    sigv4::sign(
+        &mut parts,
+        b"",
+        &creds,
+        "nexfs",
+        "nexfsconsoleapi",
+        time::OffsetDateTime::now_utc(),
+        &[],
+    );
+    http::Request::from_parts(parts, Bytes::new())
+}
+
+#[test]
+fn nexfs_is_served_at_the_console_api_path_and_still_at_the_root() {
+    let e = engine();
+    for (uri, name) in [
+        (
+            "/nexfsconsoleapi?Action=UpdateUser&UserId=ExampleUser&UserName=A",
+            "A",
+        ),
+        ("/?Action=UpdateUser&UserId=ExampleUser&UserName=B", "B"),
+    ] {
+        let resp = e.handle(nexfs(uri));
+        assert_eq!(
+            resp.status(),
+            200,
+            "{uri}: {}",
+            String::from_utf8_lossy(resp.body())
+        );
+        let body = xml_body(&resp);
+        assert_eq!(
+            body["RequestCompleted"]["Resource"], "/nexfsconsoleapi",
+            "{uri}"
+        );
+        let user = &body["RequestCompleted"]["UpdateUserResponse"]["UpdateUserResult"]["User"];
+        assert_eq!(user["UserName"], name, "{uri}");
+        assert_eq!(e.journal().last().unwrap().api.as_deref(), Some("nexfs"));
+    }
+    // Errors name the console API's path, wherever the request came in.
+    for uri in [
+        "/nexfsconsoleapi?Action=UpdateUser&UserId=Nobody",
+        "/?Action=UpdateUser&UserId=Nobody",
+    ] {
+        let resp = e.handle(nexfs(uri));
+        assert_eq!(resp.status(), 409, "{uri}");
+        let body = xml_body(&resp);
+        assert_eq!(body["Error"]["Code"], "NoSuchEntity", "{uri}");
+        assert_eq!(body["Error"]["Resource"], "/nexfsconsoleapi", "{uri}");
+    }
+    // Another action at the console API's path: its own InvalidAction.
+    let resp = e.handle(nexfs(
+        "/nexfsconsoleapi?Action=DeleteUser&UserId=ExampleUser",
+    ));
+    assert_eq!(resp.status(), 400);
+    assert_eq!(xml_body(&resp)["Error"]["Code"], "InvalidAction");
+    // `/nexfsconsoleapi` is Nexfs's alone: an unsigned request with an IAM `Version` there
+    // is refused by Nexfs (401), not taken for IAM; at `/` the same request is IAM's.
+    let unsigned = |uri: &str| {
+        http::Request::builder()
+            .method("GET")
+            .uri(uri)
+            .body(Bytes::new())
+            .unwrap()
+    };
+    let resp = e.handle(unsigned(
+        "/nexfsconsoleapi?Action=UpdateUser&Version=2010-05-08&UserId=ExampleUser",
+    ));
+    assert_eq!(resp.status(), 401);
+    assert_eq!(xml_body(&resp)["Error"]["Code"], "Unauthorized");
+    let resp = e.handle(unsigned(
+        "/?Action=UpdateUser&Version=2010-05-08&UserName=Bob",
+    ));
+    assert_eq!(resp.status(), 403);
+    assert_eq!(
+        xml_body(&resp)["ErrorResponse"]["Error"]["Code"],
+        "MissingAuthenticationToken"
+    );
+    // IAM's own signed requests at `/` stay IAM's.
+    let resp = e.handle(iam(
+        "Action=UpdateUser&Version=2010-05-08&UserName=Bob&NewPath=%2Fx%2F",
+    ));
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        String::from_utf8_lossy(resp.body())
+    );
+    assert_eq!(e.journal().last().unwrap().api.as_deref(), Some("aws-iam"));
 }
 
 #[test]
@@ -374,7 +507,10 @@ fn example_request(_e: &Engine, api: &str) -> http::Request<Bytes> {
         "aws-iam" => b
             .method("POST")
             .uri("/?Action=UpdateUser&Version=2010-05-08"),
-        "nexfs" => b.method("GET").uri("/?Action=UpdateUser").header(
+        "nexfs" => b
+            .method("GET")
+            .uri("/nexfsconsoleapi?Action=UpdateUser")
+            .header(
             "authorization",
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/nexfs/nexfsconsoleapi/aws4_request",
         ),

@@ -311,12 +311,12 @@ fn query_protocols_malformed_forms() {
     refused(&e, Format::QueryXml, r, &["InvalidAction"]);
     // Nexfs: parameters in the query string.
     for uri in [
-        "/?Action=UpdateUser&UserId=ExampleUser&NewSecretHash=xyz",
-        "/?Action=UpdateUser&UserId=ExampleUser&Description=%7Bnot-json",
-        "/?Action=UpdateUser&UserId=ExampleUser&Description=%5B1%2C2%5D",
-        "/?Action=UpdateUser&UserId=ExampleUser&UserPOSIXUID=-5",
-        "/?Action=UpdateUser&UserId=ExampleUser&UserPOSIXUID=abc",
-        "/?Action=UpdateUser&UserName=x",
+        "/nexfsconsoleapi?Action=UpdateUser&UserId=ExampleUser&NewSecretHash=xyz",
+        "/nexfsconsoleapi?Action=UpdateUser&UserId=ExampleUser&Description=%7Bnot-json",
+        "/nexfsconsoleapi?Action=UpdateUser&UserId=ExampleUser&Description=%5B1%2C2%5D",
+        "/nexfsconsoleapi?Action=UpdateUser&UserId=ExampleUser&UserPOSIXUID=-5",
+        "/nexfsconsoleapi?Action=UpdateUser&UserId=ExampleUser&UserPOSIXUID=abc",
+        "/nexfsconsoleapi?Action=UpdateUser&UserName=x",
     ] {
         refused(
             &e,

@@ -987,6 +987,88 @@ mod judge {
     }
 
     #[tokio::test]
+    async fn a_console_api_served_only_at_the_root() {
+        // Answers `/` only, as the fake once did: the vendor's `/nexfsconsoleapi` is a 404.
+        let out = against_broken("nexfs/example/*", no_op, |req, resp| {
+            if req.uri().path() != "/" {
+                *resp.status_mut() = http::StatusCode::NOT_FOUND;
+                *resp.body_mut() = Bytes::from_static(b"not found");
+                resp.headers_mut().remove("content-length");
+            }
+        })
+        .await;
+        failing_with(
+            &out,
+            "nexfs/example/update-example-user",
+            "status 404 (expected 200)",
+        );
+    }
+
+    #[tokio::test]
+    async fn user_names_looked_up_in_their_exact_case_only() {
+        // Finds `Bob` but not `BOB`, as a case-sensitive store does.
+        let out = against_broken(
+            "aws-iam/suite/lookup-in-other-case",
+            |req| {
+                let body =
+                    String::from_utf8_lossy(req.body()).replace("UserName=BOB&", "UserName=BOB_&");
+                *req.body_mut() = Bytes::from(body);
+            },
+            |_, _| {},
+        )
+        .await;
+        failing_with(
+            &out,
+            "aws-iam/suite/lookup-in-other-case",
+            "status 404 (expected 200)",
+        );
+    }
+
+    #[tokio::test]
+    async fn a_case_only_rename_that_goes_through() {
+        // Takes Bob -> BOB as a change of nothing, as the fake once did.
+        let out = against_broken(
+            "aws-iam/suite/rename-to-own-name-in-other-case",
+            |req| {
+                let body = String::from_utf8_lossy(req.body())
+                    .replace("NewUserName=BOB", "NewUserName=Bob");
+                *req.body_mut() = Bytes::from(body);
+            },
+            |_, _| {},
+        )
+        .await;
+        failing_with(
+            &out,
+            "aws-iam/suite/rename-to-own-name-in-other-case",
+            "status 200 (expected 409)",
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_server_reported_as_an_unknown_user() {
+        // Names the user for a server that does not exist, as the fake once did.
+        let out = against_broken("aws-transfer/suite/unknown-server", no_op, |_, resp| {
+            if resp.status() != 404 {
+                return;
+            }
+            rewrite_json(resp, |v| {
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("Resource".into(), Value::from("my_user"));
+                    o.insert("ResourceType".into(), Value::from("User"));
+                }
+            })
+        })
+        .await;
+        let o = failing_with(
+            &out,
+            "aws-transfer/suite/unknown-server",
+            "body/ResourceType",
+        );
+        let diff = o.diff.as_deref().expect("a diff");
+        assert!(diff.contains("+  ResourceType: User"), "{diff}");
+    }
+
+    #[tokio::test]
     async fn a_refused_request_that_changed_the_state() {
         // Applies a truncated NewUserName, then answers the ValidationError the spec asks
         // for: the answer is right, the state is not.

@@ -959,6 +959,36 @@ mod tests {
 
     const BOTOCORE_NEXFS: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261124/nexfs/nexfsconsoleapi/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=bfee514cd341f30a2ad3a1a8c5014a66796ed3316eed07bff69c1040d74fa731";
 
+    /// The same request sent where the vendor serves the console API,
+    /// `/nexfsconsoleapi`: botocore signs that path, so a signature made for `/` does not
+    /// verify there (nor the other way round).
+    #[test]
+    fn botocore_nexfs_on_the_console_api_path() {
+        let now = datetime!(2026-11-24 12:00:00 UTC);
+        let query = "?Action=UpdateUser&UserId=ExampleUser&NewUserId=Example%20User2";
+        let mut p = parts(
+            "GET",
+            &format!("/nexfsconsoleapi{query}"),
+            &[("host", "127.0.0.1:4580")],
+        );
+        let c = creds(Some("EXAMPLESESSIONTOKEN"));
+        sign(&mut p, b"", &c, "nexfs", "nexfsconsoleapi", now, &[]);
+        assert_eq!(p.headers["authorization"], BOTOCORE_NEXFS_CONSOLE_API);
+        let exp = Expected {
+            region: Some("nexfs"),
+            session_token_required: true,
+            ..expected("nexfsconsoleapi")
+        };
+        verify(&p, b"", &exp, now, lookup(Some("EXAMPLESESSIONTOKEN"))).expect("verifies");
+        let mut moved = parts("GET", &format!("/{query}"), &[("host", "127.0.0.1:4580")]);
+        moved.headers = p.headers.clone();
+        let e = verify(&moved, b"", &exp, now, lookup(Some("EXAMPLESESSIONTOKEN")))
+            .expect_err("signed for another path");
+        assert_eq!(e.kind(), AuthFailure::BadSignature);
+    }
+
+    const BOTOCORE_NEXFS_CONSOLE_API: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261124/nexfs/nexfsconsoleapi/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, Signature=fcf237e10cb79bef2cb3e363f1a1802e5c821319dfa131b33bcaf3f580e154cc";
+
     /// botocore `SigV4Auth` on an `AWSRequest` built with `params=`: the query goes on the
     /// wire through `urlencode` (`Example+User2`) but is signed as `Example%20User2`.
     #[test]

@@ -257,17 +257,21 @@ impl Engine {
     }
 
     /// Picks the spec a request is for: the protocol shape first, then, when two APIs
-    /// share a shape (IAM and Nexfs both take `Action=UpdateUser`), the SigV4 scope.
+    /// share a shape (IAM and Nexfs both take `Action=UpdateUser` at `/`, Nexfs through
+    /// an alias path), the SigV4 scope, then `Version`, then the API whose own path it is.
     fn route(&self, req: &Request) -> (Option<&Spec>, Option<&Spec>) {
         let mut best: Vec<&Spec> = Vec::new();
+        let mut aliased: Vec<&Spec> = Vec::new();
         let mut other: Option<&Spec> = None;
         for spec in &self.apis {
             match protocol::fit(spec, req) {
                 Fit::Yes => best.push(spec),
+                Fit::Alias => aliased.push(spec),
                 Fit::OtherOperation => other = other.or(Some(spec)),
                 Fit::No => {}
             }
         }
+        best.extend(aliased);
         if best.len() > 1 {
             if let Some(scope) = scope_service(req) {
                 if let Some(s) = best
@@ -408,6 +412,9 @@ impl Engine {
             .update(&spec.api.id, &spec.resource, &key, changes, check)
             .map_err(|e| {
                 let (row, detail) = match e {
+                    UpdateError::ParentNotFound => {
+                        return parent_not_found(spec, &params, request_id);
+                    }
                     UpdateError::NotFound => (spec.not_found_row(), String::new()),
                     UpdateError::Conflict(fields) => (
                         spec.conflict_row(),
@@ -633,6 +640,32 @@ fn selected_key_equals(spec: &Spec, params: &Map<String, Value>, user: Option<&s
 fn plan(spec: &Spec, params: &Map<String, Value>) -> (Map<String, Value>, Changes) {
     let e = crate::spec::effect::of(spec, params);
     (e.key, Changes { set: e.set })
+}
+
+/// The `not-found` row, answered as the spec's `resource.parent` says: the resource's
+/// parent itself does not exist (Transfer: an unknown server, not an unknown user).
+fn parent_not_found<'s>(
+    spec: &'s Spec,
+    params: &Map<String, Value>,
+    request_id: &str,
+) -> Rejection<'s> {
+    let row = spec.not_found_row();
+    let answer = spec.resource.parent.as_ref().map(|p| &p.not_found);
+    let scope = Scope {
+        params,
+        resource: None,
+        request_id,
+        detail: "",
+    };
+    let message = answer
+        .and_then(|a| a.message.as_ref())
+        .or(row.message.as_ref())
+        .map_or_else(|| row.meaning.clone(), |t| scope.text(t));
+    let members = match answer {
+        Some(a) if !a.members.is_empty() => &a.members,
+        _ => &row.members,
+    };
+    (row, message, scope.members(members))
 }
 
 /// The row (and message) for a set of violations, as the spec says

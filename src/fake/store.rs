@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use serde_json::{Map, Value};
 
 use crate::spec::load::template_refs;
-use crate::spec::model::{FieldType, Generator, Resource as ResourceSpec};
+use crate::spec::model::{CaseOnlyRename, FieldType, Generator, Resource as ResourceSpec};
 
 /// One resource: field name to value.
 pub type Resource = Map<String, Value>;
@@ -17,6 +17,8 @@ pub type Resource = Map<String, Value>;
 #[derive(Debug, PartialEq)]
 pub enum UpdateError<E> {
     NotFound,
+    /// No resource exists within the parent the key names (`resource.parent`).
+    ParentNotFound,
     /// The new value of these fields is already taken.
     Conflict(Vec<String>),
     /// The caller's check refused the current resource.
@@ -54,6 +56,8 @@ struct Collection {
     rows: BTreeMap<String, Row>,
     /// One index per `unique` set: normalised value to primary key.
     unique: Vec<HashMap<String, String>>,
+    /// Parent key to the number of resources within it (`resource.parent`).
+    parents: HashMap<String, usize>,
 }
 
 /// All resources of all APIs.
@@ -153,7 +157,12 @@ impl Store {
         }
         let old_pk = primary_key(spec, key);
         let Some(current) = c.rows.get(&old_pk).map(|r| unpack(spec, r)) else {
-            return Err(UpdateError::NotFound);
+            let parent_missing = parent_key(spec, key).is_some_and(|p| !c.parents.contains_key(&p));
+            return Err(if parent_missing {
+                UpdateError::ParentNotFound
+            } else {
+                UpdateError::NotFound
+            });
         };
         check(&current).map_err(UpdateError::Rejected)?;
         let mut next = current.clone();
@@ -167,6 +176,13 @@ impl Store {
         derive(spec, &mut next);
         let new_pk = primary_key(spec, &next);
         if new_pk != old_pk && c.rows.contains_key(&new_pk) {
+            return Err(UpdateError::Conflict(spec.key.clone()));
+        }
+        // The same key in another letter case: a case-only rename, where the spec refuses it.
+        if new_pk == old_pk
+            && spec.case_only_rename == CaseOnlyRename::Conflict
+            && spec.key.iter().any(|k| current.get(k) != next.get(k))
+        {
             return Err(UpdateError::Conflict(spec.key.clone()));
         }
         let taken = unique_conflicts(spec, &c, &next, Some(&old_pk));
@@ -189,10 +205,29 @@ fn key_text(v: Option<&Value>) -> String {
     }
 }
 
-/// The key fields' values joined into one string.
+/// The key fields' values joined into one string (in lower case when the key is
+/// case-insensitive, so that every letter case of a key finds the same row).
 fn primary_key(spec: &ResourceSpec, r: &Resource) -> String {
     let parts: Vec<String> = spec.key.iter().map(|k| key_text(r.get(k))).collect();
-    parts.join("\u{1f}")
+    let joined = parts.join("\u{1f}");
+    if spec.key_case_insensitive {
+        joined.to_lowercase()
+    } else {
+        joined
+    }
+}
+
+/// The parent's key fields' values joined into one string (folded as the key is), when
+/// the resource has a parent.
+fn parent_key(spec: &ResourceSpec, r: &Resource) -> Option<String> {
+    let parent = spec.parent.as_ref()?;
+    let parts: Vec<String> = parent.key.iter().map(|k| key_text(r.get(k))).collect();
+    let joined = parts.join("\u{1f}");
+    Some(if spec.key_case_insensitive {
+        joined.to_lowercase()
+    } else {
+        joined
+    })
 }
 
 fn unique_value(u: &crate::spec::model::Unique, r: &Resource) -> String {
@@ -228,12 +263,23 @@ fn index(spec: &ResourceSpec, c: &mut Collection, r: &Resource, pk: &str) {
             idx.insert(unique_value(u, r), pk.to_string());
         }
     }
+    if let Some(p) = parent_key(spec, r) {
+        *c.parents.entry(p).or_insert(0) += 1;
+    }
 }
 
 fn unindex(spec: &ResourceSpec, c: &mut Collection, r: &Resource) {
     for (i, u) in spec.unique.iter().enumerate() {
         if let Some(idx) = c.unique.get_mut(i) {
             idx.remove(&unique_value(u, r));
+        }
+    }
+    if let Some(p) = parent_key(spec, r) {
+        if let Some(n) = c.parents.get_mut(&p) {
+            *n -= 1;
+            if *n == 0 {
+                c.parents.remove(&p);
+            }
         }
     }
 }
@@ -414,6 +460,99 @@ mod tests {
             rename(&store, &spec, "nobody", "x"),
             Err(UpdateError::NotFound)
         );
+    }
+
+    #[test]
+    fn a_case_insensitive_key_finds_every_letter_case_and_keeps_the_stored_one() {
+        let mut spec = iam();
+        spec.unique.clear();
+        spec.key_case_insensitive = true;
+        let store = Store::new(["iam"]);
+        for n in ["Bob", "Alice"] {
+            store
+                .put("iam", &spec, obj(json!({"UserName": n})))
+                .unwrap();
+        }
+        let found = store.get("iam", &spec, &obj(json!({"UserName": "BOB"})));
+        assert_eq!(found.unwrap()["UserName"], "Bob", "stored case kept");
+        // Selected in another case, renamed: the new name is stored as given.
+        let r = rename(&store, &spec, "bOB", "Robert").unwrap();
+        assert_eq!(r["UserName"], "Robert");
+        assert!(store
+            .get("iam", &spec, &obj(json!({"UserName": "bob"})))
+            .is_none());
+        // The key alone keeps names unique whatever their case.
+        assert_eq!(
+            rename(&store, &spec, "robert", "ALICE"),
+            Err(UpdateError::Conflict(vec!["UserName".into()]))
+        );
+        // A case-only rename takes the new case by default...
+        let r = rename(&store, &spec, "robert", "ROBERT").unwrap();
+        assert_eq!(r["UserName"], "ROBERT");
+        assert_eq!(store.len("iam"), 2);
+        // ...and is a conflict where the spec says so (ROBERT -> Robert); the very name the
+        // user has is no change of case, and not refused.
+        spec.case_only_rename = CaseOnlyRename::Conflict;
+        assert_eq!(
+            rename(&store, &spec, "Robert", "Robert"),
+            Err(UpdateError::Conflict(vec!["UserName".into()]))
+        );
+        assert!(rename(&store, &spec, "robert", "ROBERT").is_ok());
+        assert_eq!(
+            store
+                .get("iam", &spec, &obj(json!({"UserName": "robert"})))
+                .unwrap()["UserName"],
+            "ROBERT"
+        );
+    }
+
+    #[test]
+    fn a_missing_parent_is_told_apart_from_a_missing_resource() {
+        let spec: ResourceSpec = serde_json::from_value(json!({
+            "name": "user",
+            "key": ["ServerId", "UserName"],
+            "parent": {"name": "server", "key": ["ServerId"]},
+            "fields": [
+                {"name": "ServerId", "type": "string"},
+                {"name": "UserName", "type": "string"},
+                {"name": "Home", "type": "string"}
+            ]
+        }))
+        .unwrap();
+        let store = Store::new(["t"]);
+        let home = |s: &str, u: &str| {
+            store.update(
+                "t",
+                &spec,
+                &obj(json!({"ServerId": s, "UserName": u})),
+                Changes {
+                    set: vec![("Home".into(), json!("/h"))],
+                },
+                |_| Ok::<(), ()>(()),
+            )
+        };
+        assert_eq!(home("s-1", "ann"), Err(UpdateError::ParentNotFound));
+        store
+            .put(
+                "t",
+                &spec,
+                obj(json!({"ServerId": "s-1", "UserName": "ann"})),
+            )
+            .unwrap();
+        assert!(home("s-1", "ann").is_ok());
+        assert_eq!(home("s-1", "bob"), Err(UpdateError::NotFound));
+        assert_eq!(home("s-2", "ann"), Err(UpdateError::ParentNotFound));
+        // Replacing the only resource of a parent keeps the parent.
+        store
+            .put(
+                "t",
+                &spec,
+                obj(json!({"ServerId": "s-1", "UserName": "ann", "Home": "/x"})),
+            )
+            .unwrap();
+        assert_eq!(home("s-1", "bob"), Err(UpdateError::NotFound));
+        store.clear("t");
+        assert_eq!(home("s-1", "ann"), Err(UpdateError::ParentNotFound));
     }
 
     #[test]

@@ -18,7 +18,9 @@ impl QueryProtocol {
 
 impl Codec for QueryProtocol {
     fn fit(&self, _spec: &Spec, req: &Request) -> Fit {
-        if req.uri().path() != self.path
+        let path = req.uri().path();
+        let primary = path == self.path;
+        if !(primary || self.aliases.iter().any(|a| a == path))
             || !matches!(req.method().as_str(), "POST" | "GET")
             || req.headers().contains_key("x-amz-target")
         {
@@ -29,7 +31,8 @@ impl Codec for QueryProtocol {
             return Fit::Yes;
         }
         match form_value(req, "Action") {
-            Some(a) if a == self.action => Fit::Yes,
+            Some(a) if a == self.action && primary => Fit::Yes,
+            Some(a) if a == self.action => Fit::Alias,
             Some(_) => Fit::OtherOperation,
             None => Fit::No,
         }

@@ -67,11 +67,29 @@ fn key_text(key: &Map<String, Value>) -> String {
         .join(", ")
 }
 
-fn matches_key(r: &Fields, key: &Map<String, Value>) -> bool {
+/// Whether two values of a key field name the same resource: as [`same_value`], and
+/// whatever their letter case when the spec's key is case-insensitive.
+pub fn same_key_value(spec: &Spec, want: &Value, got: &Value) -> bool {
+    match (want, got) {
+        (Value::String(a), Value::String(b)) if spec.resource.key_case_insensitive => {
+            a.to_lowercase() == b.to_lowercase()
+        }
+        _ => same_value(want, got),
+    }
+}
+
+fn matches_key(spec: &Spec, r: &Fields, key: &Map<String, Value>) -> bool {
     !key.is_empty()
         && key
             .iter()
-            .all(|(k, v)| r.get(k).is_some_and(|rv| same_value(v, rv)))
+            .all(|(k, v)| r.get(k).is_some_and(|rv| same_key_value(spec, v, rv)))
+}
+
+/// Whether two keys name the same resource.
+fn same_key(spec: &Spec, a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .all(|(k, v)| b.get(k).is_some_and(|w| same_key_value(spec, v, w)))
 }
 
 /// Resources in a stable order, for comparing two lists read at different times.
@@ -183,7 +201,7 @@ impl Runner {
     ) -> Result<State, String> {
         if t.control_plane {
             let all = self.control_state(t, &spec.api.id).await?;
-            let selected = all.iter().find(|r| matches_key(r, key)).cloned();
+            let selected = all.iter().find(|r| matches_key(spec, r, key)).cloned();
             return Ok(State {
                 selected,
                 all: Some(all),
@@ -425,7 +443,7 @@ impl Runner {
                 }
             }
         }
-        if new_key != effect.key {
+        if !same_key(spec, &new_key, &effect.key) {
             match self.read_state(spec, t, &effect.key).await {
                 Ok(s) if s.selected.is_some() => fail(
                     outcome,
@@ -442,7 +460,7 @@ impl Runner {
         if let (Some(b), Some(a)) = (&before.all, &after.all) {
             let others = |rows: &[Fields], key: &Map<String, Value>| -> Vec<Fields> {
                 rows.iter()
-                    .filter(|r| !matches_key(r, key))
+                    .filter(|r| !matches_key(spec, r, key))
                     .cloned()
                     .collect()
             };

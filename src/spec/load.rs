@@ -7,7 +7,9 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::model::{Auth, Expectation, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger};
+use super::model::{
+    Auth, CaseOnlyRename, Expectation, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
+};
 use super::pattern::Pattern;
 use super::validate;
 use super::yaml::{self, Position, PositionIndex};
@@ -216,6 +218,37 @@ fn check(spec: &Spec, out: &mut Problems) {
             );
         }
     }
+    if spec.resource.case_only_rename == CaseOnlyRename::Conflict
+        && !spec.resource.key_case_insensitive
+    {
+        say(
+            "resource.case_only_rename".into(),
+            "case_only_rename applies to a case-insensitive key: add `key_case_insensitive: true` (with a case-sensitive key another letter case is another key)".into(),
+        );
+    }
+    if let Some(parent) = &spec.resource.parent {
+        for (i, k) in parent.key.iter().enumerate() {
+            if !spec.resource.key.contains(k) {
+                say(
+                    format!("resource.parent.key[{i}]"),
+                    format!(
+                        "parent key field '{k}' is not a key field of the {}: the parent is named by part of the resource's key",
+                        spec.resource.name
+                    ),
+                );
+            }
+        }
+        let all_in_key = parent.key.iter().all(|k| spec.resource.key.contains(k));
+        if all_in_key && (parent.key.is_empty() || parent.key.len() >= spec.resource.key.len()) {
+            say(
+                "resource.parent.key".into(),
+                format!(
+                    "the parent's key must be some, not all, of the {}'s key fields",
+                    spec.resource.name
+                ),
+            );
+        }
+    }
     for (i, u) in spec.resource.unique.iter().enumerate() {
         for f in &u.fields {
             if !fields.contains(f.as_str()) {
@@ -327,6 +360,19 @@ fn check(spec: &Spec, out: &mut Problems) {
                 &params,
                 &fields,
                 &format!("errors[{i}].message"),
+                &mut say,
+            );
+        }
+    }
+    if let Some(parent) = &spec.resource.parent {
+        let mut refs = template_refs(parent.not_found.message.as_deref().unwrap_or_default());
+        collect_template_refs(&Value::Object(parent.not_found.members.clone()), &mut refs);
+        for name in refs {
+            check_ref(
+                &name,
+                &params,
+                &fields,
+                "resource.parent.not_found",
                 &mut say,
             );
         }

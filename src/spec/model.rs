@@ -143,9 +143,14 @@ pub struct QueryProtocol {
     /// does is not this API's).
     #[serde(default)]
     pub version: Option<String>,
-    /// Where the API is served.
+    /// Where the API is served (the runner sends its requests here).
     #[serde(default = "root_path")]
     pub path: String,
+    /// Further paths the fake also answers the operation at, for requests that no other
+    /// API claims there (e.g. `/`, where other query APIs take the same `Action`: the
+    /// SigV4 scope or `Version` decides first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     /// Namespace of the answers (the `ErrorResponse` of `aws` errors carries it).
     #[serde(default)]
     pub xml_namespace: Option<String>,
@@ -356,6 +361,20 @@ pub struct Resource {
     pub name: String,
     /// Fields that together identify one resource.
     pub key: Vec<String>,
+    /// Key values name a resource whatever their letter case (IAM: `UserName=BOB` selects
+    /// `Bob`), so two resources' keys never differ only in case. The stored value keeps
+    /// the case it was given.
+    #[serde(default)]
+    pub key_case_insensitive: bool,
+    /// With a case-insensitive key: what a rename that changes only the letter case of
+    /// the resource's own key answers (IAM refuses `Bob` → `BOB` as a conflict).
+    #[serde(default)]
+    pub case_only_rename: CaseOnlyRename,
+    /// The resource lives within a parent that some of its key fields name (Transfer: a
+    /// user within its server). A request for a resource whose parent does not exist is
+    /// answered by the `not-found` row as the parent says.
+    #[serde(default)]
+    pub parent: Option<Parent>,
     /// Field sets that must be unique across resources (besides the key).
     #[serde(default)]
     pub unique: Vec<Unique>,
@@ -363,6 +382,45 @@ pub struct Resource {
     /// Resources present in a fresh fake (the document's own examples).
     #[serde(default)]
     pub fixtures: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The resource a resource lives within. It exists while at least one resource names it
+/// (a fixture, a seeded resource).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Parent {
+    /// Name used in messages, e.g. `server`.
+    pub name: String,
+    /// The resource's key fields that name the parent, e.g. `[ServerId]`.
+    pub key: Vec<String>,
+    /// How the `not-found` row answers when the parent itself does not exist (instead of
+    /// the row's own message and members).
+    #[serde(default)]
+    pub not_found: NotFoundAnswer,
+}
+
+/// A message template and body members for a `not-found` answer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotFoundAnswer {
+    /// Message template (`${Param}`); the row's own message when absent.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Extra body members (templates); the row's own members when empty.
+    #[serde(default)]
+    pub members: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What a rename that changes only the letter case of a case-insensitive key answers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CaseOnlyRename {
+    /// The key takes the new letter case.
+    #[default]
+    Allowed,
+    /// Refused with the `conflict` row: the new name is already taken, by the resource
+    /// itself.
+    Conflict,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use super::model::{Auth, Bounds, Parameter, Protocol, Range, RuleCheck, Spec, Trigger};
+use super::model::{
+    Auth, Bounds, CaseOnlyRename, Parameter, Protocol, Range, Resource, RuleCheck, Spec, Trigger,
+};
 
 /// Renders the parameter table, the rules and the error table of `spec`.
 pub fn render(spec: &Spec) -> String {
@@ -16,6 +18,7 @@ pub fn render(spec: &Spec) -> String {
     let _ = writeln!(out, "document: {}", a.document);
     let _ = writeln!(out, "protocol: {}", protocol_line(&spec.protocol));
     let _ = writeln!(out, "auth:     {}", auth_line(&spec.auth));
+    let _ = writeln!(out, "resource: {}", resource_line(&spec.resource));
     let _ = writeln!(out);
 
     let mut rows = vec![row(&[
@@ -235,8 +238,13 @@ fn protocol_line(p: &Protocol) -> String {
                     format!("bare Error errors naming {resource}")
                 }
             };
+            let also = if q.aliases.is_empty() {
+                String::new()
+            } else {
+                format!(" (also at {})", q.aliases.join(", "))
+            };
             format!(
-                "aws-query: {}?Action={}{version}, XML{ns}, {errors}",
+                "aws-query: {}?Action={}{version}{also}, XML{ns}, {errors}",
                 q.path, q.action
             )
         }
@@ -259,6 +267,33 @@ fn protocol_line(p: &Protocol) -> String {
             format!("rest-json: {} {}{envelope}, {errors}", r.method, r.path)
         }
     }
+}
+
+fn resource_line(r: &Resource) -> String {
+    let mut s = format!("{}, key {}", r.name, r.key.join(" + "));
+    if r.key_case_insensitive {
+        s.push_str(" (any letter case");
+        if r.case_only_rename == CaseOnlyRename::Conflict {
+            s.push_str("; a case-only rename is a conflict");
+        }
+        s.push(')');
+    }
+    if let Some(p) = &r.parent {
+        let _ = write!(s, ", within a {} ({})", p.name, p.key.join(" + "));
+    }
+    for u in &r.unique {
+        let _ = write!(
+            s,
+            ", unique {}{}",
+            u.fields.join(" + "),
+            if u.case_insensitive {
+                " (any letter case)"
+            } else {
+                ""
+            }
+        );
+    }
+    s
 }
 
 fn auth_line(a: &Auth) -> String {

@@ -115,7 +115,8 @@ def test_aws_cli_with_an_unknown_key(fake, aws_env):
 
 
 def nexfs(fake, creds, params, sign=None):
-    url = f"{fake.uri}/?Action=UpdateUser&" + "&".join(f"{k}={v}" for k, v in params.items())
+    url = f"{fake.uri}/nexfsconsoleapi?Action=UpdateUser&" + "&".join(
+        f"{k}={v}" for k, v in params.items())
     req = AWSRequest(method="GET", url=url)
     if sign is not None:
         sign(req)

@@ -54,6 +54,27 @@ def test_iam_modeled_errors(fake):
     assert names(fake.state("aws-iam"), "UserName") >= {"Bob", "Alice"}
 
 
+def test_iam_names_in_any_letter_case(fake):
+    iam = client(fake, "iam")
+    # A name in another case selects the user; the stored name keeps its case.
+    iam.update_user(UserName="BOB", NewPath="/engineering/")
+    users = {u["UserName"]: u for u in fake.state("aws-iam")}
+    assert users["Bob"]["Path"] == "/engineering/"
+    assert "BOB" not in users
+    # A case-only rename is refused, as IAM refuses it, and changes nothing.
+    before = fake.state("aws-iam")
+    with pytest.raises(iam.exceptions.EntityAlreadyExistsException) as e:
+        iam.update_user(UserName="Bob", NewUserName="BOB")
+    assert e.value.response["Error"]["Message"] == "User with name BOB already exists."
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert fake.state("aws-iam") == before
+    # Selected in another case and renamed: the old name is gone in every case.
+    iam.update_user(UserName="bOB", NewUserName="Robert")
+    assert names(fake.state("aws-iam"), "UserName") == {"Robert", "Alice"}
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.update_user(UserName="bob", NewPath="/")
+
+
 def test_iam_validation_error_is_worded_like_aws(fake):
     iam = client(fake, "iam")
     with pytest.raises(ClientError) as e:
@@ -90,6 +111,7 @@ def test_transfer_update_and_rule(fake):
     with pytest.raises(tr.exceptions.ResourceNotFoundException) as e:
         tr.update_user(ServerId=SERVER, UserName="nobody")
     assert e.value.response["Resource"] == "nobody"
+    assert e.value.response["ResourceType"] == "User"
     assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     with pytest.raises(ClientError) as e:
         tr.update_user(ServerId="s-1", UserName="my_user")
@@ -97,6 +119,21 @@ def test_transfer_update_and_rule(fake):
     with pytest.raises(ClientError) as e:
         tr.update_user(ServerId=SERVER, UserName="my_user", PosixProfile={"Uid": "x", "Gid": 1})
     assert e.value.response["Error"]["Code"] == "SerializationException"
+
+
+def test_transfer_unknown_server_names_the_server(fake):
+    # As AWS documents it for a server that does not exist: the server, not the user.
+    tr = client(fake, "transfer")
+    before = fake.state("aws-transfer")
+    unknown = "s-11112222333344444"
+    for user in ("my_user", "nobody"):
+        with pytest.raises(tr.exceptions.ResourceNotFoundException) as e:
+            tr.update_user(ServerId=unknown, UserName=user, HomeDirectory="/bucket/x")
+        r = e.value.response
+        assert (r["Resource"], r["ResourceType"]) == (unknown, "Server"), r
+        assert r["Error"]["Message"] == "Unknown server"
+        assert r["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert fake.state("aws-transfer") == before
 
 
 def test_workdocs_update(fake):

@@ -1,6 +1,7 @@
 """Nexfs console API requests signed by botocore's own SigV4 signer
 (`SigV4Auth(credentials, 'nexfsconsoleapi', 'nexfs')`, with the session token the document
-requires) and sent with requests: the document's example, roles (403 Forbidden), errors."""
+requires) and sent with requests to `/nexfsconsoleapi`, where the vendor serves the console
+API: the document's example, roles (403 Forbidden), errors, and the `/` alias."""
 
 import urllib.parse
 from xml.etree import ElementTree
@@ -19,9 +20,12 @@ LIMITED = Credentials(LIMITED_KEY, LIMITED_SECRET, LIMITED_TOKEN)
 NO_ROLES = Credentials("AKIDNOROLES", "noRolesSecretEXAMPLE", "NOROLESSESSIONTOKEN")
 
 
-def call(fake, params, creds=ADMIN, content_sha=False):
-    url = f"{fake.uri}/?" + urllib.parse.urlencode({"Action": "UpdateUser", **params},
-                                                    quote_via=urllib.parse.quote)
+CONSOLE_API = "/nexfsconsoleapi"
+
+
+def call(fake, params, creds=ADMIN, content_sha=False, path=CONSOLE_API):
+    url = f"{fake.uri}{path}?" + urllib.parse.urlencode({"Action": "UpdateUser", **params},
+                                                         quote_via=urllib.parse.quote)
     req = AWSRequest(method="GET", url=url)
     if content_sha:
         req.headers["x-amz-content-sha256"] = (
@@ -102,8 +106,35 @@ def test_a_session_without_iam_update_users_is_403(fake_config):
     assert fake_config.state("nexfs") == before
 
 
+def test_the_root_path_still_answers(fake):
+    # `/` is an alias of the console API where the request is not IAM's (no IAM scope, no
+    # Version): clients written for `/` keep working. Errors name the console API's path.
+    r = call(fake, {"UserId": "ExampleUser", "UserName": "At The Root"}, path="/")
+    assert r.status_code == 200, r.text
+    assert ElementTree.fromstring(r.content).findtext("Resource") == CONSOLE_API
+    assert {u["UserId"]: u for u in fake.state("nexfs")}["ExampleUser"]["UserName"] == "At The Root"
+    r = call(fake, {"UserId": "Nobody"}, path="/")
+    assert r.status_code == 409
+    assert ElementTree.fromstring(r.content).findtext("Resource") == CONSOLE_API
+
+
+def test_a_signature_for_another_path_is_refused(fake):
+    # The path is part of what SigV4 signs: signed for `/`, sent to the console API.
+    params = {"Action": "UpdateUser", "UserId": "ExampleUser", "UserName": "Moved"}
+    query = urllib.parse.urlencode(params, quote_via=urllib.parse.quote)
+    req = AWSRequest(method="GET", url=f"{fake.uri}/?{query}")
+    SigV4Auth(ADMIN, "nexfsconsoleapi", "nexfs").add_auth(req)
+    before = fake.state("nexfs")
+    r = requests.get(f"{fake.uri}{CONSOLE_API}?{query}", headers=dict(req.headers.items()),
+                     timeout=10)
+    assert r.status_code == 401, r.text
+    assert "<Code>Unauthorized</Code>" in r.text
+    assert fake.state("nexfs") == before
+
+
 def test_unsigned_or_tokenless_requests_get_401(fake):
-    r = requests.get(f"{fake.uri}/?Action=UpdateUser&UserId=ExampleUser&UserName=x", timeout=10)
+    r = requests.get(f"{fake.uri}{CONSOLE_API}?Action=UpdateUser&UserId=ExampleUser&UserName=x",
+                     timeout=10)
     assert r.status_code == 401
     assert "<Code>Unauthorized</Code>" in r.text
     r = call(fake, {"UserId": "ExampleUser", "UserName": "x"}, Credentials(ACCESS_KEY, SECRET_KEY))

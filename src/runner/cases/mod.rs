@@ -78,7 +78,7 @@ pub fn expected_for(spec: &Spec, params: &Map<String, Value>) -> Expect {
             .iter()
             .filter_map(|q| q.selects.as_ref().map(|field| (q, field)))
             .all(|(q, field)| match (params.get(&q.name), f.get(field)) {
-                (Some(v), Some(fv)) => v == fv,
+                (Some(v), Some(fv)) => super::state::same_key_value(spec, v, fv),
                 (None, _) => true,
                 _ => false,
             })

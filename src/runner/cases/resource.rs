@@ -163,6 +163,7 @@ pub(super) fn conflict(g: &mut Gen) {
                 .as_deref()
                 .or(p.sets.as_deref())
                 .unwrap_or_default();
+            let in_key = spec.resource.key.iter().any(|k| k == field);
             let Some(u) = spec
                 .resource
                 .unique
@@ -170,6 +171,7 @@ pub(super) fn conflict(g: &mut Gen) {
                 .find(|u| u.fields.iter().any(|f| f == field))
                 .map(|u| u.case_insensitive)
                 .or_else(|| (p.renames.is_some()).then_some(false))
+                .map(|u| u || (in_key && spec.resource.key_case_insensitive))
             else {
                 continue;
             };
