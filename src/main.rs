@@ -96,6 +96,46 @@ struct TestArgs {
     /// (a recording; never into --snapshots).
     #[arg(long, value_name = "DIR", default_value = "target/apiconform/observed")]
     out: PathBuf,
+    /// No line per failure and no progress line while the cases run (the summary is
+    /// still printed). The progress line is drawn only on a terminal, never when `CI` is set.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+impl TestArgs {
+    /// The options a reproducer repeats: specs, suites, target, snapshots, strictness.
+    fn invocation(&self) -> runner::replay::Invocation {
+        let mut args: Vec<String> = Vec::new();
+        let mut push = |flag: &str, v: &std::path::Path| {
+            args.push(flag.to_string());
+            args.push(v.display().to_string());
+        };
+        for f in &self.specs.spec_files {
+            push("--spec-file", f);
+        }
+        for d in &self.specs.spec_dirs {
+            push("--specs", d);
+        }
+        if let Some(t) = &self.target {
+            push("--target", t);
+        }
+        for d in &self.suites {
+            push("--suites", d);
+        }
+        if self.snapshots != std::path::Path::new("snapshots") {
+            push("--snapshots", &self.snapshots);
+        }
+        if self.specs.only_spec_files {
+            args.push("--only-spec-files".into());
+        }
+        if self.strict {
+            args.push("--strict".into());
+        }
+        runner::replay::Invocation {
+            args,
+            target: self.target.as_ref().map(|t| t.display().to_string()),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -331,16 +371,13 @@ fn conformance(args: TestArgs) -> ExitCode {
             Vec::new()
         };
         let started = std::time::Instant::now();
-        let outcomes = runner::run_parallel(runners, cases, move |o, done| {
-            if !o.failures.is_empty() {
-                eprintln!("FAIL {}: {}", o.case.name, o.failures.join("; "));
-            }
-            if done % 100 == 0 {
-                eprintln!("… {done}/{total} cases");
-            }
-        })
-        .await;
-        print!("{}", runner::report::text(&outcomes));
+        let progress = std::sync::Arc::new(runner::summary::Progress::new(total, args.quiet));
+        let ticks = progress.clone();
+        let outcomes =
+            runner::run_parallel(runners, cases, move |o, done| ticks.tick(o, done)).await;
+        progress.finish();
+        let invocation = args.invocation();
+        print!("{}", runner::summary::console(&outcomes, &invocation));
         for path in &orphans {
             match std::fs::remove_file(path) {
                 Ok(()) => println!("removed {} (no case reads it)", path.display()),

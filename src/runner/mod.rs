@@ -15,9 +15,11 @@ pub mod cases;
 pub mod client;
 pub mod compare;
 mod explain;
+pub mod replay;
 pub mod report;
 mod state;
 pub mod suite;
+pub mod summary;
 pub mod target;
 
 use std::collections::HashMap;
@@ -124,6 +126,14 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// What [`Runner::send_full`] sent and got back.
+struct Sent {
+    /// `METHOD URI` and the body (cut at 2000 characters), for the text report.
+    summary: String,
+    observed: Observed,
+    exchange: replay::Exchange,
+}
+
 /// Why a step did not complete.
 enum StepError {
     /// The target cannot do it (the case is skipped).
@@ -185,6 +195,8 @@ pub struct Outcome {
     /// Why the case did not run.
     pub skipped: Option<String>,
     pub elapsed: Duration,
+    /// The request under test as signed and sent, and the answer as received.
+    pub exchange: Option<replay::Exchange>,
 }
 
 impl Outcome {
@@ -331,6 +343,7 @@ impl Runner {
             notes: Vec::new(),
             skipped: None,
             elapsed: Duration::ZERO,
+            exchange: None,
         };
         if let Some(why) = self.skip_reason(case) {
             outcome.skipped = Some(why);
@@ -385,9 +398,14 @@ impl Runner {
             outcome.elapsed = started.elapsed();
             return outcome;
         }
-        match self.exchange(spec, t, case, &signing).await {
-            Ok((request, observed)) => {
+        match self.exchange_full(spec, t, case, &signing).await {
+            Ok(Sent {
+                summary: request,
+                observed,
+                exchange,
+            }) => {
                 outcome.request = request;
+                outcome.exchange = Some(exchange);
                 self.check(spec, case, &observed, &mut outcome);
                 match &before {
                     Some(before) => {
@@ -622,8 +640,20 @@ impl Runner {
         case: &Case,
         signing: &Signing,
     ) -> Result<(String, Observed), String> {
+        self.exchange_full(spec, t, case, signing)
+            .await
+            .map(|s| (s.summary, s.observed))
+    }
+
+    async fn exchange_full(
+        &self,
+        spec: &Spec,
+        t: &ApiTarget,
+        case: &Case,
+        signing: &Signing,
+    ) -> Result<Sent, String> {
         let wire = client::encode(spec, &case.params, case.raw_body.as_deref());
-        self.send(spec, t, wire, signing).await
+        self.send_full(spec, t, wire, signing).await
     }
 
     /// Signs `wire` (logging in first for token APIs), sends it, reads the answer.
@@ -634,6 +664,19 @@ impl Runner {
         wire: client::WireRequest,
         signing: &Signing,
     ) -> Result<(String, Observed), String> {
+        self.send_full(spec, t, wire, signing)
+            .await
+            .map(|s| (s.summary, s.observed))
+    }
+
+    /// As [`Self::send`], keeping the raw exchange.
+    async fn send_full(
+        &self,
+        spec: &Spec,
+        t: &ApiTarget,
+        wire: client::WireRequest,
+        signing: &Signing,
+    ) -> Result<Sent, String> {
         let base = t.base_url.trim_end_matches('/');
         let token = match (&spec.auth, &spec.protocol, &t.login) {
             (Auth::NimbleToken { .. }, Protocol::NimbleRest { login_path, .. }, Some(l)) => {
@@ -666,6 +709,7 @@ impl Runner {
                 format!("\n{}", wire.body.chars().take(2000).collect::<String>())
             }
         );
+        let sent_text = replay::request_text(&req);
         let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
             .map_err(|e| e.to_string())?;
         let mut rb = self.client.request(method, url);
@@ -699,7 +743,14 @@ impl Runner {
             }
         };
         self.note_answer(&spec.api.id, false);
-        Ok((summary, client::observe(spec, status, &headers, &body)))
+        Ok(Sent {
+            summary,
+            observed: client::observe(spec, status, &headers, &body),
+            exchange: replay::Exchange {
+                request: sent_text,
+                response: replay::response_text(status, &headers, &body),
+            },
+        })
     }
 
     async fn control(

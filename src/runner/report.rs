@@ -16,25 +16,7 @@ use super::Outcome;
 pub fn text(outcomes: &[Outcome]) -> String {
     let mut out = String::new();
     for o in outcomes.iter().filter(|o| !o.failures.is_empty()) {
-        let _ = writeln!(out, "FAIL {}", o.case.name);
-        for f in &o.failures {
-            let _ = writeln!(out, "  - {f}");
-        }
-        for w in &o.warnings {
-            let _ = writeln!(out, "  warning: {w}");
-        }
-        let _ = writeln!(out, "  request:");
-        for line in o.request.lines() {
-            let _ = writeln!(out, "    {line}");
-        }
-        for d in [&o.diff, &o.state_diff].into_iter().flatten() {
-            for line in d.lines() {
-                let _ = writeln!(out, "  {line}");
-            }
-        }
-        for n in &o.notes {
-            let _ = writeln!(out, "  {n}");
-        }
+        out.push_str(&text_block(o));
     }
     for o in outcomes
         .iter()
@@ -46,6 +28,32 @@ pub fn text(outcomes: &[Outcome]) -> String {
         }
     }
     let _ = writeln!(out, "{}", summary(outcomes));
+    out
+}
+
+/// One failure in full: `FAIL case`, the reasons, warnings, the request, the diffs and
+/// the spec's notes.
+pub fn text_block(o: &Outcome) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "FAIL {}", o.case.name);
+    for f in &o.failures {
+        let _ = writeln!(out, "  - {f}");
+    }
+    for w in &o.warnings {
+        let _ = writeln!(out, "  warning: {w}");
+    }
+    let _ = writeln!(out, "  request:");
+    for line in o.request.lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+    for d in [&o.diff, &o.state_diff].into_iter().flatten() {
+        for line in d.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    for n in &o.notes {
+        let _ = writeln!(out, "  {n}");
+    }
     out
 }
 
