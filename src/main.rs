@@ -35,6 +35,34 @@ enum Command {
     Test(TestArgs),
     /// List the cases the specs generate, or the coverage table.
     Cases(CasesArgs),
+    /// Send one case's request again and print the raw HTTP exchange and the verdict.
+    #[command(
+        after_help = "Examples:\n  apiconform replay aws-iam/length/NewUserName/max+1\n  apiconform replay aws-transfer/auth/unsigned --target vendor.yaml\n\nThe target is brought to the case's starting state first (reset or the profile's before_each, the case's setup steps), as in `test`; the request is signed afresh. Every failure in `test` prints this command.\n\nExit codes: 0 the case passes, 1 it fails, 2 usage or configuration error (or the target cannot run the case)."
+    )]
+    Replay(ReplayArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The case's full name, as `apiconform cases` lists it.
+    case: String,
+    #[command(flatten)]
+    specs: SpecArgs,
+    /// Target profile (YAML); without it, the embedded fake runs in-process.
+    #[arg(long, env = "APICONFORM_TARGET")]
+    target: Option<PathBuf>,
+    /// Also the suites in this directory (for a case of a suite of your own).
+    #[arg(long, value_name = "DIR")]
+    suites: Vec<PathBuf>,
+    /// Snapshot directory the answer is judged against.
+    #[arg(long, default_value = "snapshots")]
+    snapshots: PathBuf,
+    /// Judge as `test --strict` does.
+    #[arg(long)]
+    strict: bool,
+    /// Print credentials, signatures and tokens as sent (redacted by default).
+    #[arg(long)]
+    unredacted: bool,
 }
 
 /// Which specs a command works with.
@@ -247,6 +275,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Test(args) => conformance(args),
         Command::Cases(args) => list_cases(args),
+        Command::Replay(args) => replay(args),
         Command::Specs(SpecsCommand::Check { paths }) => specs_check(&paths),
         Command::Specs(SpecsCommand::Show { api, specs }) => specs_show(&api, &specs),
         Command::Specs(SpecsCommand::Schema) => {
@@ -325,6 +354,7 @@ fn conformance(args: TestArgs) -> ExitCode {
                 .and_then(|p| runner::Runner::with_specs(p, specs.clone()))
                 .map(|mut r| {
                     r.observed = runner::Observations::Dir(args.out.clone());
+                    r.redact = Some(runner::redact::Redactor::with_profile(r.profile()));
                     vec![r]
                 }),
             None => runner::Runner::in_process_pool_with(jobs, specs.clone()).await,
@@ -405,6 +435,113 @@ fn conformance(args: TestArgs) -> ExitCode {
         if outcomes.iter().all(|o| o.failures.is_empty()) {
             ExitCode::SUCCESS
         } else {
+            ExitCode::from(1)
+        }
+    })
+}
+
+fn replay(args: ReplayArgs) -> ExitCode {
+    let specs = match args.specs.load() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(async {
+        let runner = match &args.target {
+            Some(path) => runner::target::Profile::load(path)
+                .and_then(|p| runner::Runner::with_specs(p, specs.clone())),
+            None => runner::Runner::in_process_with(specs.clone()).await,
+        };
+        let mut runner = match runner {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        for dir in &args.suites {
+            match runner::suite::load_dir(dir, runner.specs()) {
+                Ok(cases) => runner.extra.extend(cases),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        runner.observed = runner::Observations::Nowhere;
+        runner.snapshot_dir = args.snapshots.clone();
+        runner.strict = args.strict;
+        let cases = runner.cases(&runner::Selection::default());
+        let Some(case) = cases.iter().find(|c| c.name == args.case) else {
+            let last = args.case.rsplit('/').next().unwrap_or(&args.case);
+            let near: Vec<&str> = cases
+                .iter()
+                .map(|c| c.name.as_str())
+                .filter(|n| n.contains(last))
+                .take(8)
+                .collect();
+            eprintln!(
+                "error: no case is named '{}'{} (`apiconform cases` lists them)",
+                args.case,
+                if near.is_empty() {
+                    String::new()
+                } else {
+                    format!("; similar: {}", near.join(", "))
+                }
+            );
+            return ExitCode::from(2);
+        };
+        let redactor = runner::redact::Redactor::with_profile(runner.profile());
+        let shown = |t: &str| {
+            if args.unredacted {
+                t.to_string()
+            } else {
+                redactor.http(t)
+            }
+        };
+        let base = runner
+            .profile()
+            .apis
+            .get(&case.api)
+            .map(|t| t.base_url.clone())
+            .unwrap_or_default();
+        println!("replay {} against {base}", case.name);
+        let o = runner.run_case(case).await;
+        if let Some(why) = &o.skipped {
+            eprintln!("error: the target cannot run {}: {why}", case.name);
+            return ExitCode::from(2);
+        }
+        match &o.exchange {
+            Some(x) => {
+                println!(
+                    "--- request, as sent{}",
+                    if args.unredacted {
+                        ""
+                    } else {
+                        " (credentials, signature and tokens redacted; --unredacted shows them)"
+                    }
+                );
+                println!("{}", shown(&x.request).trim_end());
+                println!("--- answer");
+                println!("{}", shown(&x.response).trim_end());
+            }
+            None => println!("--- no exchange: the request did not complete"),
+        }
+        println!("--- verdict");
+        if o.passed() {
+            println!("PASS {}", case.name);
+            for w in &o.warnings {
+                println!("  warning: {w}");
+            }
+            ExitCode::SUCCESS
+        } else {
+            print!("{}", runner::report::text_block(&o));
             ExitCode::from(1)
         }
     })

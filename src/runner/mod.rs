@@ -15,6 +15,7 @@ pub mod cases;
 pub mod client;
 pub mod compare;
 mod explain;
+pub mod redact;
 pub mod replay;
 pub mod report;
 mod state;
@@ -222,6 +223,9 @@ pub struct Runner {
     pub strict: bool,
     /// Where the answers observed are written.
     pub observed: Observations,
+    /// Redact what is recorded (`update`, [`Observations::Dir`]): set for a foreign target,
+    /// whose answers may carry account ids, keys and tokens.
+    pub redact: Option<redact::Redactor>,
     /// Timeouts in a row per API, shared by the runners of one run.
     stalls: Arc<Mutex<HashMap<String, u32>>>,
 }
@@ -287,12 +291,18 @@ impl Runner {
             extra: Vec::new(),
             strict: false,
             observed: Observations::Dir(PathBuf::from("target/apiconform/observed")),
+            redact: None,
             stalls: Arc::default(),
         })
     }
 
     pub fn specs(&self) -> &[Spec] {
         &self.specs
+    }
+
+    /// The target profile the runner sends cases to.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
     }
 
     /// Every case of every spec the target serves, filtered.
@@ -919,7 +929,10 @@ impl Runner {
     fn check(&self, spec: &Spec, case: &Case, o: &Observed, outcome: &mut Outcome) {
         verdict(spec, &case.expect, o, &mut outcome.failures);
         let actual = compare::normalise(spec, o);
-        let text = compare::snapshot_text(&actual);
+        let text = compare::snapshot_text(&match &self.redact {
+            Some(r) => r.tree(&actual),
+            None => actual.clone(),
+        });
         let path = compare::snapshot_path(&self.snapshot_dir, &case.name);
         if self.update {
             if let Err(e) = compare::write_snapshot(&path, &case.name, &text) {
@@ -958,6 +971,12 @@ impl Runner {
                 return;
             }
             Some(Ok(v)) => v,
+        };
+        // A recording with redacted values: the answer is redacted the same way first.
+        let actual = if redact::has_markers(&expected) {
+            self.redact.clone().unwrap_or_default().tree(&actual)
+        } else {
+            actual
         };
         let j = compare::judge(&expected, &actual, self.strict);
         for p in &j.extra {
