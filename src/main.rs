@@ -128,6 +128,26 @@ struct TestArgs {
     /// still printed). The progress line is drawn only on a terminal, never when `CI` is set.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Write the publishable report here: index.html (self-contained), report.md,
+    /// badge.svg and badge-<api>.svg, with the conformance matrix of every documented
+    /// constraint and error row.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Write a CTRF (Common Test Report Format) JSON report here.
+    #[arg(long, value_name = "FILE")]
+    ctrf: Option<PathBuf>,
+    /// Accepted deviations (YAML): fail only on failures outside it, and list the entries
+    /// that pass now.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write every failure of this run as an accepted deviation (reasons kept from
+    /// --baseline where case and cause match). Without --baseline the run then exits 0.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Run only part K of N (e.g. 2/4): cases dealt in turn, so N machines with 1/N ... N/N
+    /// together run every case once.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<runner::shard::Shard>,
 }
 
 impl TestArgs {
@@ -391,9 +411,45 @@ fn conformance(args: TestArgs) -> ExitCode {
             eprintln!("error: no case matches");
             return ExitCode::from(2);
         }
+        let all_cases = runners[0].cases(&runner::Selection::default());
+        let baseline = match &args.baseline {
+            Some(p) => match runner::baseline::Baseline::load(p) {
+                Ok(b) => Some((p.clone(), b)),
+                Err(e) => {
+                    eprintln!("error: baseline {e}");
+                    return ExitCode::from(2);
+                }
+            },
+            None => None,
+        };
+        let cases = match args.shard {
+            Some(s) => {
+                let part = s.select(cases);
+                if part.is_empty() {
+                    println!("shard {s} holds no case");
+                    return ExitCode::SUCCESS;
+                }
+                part
+            }
+            None => cases,
+        };
+        let invocation = args.invocation();
+        let endpoints: std::collections::BTreeMap<String, String> = match &args.target {
+            Some(_) => runners[0]
+                .profile()
+                .apis
+                .iter()
+                .map(|(api, t)| (api.clone(), t.base_url.clone()))
+                .collect(),
+            None => specs
+                .iter()
+                .map(|s| (s.api.id.clone(), "in-process fake".to_string()))
+                .collect(),
+        };
+        let redactor = runner::redact::Redactor::with_profile(runners[0].profile());
         let total = cases.len();
         // Re-recording everything also drops the snapshots no case reads any more.
-        let orphans = if args.update && args.case.is_none() {
+        let orphans = if args.update && args.case.is_none() && args.shard.is_none() {
             let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
             runner::compare::orphan_snapshots(&args.snapshots, names.iter().map(String::as_str))
                 .unwrap_or_default()
@@ -401,12 +457,12 @@ fn conformance(args: TestArgs) -> ExitCode {
             Vec::new()
         };
         let started = std::time::Instant::now();
+        let start_ms = unix_ms();
         let progress = std::sync::Arc::new(runner::summary::Progress::new(total, args.quiet));
         let ticks = progress.clone();
         let outcomes =
             runner::run_parallel(runners, cases, move |o, done| ticks.tick(o, done)).await;
         progress.finish();
-        let invocation = args.invocation();
         print!("{}", runner::summary::console(&outcomes, &invocation));
         for path in &orphans {
             match std::fs::remove_file(path) {
@@ -421,23 +477,47 @@ fn conformance(args: TestArgs) -> ExitCode {
             outcomes.len() as f64 / wall.max(1e-9),
             if jobs == 1 { "" } else { "s" }
         );
-        for (path, content) in [
-            (&args.junit, runner::report::junit(&outcomes)),
-            (&args.json, runner::report::json(&outcomes)),
-        ] {
-            if let Some(p) = path {
-                if let Err(e) = std::fs::write(p, content) {
-                    eprintln!("error: {}: {e}", p.display());
-                    return ExitCode::from(2);
-                }
+        let mut meta = runner::report::publish::Meta::now(
+            args.target.as_deref(),
+            endpoints,
+            runner::report::publish::spec_origins(&args.specs.sources()),
+            &invocation,
+        );
+        meta.shard = args.shard.map(|s| s.to_string());
+        let outputs = runner::outputs::Outputs {
+            specs: &specs,
+            all_cases: &all_cases,
+            invocation: &invocation,
+            redactor,
+            run: runner::report::ctrf::Run {
+                start_ms,
+                stop_ms: unix_ms(),
+                target: meta.target.clone(),
+                shard: meta.shard.clone(),
+            },
+            meta,
+            junit: args.junit.clone(),
+            json: args.json.clone(),
+            ctrf: args.ctrf.clone(),
+            report: args.report.clone(),
+            baseline,
+            write_baseline: args.write_baseline.clone(),
+        };
+        match outputs.finish(&outcomes) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
             }
         }
-        if outcomes.iter().all(|o| o.failures.is_empty()) {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        }
     })
+}
+
+/// Now, in milliseconds since the Unix epoch.
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn replay(args: ReplayArgs) -> ExitCode {

@@ -11,13 +11,16 @@
 //! # Ok(()) }
 //! ```
 
+pub mod baseline;
 pub mod cases;
 pub mod client;
 pub mod compare;
 mod explain;
+pub mod outputs;
 pub mod redact;
 pub mod replay;
 pub mod report;
+pub mod shard;
 mod state;
 pub mod suite;
 pub mod summary;

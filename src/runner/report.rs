@@ -11,6 +11,13 @@ use crate::spec::model::Spec;
 use super::cases::Case;
 use super::Outcome;
 
+pub mod badge;
+pub mod ctrf;
+pub mod html;
+pub mod markdown;
+pub mod matrix;
+pub mod publish;
+
 /// Failures in full (reasons, the request, the diffs, the spec's notes), then the
 /// warnings of passing cases, then `N passed, M failed, K skipped`.
 pub fn text(outcomes: &[Outcome]) -> String {
@@ -172,6 +179,32 @@ pub fn json(outcomes: &[Outcome]) -> String {
 /// Every constraint of every parameter and every error row, with the cases covering it;
 /// rows without a case are marked `MISSING`.
 pub fn coverage(spec: &Spec, cases: &[Case]) -> String {
+    let items = documented_items(spec);
+    let mut out = String::new();
+    let _ = writeln!(out, "{} coverage", spec.api.id);
+    let mut missing = 0;
+    for item in &items {
+        let n = cases.iter().filter(|c| c.covers.contains(item)).count();
+        if n == 0 {
+            missing += 1;
+        }
+        let _ = writeln!(
+            out,
+            "  {item:<55} {}",
+            if n == 0 {
+                "MISSING".to_string()
+            } else {
+                format!("{n} case(s)")
+            }
+        );
+    }
+    let _ = writeln!(out, "  {} items, {missing} without a case", items.len());
+    out
+}
+
+/// What the spec documents, as the keys cases cover: every constraint of every parameter
+/// (nested members as `Param.Member`), every rule and every error row.
+pub fn documented_items(spec: &Spec) -> Vec<String> {
     let mut items: Vec<String> = Vec::new();
     fn walk(prefix: &str, params: &[crate::spec::model::Parameter], items: &mut Vec<String>) {
         for p in params {
@@ -212,24 +245,5 @@ pub fn coverage(spec: &Spec, cases: &[Case]) -> String {
     for e in &spec.errors {
         items.push(format!("error:{}", e.code));
     }
-    let mut out = String::new();
-    let _ = writeln!(out, "{} coverage", spec.api.id);
-    let mut missing = 0;
-    for item in &items {
-        let n = cases.iter().filter(|c| c.covers.contains(item)).count();
-        if n == 0 {
-            missing += 1;
-        }
-        let _ = writeln!(
-            out,
-            "  {item:<55} {}",
-            if n == 0 {
-                "MISSING".to_string()
-            } else {
-                format!("{n} case(s)")
-            }
-        );
-    }
-    let _ = writeln!(out, "  {} items, {missing} without a case", items.len());
-    out
+    items
 }
