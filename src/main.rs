@@ -40,6 +40,29 @@ enum Command {
         after_help = "Examples:\n  apiconform replay aws-iam/length/NewUserName/max+1\n  apiconform replay aws-transfer/auth/unsigned --target vendor.yaml\n\nThe target is brought to the case's starting state first (reset or the profile's before_each, the case's setup steps), as in `test`; the request is signed afresh. Every failure in `test` prints this command.\n\nExit codes: 0 the case passes, 1 it fails, 2 usage or configuration error (or the target cannot run the case)."
     )]
     Replay(ReplayArgs),
+    /// Work with snapshot sets (the shipped ones, recordings of a target).
+    #[command(subcommand)]
+    Snapshots(SnapshotsCommand),
+}
+
+#[derive(Subcommand)]
+enum SnapshotsCommand {
+    /// List, case by case, where two snapshot sets disagree (A is the reference).
+    #[command(
+        after_help = "Examples:\n  apiconform test --target real.yaml --update --snapshots recorded/\n  apiconform snapshots diff snapshots recorded --api aws-iam\n  apiconform snapshots diff snapshots recorded --diff\n\nAnswers are compared as the runner compares them (trees, masks), every member counted. Redacted values (<redacted:...>) on either side are compared redacted.\n\nExit codes: 0 the sets agree, 1 they differ, 2 a folder cannot be read."
+    )]
+    Diff {
+        /// The reference snapshot folder (`<api>/<case>.snap` inside).
+        a: PathBuf,
+        /// The folder compared with it.
+        b: PathBuf,
+        /// Only this API (repeatable).
+        #[arg(long = "api")]
+        apis: Vec<String>,
+        /// Print the unified diff under each case that differs.
+        #[arg(long)]
+        diff: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -296,6 +319,22 @@ fn main() -> ExitCode {
         Command::Test(args) => conformance(args),
         Command::Cases(args) => list_cases(args),
         Command::Replay(args) => replay(args),
+        Command::Snapshots(SnapshotsCommand::Diff { a, b, apis, diff }) => {
+            match runner::snapdiff::diff_dirs(&a, &b, &apis) {
+                Ok(entries) => {
+                    print!("{}", runner::snapdiff::render(&a, &b, &entries, diff));
+                    if runner::snapdiff::agree(&entries) {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Specs(SpecsCommand::Check { paths }) => specs_check(&paths),
         Command::Specs(SpecsCommand::Show { api, specs }) => specs_show(&api, &specs),
         Command::Specs(SpecsCommand::Schema) => {

@@ -21,6 +21,7 @@ pub mod redact;
 pub mod replay;
 pub mod report;
 pub mod shard;
+pub mod snapdiff;
 mod state;
 pub mod suite;
 pub mod summary;

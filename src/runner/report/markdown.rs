@@ -56,11 +56,7 @@ pub fn render(p: &Publication) -> String {
     let _ = writeln!(
         out,
         "| command | {} |",
-        code(
-            &format!("apiconform test {}", meta.options)
-                .trim_end()
-                .to_string()
-        )
+        code(format!("apiconform test {}", meta.options).trim_end())
     );
     if let Some(s) = &meta.shard {
         let _ = writeln!(
