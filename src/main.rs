@@ -523,6 +523,12 @@ fn conformance(args: TestArgs) -> ExitCode {
             &invocation,
         );
         meta.shard = args.shard.map(|s| s.to_string());
+        // The command as typed (after `test`), for the report's header.
+        meta.options = std::env::args()
+            .skip(2)
+            .map(|a| runner::replay::quote(&a))
+            .collect::<Vec<_>>()
+            .join(" ");
         let outputs = runner::outputs::Outputs {
             specs: &specs,
             all_cases: &all_cases,

@@ -38,6 +38,9 @@ pub struct Entry {
 pub struct Baseline {
     #[serde(default)]
     pub accepted: Vec<Entry>,
+    /// The comment lines the file starts with (kept when it is rewritten).
+    #[serde(skip)]
+    pub header: Vec<String>,
 }
 
 /// A failure outside the baseline.
@@ -72,10 +75,21 @@ fn quoted(s: &str) -> String {
 impl Baseline {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        if text.trim().is_empty() {
-            return Ok(Self::default());
-        }
-        crate::spec::decode_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))
+        let header: Vec<String> = text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .map(str::to_string)
+            .collect();
+        let mut b: Self = if text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.starts_with('#'))
+        {
+            Self::default()
+        } else {
+            crate::spec::decode_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        };
+        b.header = header;
+        Ok(b)
     }
 
     /// Whether `case` failing with `cause` is accepted.
@@ -170,17 +184,25 @@ impl Baseline {
             }
         }
         accepted.sort_by(|a, b| (&a.case, &a.cause).cmp(&(&b.case, &b.cause)));
-        Self { accepted }
+        Self {
+            accepted,
+            header: previous.map(|b| b.header.clone()).unwrap_or_default(),
+        }
     }
 
-    /// The file: a comment saying what it is, then one entry per accepted deviation.
+    /// The file: a comment saying what it is (the one it was read with, if any), then one
+    /// entry per accepted deviation.
     pub fn render(&self) -> String {
-        let mut out = String::from(
-            "# apiconform baseline: deviations known and accepted. `apiconform test --baseline\n\
-             # FILE` fails only on failures not listed here (a case failing with another\n\
-             # cause is not listed) and names the entries whose case passes now.\n\
-             # Written by `apiconform test --write-baseline FILE`; edit the reasons.\n",
-        );
+        let mut out = if self.header.is_empty() {
+            String::from(
+                "# apiconform baseline: deviations known and accepted. `apiconform test --baseline\n\
+                 # FILE` fails only on failures not listed here (a case failing with another\n\
+                 # cause is not listed) and names the entries whose case passes now.\n\
+                 # Written by `apiconform test --write-baseline FILE`; edit the reasons.\n",
+            )
+        } else {
+            self.header.iter().map(|l| format!("{l}\n")).collect()
+        };
         if self.accepted.is_empty() {
             out.push_str("accepted: []\n");
             return out;

@@ -158,6 +158,8 @@ pub fn json(outcomes: &[Outcome]) -> String {
             json!({
                 "name": o.case.name,
                 "api": o.case.api,
+                "category": super::summary::category(&o.case),
+                "cause": super::summary::cause(o),
                 "result": if o.skipped.is_some() { "skipped" } else if o.failures.is_empty() { "passed" } else { "failed" },
                 "failures": o.failures,
                 "skipped": o.skipped,

@@ -38,7 +38,8 @@ pub struct Meta {
     pub specs: BTreeMap<String, SpecOrigin>,
     /// `--shard K/N`, if the run was one part.
     pub shard: Option<String>,
-    /// The options of the run, as a reproducer repeats them.
+    /// The options of the run (`apiconform test` and these): as typed when the command
+    /// line sets them, else those a reproducer repeats.
     pub options: String,
 }
 
