@@ -394,13 +394,14 @@ impl Progress {
         let due = last.is_none_or(|t| t.elapsed() >= Duration::from_millis(100));
         if due || failed || done == self.total {
             *last = Some(Instant::now());
-            let _ = write!(
-                err,
-                "\r\x1b[K[{done}/{}] {} failed  {}",
+            // Within 80 columns: a line that wraps could not be rewritten in place.
+            let line = format!(
+                "[{done}/{}] {} failed  {}",
                 self.total,
                 self.failed.load(Ordering::Relaxed),
                 o.case.name
             );
+            let _ = write!(err, "\r\x1b[K{}", clip(&line, 79));
             let _ = err.flush();
         }
     }
