@@ -602,72 +602,15 @@ fn replay(args: ReplayArgs) -> ExitCode {
         runner.observed = runner::Observations::Nowhere;
         runner.snapshot_dir = args.snapshots.clone();
         runner.strict = args.strict;
-        let cases = runner.cases(&runner::Selection::default());
-        let Some(case) = cases.iter().find(|c| c.name == args.case) else {
-            let last = args.case.rsplit('/').next().unwrap_or(&args.case);
-            let near: Vec<&str> = cases
-                .iter()
-                .map(|c| c.name.as_str())
-                .filter(|n| n.contains(last))
-                .take(8)
-                .collect();
-            eprintln!(
-                "error: no case is named '{}'{} (`apiconform cases` lists them)",
-                args.case,
-                if near.is_empty() {
-                    String::new()
-                } else {
-                    format!("; similar: {}", near.join(", "))
-                }
-            );
-            return ExitCode::from(2);
-        };
-        let redactor = runner::redact::Redactor::with_profile(runner.profile());
-        let shown = |t: &str| {
-            if args.unredacted {
-                t.to_string()
-            } else {
-                redactor.http(t)
+        match runner::replay::replay(&runner, &args.case, args.unredacted).await {
+            Ok((text, passed)) => {
+                print!("{text}");
+                ExitCode::from(u8::from(!passed))
             }
-        };
-        let base = runner
-            .profile()
-            .apis
-            .get(&case.api)
-            .map(|t| t.base_url.clone())
-            .unwrap_or_default();
-        println!("replay {} against {base}", case.name);
-        let o = runner.run_case(case).await;
-        if let Some(why) = &o.skipped {
-            eprintln!("error: the target cannot run {}: {why}", case.name);
-            return ExitCode::from(2);
-        }
-        match &o.exchange {
-            Some(x) => {
-                println!(
-                    "--- request, as sent{}",
-                    if args.unredacted {
-                        ""
-                    } else {
-                        " (credentials, signature and tokens redacted; --unredacted shows them)"
-                    }
-                );
-                println!("{}", shown(&x.request).trim_end());
-                println!("--- answer");
-                println!("{}", shown(&x.response).trim_end());
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
             }
-            None => println!("--- no exchange: the request did not complete"),
-        }
-        println!("--- verdict");
-        if o.passed() {
-            println!("PASS {}", case.name);
-            for w in &o.warnings {
-                println!("  warning: {w}");
-            }
-            ExitCode::SUCCESS
-        } else {
-            print!("{}", runner::report::text_block(&o));
-            ExitCode::from(1)
         }
     })
 }

@@ -104,6 +104,81 @@ impl Invocation {
     }
 }
 
+/// `apiconform replay`: runs the case named `name` on `runner` (from its starting state,
+/// signed afresh) and renders the exchange (redacted unless `unredacted`) and the verdict;
+/// `Ok((text, passed))`. `Err`: no case has that name (similar ones are named), or the
+/// target cannot run it.
+pub async fn replay(
+    runner: &super::Runner,
+    name: &str,
+    unredacted: bool,
+) -> Result<(String, bool), String> {
+    let cases = runner.cases(&super::Selection::default());
+    let Some(case) = cases.iter().find(|c| c.name == name) else {
+        let last = name.rsplit('/').next().unwrap_or(name);
+        let near: Vec<&str> = cases
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|n| n.contains(last))
+            .take(8)
+            .collect();
+        return Err(format!(
+            "no case is named '{name}'{} (`apiconform cases` lists them)",
+            if near.is_empty() {
+                String::new()
+            } else {
+                format!("; similar: {}", near.join(", "))
+            }
+        ));
+    };
+    let redactor = super::redact::Redactor::with_profile(runner.profile());
+    let shown = |t: &str| {
+        if unredacted {
+            t.to_string()
+        } else {
+            redactor.http(t)
+        }
+    };
+    let base = runner
+        .profile()
+        .apis
+        .get(&case.api)
+        .map(|t| t.base_url.clone())
+        .unwrap_or_default();
+    let o = runner.run_case(case).await;
+    if let Some(why) = &o.skipped {
+        return Err(format!("the target cannot run {}: {why}", case.name));
+    }
+    let mut out = format!("replay {} against {base}\n", case.name);
+    match &o.exchange {
+        Some(x) => {
+            let _ = writeln!(
+                out,
+                "--- request, as sent{}",
+                if unredacted {
+                    ""
+                } else {
+                    " (credentials, signature and tokens redacted; --unredacted shows them)"
+                }
+            );
+            let _ = writeln!(out, "{}", shown(&x.request).trim_end());
+            let _ = writeln!(out, "--- answer");
+            let _ = writeln!(out, "{}", shown(&x.response).trim_end());
+        }
+        None => out.push_str("--- no exchange: the request did not complete\n"),
+    }
+    out.push_str("--- verdict\n");
+    if o.passed() {
+        let _ = writeln!(out, "PASS {}", case.name);
+        for w in &o.warnings {
+            let _ = writeln!(out, "  warning: {w}");
+        }
+    } else {
+        out.push_str(&super::report::text_block(&o));
+    }
+    Ok((out, o.passed()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
