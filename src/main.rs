@@ -30,11 +30,62 @@ enum Command {
     Serve(ServeArgs),
     /// Run the conformance cases against a target (the embedded fake by default).
     #[command(
-        after_help = "Examples:\n  apiconform test\n  apiconform test --api aws-iam --case 'aws-iam/length/*'\n  apiconform test --target moto.yaml --junit report.xml\n  apiconform test --update          # re-record snapshots/ from the target\n  apiconform test --target vendor.yaml --strict\n\nAnswers are compared as trees, the way the protocol's clients read them (README, \"How answers are judged\").\n\nExit codes: 0 all passed, 1 a case failed, 2 usage or configuration error."
+        after_help = "Examples:\n  apiconform test\n  apiconform test --api aws-iam --case 'aws-iam/length/*'\n  apiconform test --target moto.yaml --junit report.xml\n  apiconform test --update          # re-record snapshots/ from the target\n  apiconform test --target vendor.yaml --strict\n  apiconform test --target vendor.yaml --report report/ --ctrf ctrf.json\n  apiconform test --target vendor.yaml --write-baseline baseline.yaml   # accept today's failures\n  apiconform test --target vendor.yaml --baseline baseline.yaml         # in CI\n  apiconform test --target vendor.yaml --shard 2/4\n  apiconform test --target real.yaml --update --snapshots recorded/     # a redacted recording\n\nAnswers are compared as trees, the way the protocol's clients read them (README, \"How answers are judged\"). After the run: a table per API by category and the failures grouped by cause, each cause's first case in full with the commands that re-run it (README, \"The vendor workflow\").\n\nExit codes: 0 all passed (with --baseline: every failure is accepted; with only --write-baseline: written), 1 a case failed (outside the baseline), 2 usage or configuration error."
     )]
     Test(TestArgs),
     /// List the cases the specs generate, or the coverage table.
     Cases(CasesArgs),
+    /// Send one case's request again and print the raw HTTP exchange and the verdict.
+    #[command(
+        after_help = "Examples:\n  apiconform replay aws-iam/length/NewUserName/max+1\n  apiconform replay aws-transfer/auth/unsigned --target vendor.yaml\n\nThe target is brought to the case's starting state first (reset or the profile's before_each, the case's setup steps), as in `test`; the request is signed afresh. Every failure in `test` prints this command.\n\nExit codes: 0 the case passes, 1 it fails, 2 usage or configuration error (or the target cannot run the case)."
+    )]
+    Replay(ReplayArgs),
+    /// Work with snapshot sets (the shipped ones, recordings of a target).
+    #[command(subcommand)]
+    Snapshots(SnapshotsCommand),
+}
+
+#[derive(Subcommand)]
+enum SnapshotsCommand {
+    /// List, case by case, where two snapshot sets disagree (A is the reference).
+    #[command(
+        after_help = "Examples:\n  apiconform test --target real.yaml --update --snapshots recorded/\n  apiconform snapshots diff snapshots recorded --api aws-iam\n  apiconform snapshots diff snapshots recorded --diff\n\nAnswers are compared as the runner compares them (trees, masks), every member counted. Redacted values (<redacted:...>) on either side are compared redacted.\n\nExit codes: 0 the sets agree, 1 they differ, 2 a folder cannot be read."
+    )]
+    Diff {
+        /// The reference snapshot folder (`<api>/<case>.snap` inside).
+        a: PathBuf,
+        /// The folder compared with it.
+        b: PathBuf,
+        /// Only this API (repeatable).
+        #[arg(long = "api")]
+        apis: Vec<String>,
+        /// Print the unified diff under each case that differs.
+        #[arg(long)]
+        diff: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The case's full name, as `apiconform cases` lists it.
+    case: String,
+    #[command(flatten)]
+    specs: SpecArgs,
+    /// Target profile (YAML); without it, the embedded fake runs in-process.
+    #[arg(long, env = "APICONFORM_TARGET")]
+    target: Option<PathBuf>,
+    /// Also the suites in this directory (for a case of a suite of your own).
+    #[arg(long, value_name = "DIR")]
+    suites: Vec<PathBuf>,
+    /// Snapshot directory the answer is judged against.
+    #[arg(long, default_value = "snapshots")]
+    snapshots: PathBuf,
+    /// Judge as `test --strict` does.
+    #[arg(long)]
+    strict: bool,
+    /// Print credentials, signatures and tokens as sent (redacted by default).
+    #[arg(long)]
+    unredacted: bool,
 }
 
 /// Which specs a command works with.
@@ -96,6 +147,66 @@ struct TestArgs {
     /// (a recording; never into --snapshots).
     #[arg(long, value_name = "DIR", default_value = "target/apiconform/observed")]
     out: PathBuf,
+    /// No line per failure and no progress line while the cases run (the summary is
+    /// still printed). The progress line is drawn only on a terminal, never when `CI` is set.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// Write the publishable report here: index.html (self-contained), report.md,
+    /// badge.svg and badge-<api>.svg, with the conformance matrix of every documented
+    /// constraint and error row.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// Write a CTRF (Common Test Report Format) JSON report here.
+    #[arg(long, value_name = "FILE")]
+    ctrf: Option<PathBuf>,
+    /// Accepted deviations (YAML): fail only on failures outside it, and list the entries
+    /// that pass now.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write every failure of this run as an accepted deviation (reasons kept from
+    /// --baseline where case and cause match). Without --baseline the run then exits 0.
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Run only part K of N (e.g. 2/4): cases dealt in turn, so N machines with 1/N ... N/N
+    /// together run every case once.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<runner::shard::Shard>,
+}
+
+impl TestArgs {
+    /// The options a reproducer repeats: specs, suites, target, snapshots, strictness.
+    fn invocation(&self) -> runner::replay::Invocation {
+        let mut args: Vec<String> = Vec::new();
+        let mut push = |flag: &str, v: &std::path::Path| {
+            args.push(flag.to_string());
+            args.push(v.display().to_string());
+        };
+        for f in &self.specs.spec_files {
+            push("--spec-file", f);
+        }
+        for d in &self.specs.spec_dirs {
+            push("--specs", d);
+        }
+        if let Some(t) = &self.target {
+            push("--target", t);
+        }
+        for d in &self.suites {
+            push("--suites", d);
+        }
+        if self.snapshots != std::path::Path::new("snapshots") {
+            push("--snapshots", &self.snapshots);
+        }
+        if self.specs.only_spec_files {
+            args.push("--only-spec-files".into());
+        }
+        if self.strict {
+            args.push("--strict".into());
+        }
+        runner::replay::Invocation {
+            args,
+            target: self.target.as_ref().map(|t| t.display().to_string()),
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -207,6 +318,23 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Test(args) => conformance(args),
         Command::Cases(args) => list_cases(args),
+        Command::Replay(args) => replay(args),
+        Command::Snapshots(SnapshotsCommand::Diff { a, b, apis, diff }) => {
+            match runner::snapdiff::diff_dirs(&a, &b, &apis) {
+                Ok(entries) => {
+                    print!("{}", runner::snapdiff::render(&a, &b, &entries, diff));
+                    if runner::snapdiff::agree(&entries) {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::from(1)
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::Specs(SpecsCommand::Check { paths }) => specs_check(&paths),
         Command::Specs(SpecsCommand::Show { api, specs }) => specs_show(&api, &specs),
         Command::Specs(SpecsCommand::Schema) => {
@@ -285,6 +413,7 @@ fn conformance(args: TestArgs) -> ExitCode {
                 .and_then(|p| runner::Runner::with_specs(p, specs.clone()))
                 .map(|mut r| {
                     r.observed = runner::Observations::Dir(args.out.clone());
+                    r.redact = Some(runner::redact::Redactor::with_profile(r.profile()));
                     vec![r]
                 }),
             None => runner::Runner::in_process_pool_with(jobs, specs.clone()).await,
@@ -321,9 +450,45 @@ fn conformance(args: TestArgs) -> ExitCode {
             eprintln!("error: no case matches");
             return ExitCode::from(2);
         }
+        let all_cases = runners[0].cases(&runner::Selection::default());
+        let baseline = match &args.baseline {
+            Some(p) => match runner::baseline::Baseline::load(p) {
+                Ok(b) => Some((p.clone(), b)),
+                Err(e) => {
+                    eprintln!("error: baseline {e}");
+                    return ExitCode::from(2);
+                }
+            },
+            None => None,
+        };
+        let cases = match args.shard {
+            Some(s) => {
+                let part = s.select(cases);
+                if part.is_empty() {
+                    println!("shard {s} holds no case");
+                    return ExitCode::SUCCESS;
+                }
+                part
+            }
+            None => cases,
+        };
+        let invocation = args.invocation();
+        let endpoints: std::collections::BTreeMap<String, String> = match &args.target {
+            Some(_) => runners[0]
+                .profile()
+                .apis
+                .iter()
+                .map(|(api, t)| (api.clone(), t.base_url.clone()))
+                .collect(),
+            None => specs
+                .iter()
+                .map(|s| (s.api.id.clone(), "in-process fake".to_string()))
+                .collect(),
+        };
+        let redactor = runner::redact::Redactor::with_profile(runners[0].profile());
         let total = cases.len();
         // Re-recording everything also drops the snapshots no case reads any more.
-        let orphans = if args.update && args.case.is_none() {
+        let orphans = if args.update && args.case.is_none() && args.shard.is_none() {
             let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
             runner::compare::orphan_snapshots(&args.snapshots, names.iter().map(String::as_str))
                 .unwrap_or_default()
@@ -331,16 +496,13 @@ fn conformance(args: TestArgs) -> ExitCode {
             Vec::new()
         };
         let started = std::time::Instant::now();
-        let outcomes = runner::run_parallel(runners, cases, move |o, done| {
-            if !o.failures.is_empty() {
-                eprintln!("FAIL {}: {}", o.case.name, o.failures.join("; "));
-            }
-            if done % 100 == 0 {
-                eprintln!("… {done}/{total} cases");
-            }
-        })
-        .await;
-        print!("{}", runner::report::text(&outcomes));
+        let start_ms = unix_ms();
+        let progress = std::sync::Arc::new(runner::summary::Progress::new(total, args.quiet));
+        let ticks = progress.clone();
+        let outcomes =
+            runner::run_parallel(runners, cases, move |o, done| ticks.tick(o, done)).await;
+        progress.finish();
+        print!("{}", runner::summary::console(&outcomes, &invocation));
         for path in &orphans {
             match std::fs::remove_file(path) {
                 Ok(()) => println!("removed {} (no case reads it)", path.display()),
@@ -354,21 +516,101 @@ fn conformance(args: TestArgs) -> ExitCode {
             outcomes.len() as f64 / wall.max(1e-9),
             if jobs == 1 { "" } else { "s" }
         );
-        for (path, content) in [
-            (&args.junit, runner::report::junit(&outcomes)),
-            (&args.json, runner::report::json(&outcomes)),
-        ] {
-            if let Some(p) = path {
-                if let Err(e) = std::fs::write(p, content) {
-                    eprintln!("error: {}: {e}", p.display());
+        let mut meta = runner::report::publish::Meta::now(
+            args.target.as_deref(),
+            endpoints,
+            runner::report::publish::spec_origins(&args.specs.sources()),
+            &invocation,
+        );
+        meta.shard = args.shard.map(|s| s.to_string());
+        // The command as typed (after `test`), for the report's header.
+        meta.options = std::env::args()
+            .skip(2)
+            .map(|a| runner::replay::quote(&a))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let outputs = runner::outputs::Outputs {
+            specs: &specs,
+            all_cases: &all_cases,
+            invocation: &invocation,
+            redactor,
+            run: runner::report::ctrf::Run {
+                start_ms,
+                stop_ms: unix_ms(),
+                target: meta.target.clone(),
+                shard: meta.shard.clone(),
+            },
+            meta,
+            junit: args.junit.clone(),
+            json: args.json.clone(),
+            ctrf: args.ctrf.clone(),
+            report: args.report.clone(),
+            baseline,
+            write_baseline: args.write_baseline.clone(),
+        };
+        match outputs.finish(&outcomes) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        }
+    })
+}
+
+/// Now, in milliseconds since the Unix epoch.
+fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn replay(args: ReplayArgs) -> ExitCode {
+    let specs = match args.specs.load() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(async {
+        let runner = match &args.target {
+            Some(path) => runner::target::Profile::load(path)
+                .and_then(|p| runner::Runner::with_specs(p, specs.clone())),
+            None => runner::Runner::in_process_with(specs.clone()).await,
+        };
+        let mut runner = match runner {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        for dir in &args.suites {
+            match runner::suite::load_dir(dir, runner.specs()) {
+                Ok(cases) => runner.extra.extend(cases),
+                Err(e) => {
+                    eprintln!("error: {e}");
                     return ExitCode::from(2);
                 }
             }
         }
-        if outcomes.iter().all(|o| o.failures.is_empty()) {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
+        runner.observed = runner::Observations::Nowhere;
+        runner.snapshot_dir = args.snapshots.clone();
+        runner.strict = args.strict;
+        match runner::replay::replay(&runner, &args.case, args.unredacted).await {
+            Ok((text, passed)) => {
+                print!("{text}");
+                ExitCode::from(u8::from(!passed))
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
         }
     })
 }

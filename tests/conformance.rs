@@ -81,7 +81,12 @@ fn main() {
                 .with_ignored_flag(ignored)
         })
         .collect();
-    assert!(trials.len() > 300, "only {} cases", trials.len());
+    // A profile may serve only some of the APIs (moto: IAM and Transfer).
+    assert!(
+        target().is_some() || trials.len() > 300,
+        "only {} cases",
+        trials.len()
+    );
     let mut trials = trials;
     if target().is_none() {
         let names: Vec<String> = runner

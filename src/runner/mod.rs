@@ -11,13 +11,20 @@
 //! # Ok(()) }
 //! ```
 
+pub mod baseline;
 pub mod cases;
 pub mod client;
 pub mod compare;
 mod explain;
+pub mod outputs;
+pub mod redact;
+pub mod replay;
 pub mod report;
+pub mod shard;
+pub mod snapdiff;
 mod state;
 pub mod suite;
+pub mod summary;
 pub mod target;
 
 use std::collections::HashMap;
@@ -124,6 +131,14 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// What [`Runner::send_full`] sent and got back.
+struct Sent {
+    /// `METHOD URI` and the body (cut at 2000 characters), for the text report.
+    summary: String,
+    observed: Observed,
+    exchange: replay::Exchange,
+}
+
 /// Why a step did not complete.
 enum StepError {
     /// The target cannot do it (the case is skipped).
@@ -185,6 +200,8 @@ pub struct Outcome {
     /// Why the case did not run.
     pub skipped: Option<String>,
     pub elapsed: Duration,
+    /// The request under test as signed and sent, and the answer as received.
+    pub exchange: Option<replay::Exchange>,
 }
 
 impl Outcome {
@@ -210,6 +227,9 @@ pub struct Runner {
     pub strict: bool,
     /// Where the answers observed are written.
     pub observed: Observations,
+    /// Redact what is recorded (`update`, [`Observations::Dir`]): set for a foreign target,
+    /// whose answers may carry account ids, keys and tokens.
+    pub redact: Option<redact::Redactor>,
     /// Timeouts in a row per API, shared by the runners of one run.
     stalls: Arc<Mutex<HashMap<String, u32>>>,
 }
@@ -275,12 +295,18 @@ impl Runner {
             extra: Vec::new(),
             strict: false,
             observed: Observations::Dir(PathBuf::from("target/apiconform/observed")),
+            redact: None,
             stalls: Arc::default(),
         })
     }
 
     pub fn specs(&self) -> &[Spec] {
         &self.specs
+    }
+
+    /// The target profile the runner sends cases to.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
     }
 
     /// Every case of every spec the target serves, filtered.
@@ -331,6 +357,7 @@ impl Runner {
             notes: Vec::new(),
             skipped: None,
             elapsed: Duration::ZERO,
+            exchange: None,
         };
         if let Some(why) = self.skip_reason(case) {
             outcome.skipped = Some(why);
@@ -385,9 +412,14 @@ impl Runner {
             outcome.elapsed = started.elapsed();
             return outcome;
         }
-        match self.exchange(spec, t, case, &signing).await {
-            Ok((request, observed)) => {
+        match self.exchange_full(spec, t, case, &signing).await {
+            Ok(Sent {
+                summary: request,
+                observed,
+                exchange,
+            }) => {
                 outcome.request = request;
+                outcome.exchange = Some(exchange);
                 self.check(spec, case, &observed, &mut outcome);
                 match &before {
                     Some(before) => {
@@ -622,8 +654,20 @@ impl Runner {
         case: &Case,
         signing: &Signing,
     ) -> Result<(String, Observed), String> {
+        self.exchange_full(spec, t, case, signing)
+            .await
+            .map(|s| (s.summary, s.observed))
+    }
+
+    async fn exchange_full(
+        &self,
+        spec: &Spec,
+        t: &ApiTarget,
+        case: &Case,
+        signing: &Signing,
+    ) -> Result<Sent, String> {
         let wire = client::encode(spec, &case.params, case.raw_body.as_deref());
-        self.send(spec, t, wire, signing).await
+        self.send_full(spec, t, wire, signing).await
     }
 
     /// Signs `wire` (logging in first for token APIs), sends it, reads the answer.
@@ -634,6 +678,19 @@ impl Runner {
         wire: client::WireRequest,
         signing: &Signing,
     ) -> Result<(String, Observed), String> {
+        self.send_full(spec, t, wire, signing)
+            .await
+            .map(|s| (s.summary, s.observed))
+    }
+
+    /// As [`Self::send`], keeping the raw exchange.
+    async fn send_full(
+        &self,
+        spec: &Spec,
+        t: &ApiTarget,
+        wire: client::WireRequest,
+        signing: &Signing,
+    ) -> Result<Sent, String> {
         let base = t.base_url.trim_end_matches('/');
         let token = match (&spec.auth, &t.login) {
             (Auth::Token { login_path, .. }, Some(l)) => Some(
@@ -667,6 +724,7 @@ impl Runner {
                 format!("\n{}", wire.body.chars().take(2000).collect::<String>())
             }
         );
+        let sent_text = replay::request_text(&req);
         let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
             .map_err(|e| e.to_string())?;
         let mut rb = self.client.request(method, url);
@@ -700,7 +758,14 @@ impl Runner {
             }
         };
         self.note_answer(&spec.api.id, false);
-        Ok((summary, client::observe(spec, status, &headers, &body)))
+        Ok(Sent {
+            summary,
+            observed: client::observe(spec, status, &headers, &body),
+            exchange: replay::Exchange {
+                request: sent_text,
+                response: replay::response_text(status, &headers, &body),
+            },
+        })
     }
 
     async fn control(
@@ -883,7 +948,10 @@ impl Runner {
     fn check(&self, spec: &Spec, case: &Case, o: &Observed, outcome: &mut Outcome) {
         verdict(spec, &case.expect, o, &mut outcome.failures);
         let actual = compare::normalise(spec, o);
-        let text = compare::snapshot_text(&actual);
+        let text = compare::snapshot_text(&match &self.redact {
+            Some(r) => r.tree(&actual),
+            None => actual.clone(),
+        });
         let path = compare::snapshot_path(&self.snapshot_dir, &case.name);
         if self.update {
             if let Err(e) = compare::write_snapshot(&path, &case.name, &text) {
@@ -927,6 +995,12 @@ impl Runner {
                 return;
             }
             Some(Ok(v)) => v,
+        };
+        // A recording with redacted values: the answer is redacted the same way first.
+        let actual = if redact::has_markers(&expected) {
+            self.redact.clone().unwrap_or_default().tree(&actual)
+        } else {
+            actual
         };
         let j = compare::judge(&expected, &actual, self.strict);
         for p in &j.extra {

@@ -11,30 +11,19 @@ use crate::spec::model::Spec;
 use super::cases::Case;
 use super::Outcome;
 
+pub mod badge;
+pub mod ctrf;
+pub mod html;
+pub mod markdown;
+pub mod matrix;
+pub mod publish;
+
 /// Failures in full (reasons, the request, the diffs, the spec's notes), then the
 /// warnings of passing cases, then `N passed, M failed, K skipped`.
 pub fn text(outcomes: &[Outcome]) -> String {
     let mut out = String::new();
     for o in outcomes.iter().filter(|o| !o.failures.is_empty()) {
-        let _ = writeln!(out, "FAIL {}", o.case.name);
-        for f in &o.failures {
-            let _ = writeln!(out, "  - {f}");
-        }
-        for w in &o.warnings {
-            let _ = writeln!(out, "  warning: {w}");
-        }
-        let _ = writeln!(out, "  request:");
-        for line in o.request.lines() {
-            let _ = writeln!(out, "    {line}");
-        }
-        for d in [&o.diff, &o.state_diff].into_iter().flatten() {
-            for line in d.lines() {
-                let _ = writeln!(out, "  {line}");
-            }
-        }
-        for n in &o.notes {
-            let _ = writeln!(out, "  {n}");
-        }
+        out.push_str(&text_block(o));
     }
     for o in outcomes
         .iter()
@@ -46,6 +35,32 @@ pub fn text(outcomes: &[Outcome]) -> String {
         }
     }
     let _ = writeln!(out, "{}", summary(outcomes));
+    out
+}
+
+/// One failure in full: `FAIL case`, the reasons, warnings, the request, the diffs and
+/// the spec's notes.
+pub fn text_block(o: &Outcome) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "FAIL {}", o.case.name);
+    for f in &o.failures {
+        let _ = writeln!(out, "  - {f}");
+    }
+    for w in &o.warnings {
+        let _ = writeln!(out, "  warning: {w}");
+    }
+    let _ = writeln!(out, "  request:");
+    for line in o.request.lines() {
+        let _ = writeln!(out, "    {line}");
+    }
+    for d in [&o.diff, &o.state_diff].into_iter().flatten() {
+        for line in d.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    for n in &o.notes {
+        let _ = writeln!(out, "  {n}");
+    }
     out
 }
 
@@ -143,6 +158,8 @@ pub fn json(outcomes: &[Outcome]) -> String {
             json!({
                 "name": o.case.name,
                 "api": o.case.api,
+                "category": super::summary::category(&o.case),
+                "cause": super::summary::cause(o),
                 "result": if o.skipped.is_some() { "skipped" } else if o.failures.is_empty() { "passed" } else { "failed" },
                 "failures": o.failures,
                 "skipped": o.skipped,
@@ -164,6 +181,32 @@ pub fn json(outcomes: &[Outcome]) -> String {
 /// Every constraint of every parameter and every error row, with the cases covering it;
 /// rows without a case are marked `MISSING`.
 pub fn coverage(spec: &Spec, cases: &[Case]) -> String {
+    let items = documented_items(spec);
+    let mut out = String::new();
+    let _ = writeln!(out, "{} coverage", spec.api.id);
+    let mut missing = 0;
+    for item in &items {
+        let n = cases.iter().filter(|c| c.covers.contains(item)).count();
+        if n == 0 {
+            missing += 1;
+        }
+        let _ = writeln!(
+            out,
+            "  {item:<55} {}",
+            if n == 0 {
+                "MISSING".to_string()
+            } else {
+                format!("{n} case(s)")
+            }
+        );
+    }
+    let _ = writeln!(out, "  {} items, {missing} without a case", items.len());
+    out
+}
+
+/// What the spec documents, as the keys cases cover: every constraint of every parameter
+/// (nested members as `Param.Member`), every rule and every error row.
+pub fn documented_items(spec: &Spec) -> Vec<String> {
     let mut items: Vec<String> = Vec::new();
     fn walk(prefix: &str, params: &[crate::spec::model::Parameter], items: &mut Vec<String>) {
         for p in params {
@@ -204,24 +247,5 @@ pub fn coverage(spec: &Spec, cases: &[Case]) -> String {
     for e in &spec.errors {
         items.push(format!("error:{}", e.code));
     }
-    let mut out = String::new();
-    let _ = writeln!(out, "{} coverage", spec.api.id);
-    let mut missing = 0;
-    for item in &items {
-        let n = cases.iter().filter(|c| c.covers.contains(item)).count();
-        if n == 0 {
-            missing += 1;
-        }
-        let _ = writeln!(
-            out,
-            "  {item:<55} {}",
-            if n == 0 {
-                "MISSING".to_string()
-            } else {
-                format!("{n} case(s)")
-            }
-        );
-    }
-    let _ = writeln!(out, "  {} items, {missing} without a case", items.len());
-    out
+    items
 }

@@ -1,0 +1,207 @@
+//! Reproducers: the raw HTTP exchange of a case (the request as signed and sent, the
+//! answer as received), and the commands that re-run one case: `apiconform test --case
+//! NAME` with the options of the run, and `apiconform replay NAME`, which sends that case's
+//! request again (from the case's starting state, signed afresh) and prints the exchange.
+
+use std::fmt::Write as _;
+
+use bytes::Bytes;
+
+/// Largest body kept in an [`Exchange`] (the rest is cut, with a note).
+const BODY_KEPT: usize = 64 * 1024;
+
+/// One request as it went on the wire and the answer as it came back, as HTTP/1.1 text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Exchange {
+    /// Request line, the headers apiconform set (signature included), `content-length`,
+    /// a blank line and the body.
+    pub request: String,
+    /// Status line, headers, a blank line and the body (cut at 64 KiB).
+    pub response: String,
+}
+
+fn body_text(body: &[u8]) -> String {
+    let kept = &body[..body.len().min(BODY_KEPT)];
+    let mut s = String::from_utf8_lossy(kept).into_owned();
+    if body.len() > BODY_KEPT {
+        let _ = write!(s, "\n[… {} more bytes]", body.len() - BODY_KEPT);
+    }
+    s
+}
+
+/// The request as HTTP/1.1 text (the `host` header first, as it goes on the wire).
+pub fn request_text(req: &http::Request<Bytes>) -> String {
+    let mut s = format!("{} {} HTTP/1.1\n", req.method(), req.uri());
+    if let Some(h) = req.headers().get("host") {
+        let _ = writeln!(s, "host: {}", String::from_utf8_lossy(h.as_bytes()));
+    }
+    for (k, v) in req.headers() {
+        if k != "host" {
+            let _ = writeln!(s, "{k}: {}", String::from_utf8_lossy(v.as_bytes()));
+        }
+    }
+    if !req.body().is_empty() && !req.headers().contains_key("content-length") {
+        let _ = writeln!(s, "content-length: {}", req.body().len());
+    }
+    s.push('\n');
+    s.push_str(&body_text(req.body()));
+    s
+}
+
+/// The answer as HTTP/1.1 text.
+pub fn response_text(status: u16, headers: &http::HeaderMap, body: &[u8]) -> String {
+    let reason = http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let mut s = format!("HTTP/1.1 {status} {reason}\n");
+    for (k, v) in headers {
+        let _ = writeln!(s, "{k}: {}", String::from_utf8_lossy(v.as_bytes()));
+    }
+    s.push('\n');
+    s.push_str(&body_text(body));
+    s
+}
+
+/// `s` quoted for a POSIX shell when it needs to be.
+pub fn quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/_.:=+-@,%".contains(c));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The options of a run that a reproducer repeats (specs, suites, target, snapshots,
+/// strictness), so that the command re-runs the case exactly as the run did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Invocation {
+    /// Options as typed, e.g. `["--target", "docs/moto/moto.yaml", "--strict"]`.
+    pub args: Vec<String>,
+    /// The target profile, if any (for the reports' header).
+    pub target: Option<String>,
+}
+
+impl Invocation {
+    fn args_text(&self) -> String {
+        self.args
+            .iter()
+            .map(|a| format!(" {}", quote(a)))
+            .collect::<String>()
+    }
+
+    /// `apiconform test OPTIONS --case NAME`.
+    pub fn rerun(&self, case: &str) -> String {
+        format!("apiconform test{} --case {}", self.args_text(), quote(case))
+    }
+
+    /// `apiconform replay NAME OPTIONS`.
+    pub fn replay(&self, case: &str) -> String {
+        format!("apiconform replay {}{}", quote(case), self.args_text())
+    }
+}
+
+/// `apiconform replay`: runs the case named `name` on `runner` (from its starting state,
+/// signed afresh) and renders the exchange (redacted unless `unredacted`) and the verdict;
+/// `Ok((text, passed))`. `Err`: no case has that name (similar ones are named), or the
+/// target cannot run it.
+pub async fn replay(
+    runner: &super::Runner,
+    name: &str,
+    unredacted: bool,
+) -> Result<(String, bool), String> {
+    let cases = runner.cases(&super::Selection::default());
+    let Some(case) = cases.iter().find(|c| c.name == name) else {
+        let last = name.rsplit('/').next().unwrap_or(name);
+        let near: Vec<&str> = cases
+            .iter()
+            .map(|c| c.name.as_str())
+            .filter(|n| n.contains(last))
+            .take(8)
+            .collect();
+        return Err(format!(
+            "no case is named '{name}'{} (`apiconform cases` lists them)",
+            if near.is_empty() {
+                String::new()
+            } else {
+                format!("; similar: {}", near.join(", "))
+            }
+        ));
+    };
+    let redactor = super::redact::Redactor::with_profile(runner.profile());
+    let shown = |t: &str| {
+        if unredacted {
+            t.to_string()
+        } else {
+            redactor.http(t)
+        }
+    };
+    let base = runner
+        .profile()
+        .apis
+        .get(&case.api)
+        .map(|t| t.base_url.clone())
+        .unwrap_or_default();
+    let o = runner.run_case(case).await;
+    if let Some(why) = &o.skipped {
+        return Err(format!("the target cannot run {}: {why}", case.name));
+    }
+    let mut out = format!("replay {} against {base}\n", case.name);
+    match &o.exchange {
+        Some(x) => {
+            let _ = writeln!(
+                out,
+                "--- request, as sent{}",
+                if unredacted {
+                    ""
+                } else {
+                    " (credentials, signature and tokens redacted; --unredacted shows them)"
+                }
+            );
+            let _ = writeln!(out, "{}", shown(&x.request).trim_end());
+            let _ = writeln!(out, "--- answer");
+            let _ = writeln!(out, "{}", shown(&x.response).trim_end());
+        }
+        None => out.push_str("--- no exchange: the request did not complete\n"),
+    }
+    out.push_str("--- verdict\n");
+    if o.passed() {
+        let _ = writeln!(out, "PASS {}", case.name);
+        for w in &o.warnings {
+            let _ = writeln!(out, "  warning: {w}");
+        }
+    } else {
+        out.push_str(&super::report::text_block(&o));
+    }
+    Ok((out, o.passed()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_quoted_only_when_the_shell_needs_it() {
+        assert_eq!(
+            quote("aws-iam/length/UserName/max+1"),
+            "aws-iam/length/UserName/max+1"
+        );
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), "'it'\\''s'");
+        let inv = Invocation {
+            args: vec!["--target".into(), "my profile.yaml".into()],
+            target: Some("my profile.yaml".into()),
+        };
+        assert_eq!(
+            inv.rerun("aws-iam/auth/unsigned"),
+            "apiconform test --target 'my profile.yaml' --case aws-iam/auth/unsigned"
+        );
+        assert_eq!(
+            inv.replay("aws-iam/auth/unsigned"),
+            "apiconform replay aws-iam/auth/unsigned --target 'my profile.yaml'"
+        );
+    }
+}
