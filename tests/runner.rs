@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use apiconform::fake::{Engine, Fake};
 use apiconform::runner::target::Profile;
-use apiconform::runner::{report, suite, Observations, Outcome, Runner, Selection};
+use apiconform::runner::{report, suite, Failure, Observations, Outcome, Runner, Selection};
 use bytes::Bytes;
 use rstest::rstest;
 use wiremock::matchers::any;
@@ -251,7 +251,10 @@ async fn catches_a_wrong_status() {
     .await;
     let o = failure_of(&out, "aws-iam/not-found/UserName");
     assert!(
-        o.failures.iter().any(|f| f == "status 400 (expected 404)"),
+        o.failures.contains(&Failure::Status {
+            got: 400,
+            expected: 404
+        }),
         "{:?}",
         o.failures
     );
@@ -275,7 +278,7 @@ async fn catches_a_wrong_error_code() {
     assert!(
         o.failures
             .iter()
-            .any(|f| f == "error code NoSuchEntityException (expected NoSuchEntity)"),
+            .any(|f| f.to_string() == "error code NoSuchEntityException (expected NoSuchEntity)"),
         "{:?}",
         o.failures
     );
@@ -334,7 +337,7 @@ async fn catches_a_wrong_content_type() {
     assert!(
         o.failures
             .iter()
-            .any(|f| f.starts_with("content type \"text/html\"")),
+            .any(|f| matches!(f, Failure::ContentType { got, .. } if got == "text/html")),
         "{:?}",
         o.failures
     );
@@ -361,7 +364,7 @@ async fn catches_a_constraint_not_enforced() {
     assert!(
         o.failures
             .iter()
-            .any(|f| f.starts_with("error code") || f.starts_with("status")),
+            .any(|f| matches!(f, Failure::Code { .. } | Failure::Status { .. })),
         "{:?}",
         o.failures
     );
@@ -373,9 +376,9 @@ async fn catches_state_not_changed_by_a_successful_update() {
     let out = against_broken("aws-iam/example/*", drop_rename, |_, _| {}).await;
     let o = failure_of(&out, "aws-iam/example/rename-bob-to-robert");
     assert!(
-        o.failures
-            .iter()
-            .any(|f| f.starts_with("state: after the update, no user has UserName=\"Robert\"")),
+        o.failures.iter().any(|f| f
+            .to_string()
+            .starts_with("state: after the update, no user has UserName=\"Robert\"")),
         "{:?}",
         o.failures
     );
@@ -412,9 +415,9 @@ async fn then_steps_catch_state_a_success_did_not_change() {
     .await;
     let o = failure_of(&out, "aws-iam/suite/created-user-can-be-renamed");
     assert!(
-        o.failures
-            .iter()
-            .any(|f| f.starts_with("then step 1: status 404 (expected 200)")),
+        o.failures.iter().any(|f| f
+            .to_string()
+            .starts_with("then step 1: status 404 (expected 200)")),
         "{:?}",
         o.failures
     );
@@ -537,12 +540,22 @@ mod hostile_targets {
         let (out, took) = run(3).await;
         assert!(out.len() >= 10, "{} cases", out.len());
         for o in &out[..3] {
-            assert!(o.failures[0].starts_with("no answer:"), "{:?}", o.failures);
+            assert!(
+                o.failures[0].to_string().starts_with("no answer:"),
+                "{:?}",
+                o.failures
+            );
         }
         for o in &out[3..] {
             assert!(
                 o.failures[0]
-                    .starts_with("target stalled: 3 requests to aws-iam in a row timed out"),
+                    == Failure::Stalled {
+                        api: "aws-iam".into(),
+                        timeouts: 3
+                    }
+                    && o.failures[0]
+                        .to_string()
+                        .starts_with("target stalled: 3 requests to aws-iam in a row timed out"),
                 "{:?}",
                 o.failures
             );
@@ -550,11 +563,13 @@ mod hostile_targets {
         assert!(took < Duration::from_secs(3), "took {took:?}");
         // Turned off: every case waits out its timeout.
         let (out, _) = run(0).await;
-        assert!(out.iter().all(|o| o.failures[0].starts_with("no answer:")));
+        assert!(out
+            .iter()
+            .all(|o| o.failures[0].to_string().starts_with("no answer:")));
     }
 
     fn first_failure(out: &[Outcome]) -> String {
-        out[0].failures.join("; ")
+        apiconform::runner::failure::join(&out[0].failures, "; ")
     }
 
     #[tokio::test]
@@ -690,7 +705,7 @@ mod judge {
     fn failing_with<'a>(out: &'a [Outcome], case: &str, what: &str) -> &'a Outcome {
         let o = failure_of(out, case);
         assert!(
-            o.failures.iter().any(|f| f.contains(what)),
+            o.failures.iter().any(|f| f.to_string().contains(what)),
             "{case}: no failure mentions {what:?}: {:?}",
             o.failures
         );
@@ -958,10 +973,10 @@ mod judge {
         .await;
         let o = out.iter().find(|o| !o.passed()).expect("a case fails");
         assert!(
-            o.failures
-                .iter()
-                .any(|f| f.contains("body/data/inactivity_timeout: a string")
-                    && f.contains("(expected a number")),
+            o.failures.iter().any(|f| f
+                .to_string()
+                .contains("body/data/inactivity_timeout: a string")
+                && f.to_string().contains("(expected a number")),
             "{:?}",
             o.failures
         );

@@ -166,7 +166,11 @@ impl Baseline {
                 })
                 .map(|e| e.reason.clone())
                 .unwrap_or_else(|| {
-                    let first = o.failures.first().cloned().unwrap_or_default();
+                    let first = o
+                        .failures
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
                     let first: String = first.chars().take(200).collect();
                     format!("TODO why this is accepted (found: {first})")
                 });

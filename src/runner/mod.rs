@@ -16,6 +16,7 @@ pub mod cases;
 pub mod client;
 pub mod compare;
 mod explain;
+pub mod failure;
 pub mod outputs;
 pub mod redact;
 pub mod replay;
@@ -39,6 +40,7 @@ use crate::spec::model::{Auth, Spec};
 
 use cases::{Case, Expect};
 use client::{Observed, Signing};
+pub use failure::Failure;
 use suite::{RawRequest, Step};
 use target::{ApiTarget, Profile};
 
@@ -87,7 +89,7 @@ pub async fn run_parallel(
 }
 
 /// Status, error code and (on success) content type against what the spec expects.
-fn verdict(spec: &Spec, expect: &Expect, o: &Observed, failures: &mut Vec<String>) {
+fn verdict(spec: &Spec, expect: &Expect, o: &Observed, failures: &mut Vec<Failure>) {
     let (want_status, want_code) = match expect {
         Expect::Success => (spec.response.status, None),
         Expect::Error(code) => (
@@ -99,22 +101,24 @@ fn verdict(spec: &Spec, expect: &Expect, o: &Observed, failures: &mut Vec<String
         ),
     };
     if o.status != want_status {
-        failures.push(format!("status {} (expected {want_status})", o.status));
+        failures.push(Failure::Status {
+            got: o.status,
+            expected: want_status,
+        });
     }
     if o.code != want_code {
-        failures.push(format!(
-            "error code {} (expected {})",
-            o.code.as_deref().unwrap_or("none"),
-            want_code.as_deref().unwrap_or("none")
-        ));
+        failures.push(Failure::Code {
+            got: o.code.clone(),
+            expected: want_code.clone(),
+        });
     }
     if o.status < 300 {
         let want_ct = spec.response.content_type.as_str();
         if compare::media_type(&o.content_type) != compare::media_type(want_ct) {
-            failures.push(format!(
-                "content type {:?} (expected {want_ct})",
-                o.content_type
-            ));
+            failures.push(Failure::ContentType {
+                got: o.content_type.clone(),
+                expected: want_ct.to_string(),
+            });
         }
     }
 }
@@ -186,7 +190,7 @@ pub struct Outcome {
     pub request: String,
     pub observed: Option<Observed>,
     /// Why the case failed (empty: passed).
-    pub failures: Vec<String>,
+    pub failures: Vec<Failure>,
     /// Snapshot diff (sorted trees), when the answer differs.
     pub diff: Option<String>,
     /// Diff of the state before and after, when a refused request changed it.
@@ -384,7 +388,7 @@ impl Runner {
         if let Err(e) = self.fresh_state(spec, t, case).await {
             match e {
                 StepError::Skip(why) => outcome.skipped = Some(why),
-                StepError::Fail(why) => outcome.failures.push(why),
+                StepError::Fail(why) => outcome.failures.push(Failure::Step(why)),
             }
             outcome.elapsed = started.elapsed();
             return outcome;
@@ -399,7 +403,7 @@ impl Runner {
                 Err(e) => {
                     outcome
                         .failures
-                        .push(format!("state before the request: {e}"));
+                        .push(Failure::State(format!("state before the request: {e}")));
                     outcome.elapsed = started.elapsed();
                     return outcome;
                 }
@@ -408,7 +412,7 @@ impl Runner {
             None
         };
         if let Err(e) = self.inject(t, case).await {
-            outcome.failures.push(e);
+            outcome.failures.push(Failure::Step(e));
             outcome.elapsed = started.elapsed();
             return outcome;
         }
@@ -436,11 +440,13 @@ impl Runner {
                     if let Err(StepError::Fail(e) | StepError::Skip(e)) =
                         self.step(spec, t, step).await
                     {
-                        outcome.failures.push(format!("then step {}: {e}", i + 1));
+                        outcome
+                            .failures
+                            .push(Failure::Step(format!("then step {}: {e}", i + 1)));
                     }
                 }
             }
-            Err(e) => outcome.failures.push(e),
+            Err(e) => outcome.failures.push(Failure::Transport(e)),
         }
         if !outcome.failures.is_empty() {
             outcome.notes = explain::departures(spec, case, &outcome);
@@ -451,14 +457,12 @@ impl Runner {
 
     /// Why the case is not sent: the API's target stopped answering (too many timeouts in
     /// a row, `stall_after` in the profile).
-    fn stalled(&self, api: &str) -> Option<String> {
+    fn stalled(&self, api: &str) -> Option<Failure> {
         let limit = self.profile.stall_after;
         let n = self.stalls.lock().ok()?.get(api).copied().unwrap_or(0);
-        (limit > 0 && n >= limit).then(|| {
-            format!(
-                "target stalled: {n} requests to {api} in a row timed out; the case was not sent \
-                 (`stall_after: 0` in the profile, or --stall-after 0, sends every case)"
-            )
+        (limit > 0 && n >= limit).then(|| Failure::Stalled {
+            api: api.to_string(),
+            timeouts: n,
         })
     }
 
@@ -602,7 +606,7 @@ impl Runner {
         } else {
             Err(StepError::Fail(format!(
                 "{} (request: {})",
-                problems.join("; "),
+                failure::join(&problems, "; "),
                 request.lines().next().unwrap_or_default()
             )))
         }
@@ -925,22 +929,24 @@ impl Runner {
                     let found = o.status < 300;
                     let gone = o.code.is_some() && o.code == not_found;
                     if want_found && !found {
-                        outcome.failures.push(format!(
+                        outcome.failures.push(Failure::State(format!(
                             "state: after the rename, {} {} answers {} {}",
                             selector.name,
                             key,
                             o.status,
                             o.code.as_deref().unwrap_or("")
-                        ));
+                        )));
                     }
                     if !want_found && !gone {
-                        outcome.failures.push(format!(
+                        outcome.failures.push(Failure::State(format!(
                             "state: after the rename, the old {} {} still answers {}",
                             selector.name, key, o.status
-                        ));
+                        )));
                     }
                 }
-                Err(e) => outcome.failures.push(format!("state check: {e}")),
+                Err(e) => outcome
+                    .failures
+                    .push(Failure::State(format!("state check: {e}"))),
             }
         }
     }
@@ -955,9 +961,10 @@ impl Runner {
         let path = compare::snapshot_path(&self.snapshot_dir, &case.name);
         if self.update {
             if let Err(e) = compare::write_snapshot(&path, &case.name, &text) {
-                outcome
-                    .failures
-                    .push(format!("cannot write {}: {e}", path.display()));
+                outcome.failures.push(Failure::Snapshot(format!(
+                    "cannot write {}: {e}",
+                    path.display()
+                )));
             }
             return;
         }
@@ -982,16 +989,17 @@ impl Runner {
         }
         let expected = match recorded.map(|t| compare::parse_snapshot(&t)) {
             None => {
-                outcome.failures.push(format!(
+                outcome.failures.push(Failure::Snapshot(format!(
                     "no snapshot at {} (record with `apiconform test --update`, or `cargo insta review`)",
                     path.display()
-                ));
+                )));
                 return pending(outcome);
             }
             Some(Err(e)) => {
-                outcome
-                    .failures
-                    .push(format!("snapshot {} cannot be read: {e}", path.display()));
+                outcome.failures.push(Failure::Snapshot(format!(
+                    "snapshot {} cannot be read: {e}",
+                    path.display()
+                )));
                 return;
             }
             Some(Ok(v)) => v,
@@ -1007,7 +1015,7 @@ impl Runner {
             if self.strict {
                 outcome
                     .failures
-                    .push(format!("{p}: not in the expected answer (--strict)"));
+                    .push(Failure::ExtraMember { path: p.clone() });
             } else {
                 outcome.warnings.push(format!(
                     "{p}: not in the expected answer (tolerated: clients ignore unknown members; --strict fails it)"
@@ -1016,14 +1024,10 @@ impl Runner {
         }
         if !j.differences.is_empty() {
             const SHOWN: usize = 6;
-            let mut list: Vec<String> = j.differences.iter().take(SHOWN).cloned().collect();
-            if j.differences.len() > SHOWN {
-                list.push(format!("{} more", j.differences.len() - SHOWN));
-            }
-            outcome.failures.push(format!(
-                "answer differs from the snapshot: {}",
-                list.join("; ")
-            ));
+            outcome.failures.push(Failure::Answer {
+                differences: j.differences.iter().take(SHOWN).cloned().collect(),
+                more: j.differences.len().saturating_sub(SHOWN),
+            });
         }
         outcome.diff = j.diff;
         pending(outcome);

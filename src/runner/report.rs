@@ -130,7 +130,7 @@ pub fn junit(outcomes: &[Outcome]) -> String {
             } else {
                 let detail = format!(
                     "{}\n\nrequest:\n{}\n\n{}{}\n{}",
-                    o.failures.join("\n"),
+                    super::failure::join(&o.failures, "\n"),
                     o.request,
                     o.diff.as_deref().unwrap_or(""),
                     o.state_diff.as_deref().unwrap_or(""),
@@ -139,7 +139,7 @@ pub fn junit(outcomes: &[Outcome]) -> String {
                 let _ = writeln!(
                     out,
                     "><failure message=\"{}\">{}</failure></testcase>",
-                    esc(&o.failures.join("; ")),
+                    esc(&super::failure::join(&o.failures, "; ")),
                     esc(&detail)
                 );
             }
@@ -161,7 +161,8 @@ pub fn json(outcomes: &[Outcome]) -> String {
                 "category": super::summary::category(&o.case),
                 "cause": super::summary::cause(o),
                 "result": if o.skipped.is_some() { "skipped" } else if o.failures.is_empty() { "passed" } else { "failed" },
-                "failures": o.failures,
+                "failures": o.failures.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "failure_kinds": o.failures.iter().map(|f| f.kind()).collect::<Vec<_>>(),
                 "skipped": o.skipped,
                 "request": o.request,
                 "status": o.observed.as_ref().map(|x| x.status),

@@ -324,7 +324,11 @@ impl Runner {
         let mut effect = effect::of(spec, &coerced);
         effect.key = key_of(spec, &case.params);
         let resource = &spec.resource.name;
-        let fail = |outcome: &mut Outcome, m: String| outcome.failures.push(format!("state: {m}"));
+        let fail = |outcome: &mut Outcome, m: String| {
+            outcome
+                .failures
+                .push(super::Failure::State(format!("state: {m}")))
+        };
         if o.status >= 300 {
             // Refused: nothing may change.
             let after = match self.read_state(spec, t, &effect.key).await {
@@ -435,10 +439,10 @@ impl Runner {
             for (path, f) in paths.iter().filter(|(_, f)| touched.contains(&f.as_str())) {
                 if let (Some(b), Some(a)) = (old.get(f), at_path(&body, path)) {
                     if same_value(b, a) && !too_recent(b) {
-                        outcome.failures.push(format!(
+                        outcome.failures.push(super::Failure::State(format!(
                             "{path} did not change with the update (the answer still says {})",
                             show(a)
-                        ));
+                        )));
                     }
                 }
             }

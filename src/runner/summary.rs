@@ -64,8 +64,11 @@ pub fn cause(o: &Outcome) -> Option<String> {
         return None;
     }
     let Some(obs) = &o.observed else {
-        let first = o.failures.first().map(String::as_str).unwrap_or("failed");
-        return Some(first.split(':').next().unwrap_or(first).trim().to_string());
+        let first = o
+            .failures
+            .first()
+            .map_or_else(|| "failed".to_string(), ToString::to_string);
+        return Some(first.split(':').next().unwrap_or(&first).trim().to_string());
     };
     let media = super::compare::media_type(&obs.content_type);
     let mut s = format!(
@@ -383,7 +386,12 @@ impl Progress {
             if self.line {
                 let _ = write!(err, "\r\x1b[K");
             }
-            let _ = writeln!(err, "FAIL {}: {}", o.case.name, o.failures.join("; "));
+            let _ = writeln!(
+                err,
+                "FAIL {}: {}",
+                o.case.name,
+                super::failure::join(&o.failures, "; ")
+            );
         }
         if !self.line {
             return;

@@ -57,7 +57,10 @@ pub fn render(
             t.insert("message".into(), json!(why));
         }
         if !o.failures.is_empty() {
-            t.insert("message".into(), json!(o.failures.join("; ")));
+            t.insert(
+                "message".into(),
+                json!(crate::runner::failure::join(&o.failures, "; ")),
+            );
             let mut trace = format!("request:\n{}\n", o.request);
             for d in [&o.diff, &o.state_diff].into_iter().flatten() {
                 trace.push('\n');

@@ -423,7 +423,7 @@ pub fn render(p: &Publication) -> String {
         );
         out.push_str("<ul>\n");
         for f in &o.failures {
-            let _ = writeln!(out, "<li>{}</li>", esc(&p.redactor.text(f)));
+            let _ = writeln!(out, "<li>{}</li>", esc(&p.redactor.text(&f.to_string())));
         }
         for w in &o.warnings {
             let _ = writeln!(out, "<li class=\"muted\">warning: {}</li>", esc(w));

@@ -242,7 +242,7 @@ pub fn render(p: &Publication) -> String {
                 .unwrap_or_default()
         );
         for f in &o.failures {
-            let _ = writeln!(out, "- {}", cell(&p.redactor.text(f)));
+            let _ = writeln!(out, "- {}", cell(&p.redactor.text(&f.to_string())));
         }
         for w in &o.warnings {
             let _ = writeln!(out, "- warning: {}", cell(w));
