@@ -251,21 +251,39 @@ pub enum Observations {
     Nowhere,
 }
 
+/// Why a runner could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    #[error("spec error:\n{0}")]
+    Spec(#[from] crate::spec::SpecErrors),
+    #[error("cannot start the fake: {0}")]
+    Fake(#[from] crate::fake::FakeError),
+    #[error("cannot make the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("{path}: {message}")]
+    Profile { path: String, message: String },
+}
+
+impl From<RunnerError> for String {
+    fn from(e: RunnerError) -> Self {
+        e.to_string()
+    }
+}
+
 impl Runner {
     /// Against the embedded fake, started in-process on a random port.
-    pub async fn in_process() -> Result<Self, String> {
-        Self::in_process_with(crate::spec::embedded().map_err(|e| e.to_string())?).await
+    pub async fn in_process() -> Result<Self, RunnerError> {
+        Self::in_process_with(crate::spec::embedded()?).await
     }
 
     /// Against a fake serving exactly `specs`, started in-process on a random port.
-    pub async fn in_process_with(specs: Vec<Spec>) -> Result<Self, String> {
+    pub async fn in_process_with(specs: Vec<Spec>) -> Result<Self, RunnerError> {
         let fake = specs
             .iter()
             .cloned()
             .fold(Fake::builder(), |b, s| b.spec(s))
             .start()
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let profile = Profile::fake_for(&fake.uri(), &specs);
         let mut r = Self::with_specs(profile, specs)?;
         r._fake = Some(fake);
@@ -274,21 +292,20 @@ impl Runner {
     }
 
     /// Against the target `profile` describes, with the embedded specs.
-    pub fn with_profile(profile: Profile) -> Result<Self, String> {
-        Self::with_specs(profile, crate::spec::embedded().map_err(|e| e.to_string())?)
+    pub fn with_profile(profile: Profile) -> Result<Self, RunnerError> {
+        Self::with_specs(profile, crate::spec::embedded()?)
     }
 
     /// Against the target `profile` describes, with `specs` (e.g. from
     /// [`crate::spec::gather`]).
-    pub fn with_specs(profile: Profile, specs: Vec<Spec>) -> Result<Self, String> {
+    pub fn with_specs(profile: Profile, specs: Vec<Spec>) -> Result<Self, RunnerError> {
         let insecure = profile.apis.values().any(|a| a.tls_insecure);
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs_f64(
                 profile.timeout_secs.clamp(0.1, 3600.0),
             ))
             .danger_accept_invalid_certs(insecure)
-            .build()
-            .map_err(|e| e.to_string())?;
+            .build()?;
         Ok(Self {
             specs,
             profile,
@@ -325,12 +342,15 @@ impl Runner {
     }
 
     /// `jobs` runners, each against its own in-process fake, for [`run_parallel`].
-    pub async fn in_process_pool(jobs: usize) -> Result<Vec<Self>, String> {
-        Self::in_process_pool_with(jobs, crate::spec::embedded().map_err(|e| e.to_string())?).await
+    pub async fn in_process_pool(jobs: usize) -> Result<Vec<Self>, RunnerError> {
+        Self::in_process_pool_with(jobs, crate::spec::embedded()?).await
     }
 
     /// `jobs` runners, each against its own in-process fake serving `specs`.
-    pub async fn in_process_pool_with(jobs: usize, specs: Vec<Spec>) -> Result<Vec<Self>, String> {
+    pub async fn in_process_pool_with(
+        jobs: usize,
+        specs: Vec<Spec>,
+    ) -> Result<Vec<Self>, RunnerError> {
         let mut out = Vec::with_capacity(jobs.max(1));
         for _ in 0..jobs.max(1) {
             out.push(Self::in_process_with(specs.clone()).await?);

@@ -174,9 +174,14 @@ fn default_timeout() -> f64 {
 }
 
 impl Profile {
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        crate::spec::decode_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))
+    /// Reads a profile (YAML); the error names the file and, for bad YAML, the line.
+    pub fn load(path: &Path) -> Result<Self, super::RunnerError> {
+        let err = |message: String| super::RunnerError::Profile {
+            path: path.display().to_string(),
+            message,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
+        crate::spec::decode_yaml(&text).map_err(err)
     }
 
     /// Every embedded API served by one apiconform fake at `base_url`, with its defaults.
