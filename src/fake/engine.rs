@@ -12,11 +12,11 @@ use serde_json::{json, Map, Value};
 use super::faults::{FaultRule, Faults};
 use super::journal::{Journal, JournalEntry};
 use super::store::{Changes, Store, UpdateError};
-use super::template::Scope;
 use crate::auth::sigv4;
 use crate::auth::AuthConfig;
 use crate::protocol::{self, Fit, Request};
 use crate::spec::model::{Auth, ErrorRow, RuleCheck, Spec};
+use crate::spec::template::Scope;
 use crate::spec::validate;
 
 /// Settings of one fake instance.
@@ -435,7 +435,11 @@ impl Engine {
             request_id,
             detail: "",
         };
-        let body = scope.value(&spec.response.body).unwrap_or(Value::Null);
+        let body = match &spec.response.compiled {
+            Some(t) => scope.render(t),
+            None => scope.value(&spec.response.body),
+        }
+        .unwrap_or(Value::Null);
         Ok(protocol::encode_success(spec, &body, request_id))
     }
 

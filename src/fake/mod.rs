@@ -15,7 +15,7 @@ mod faults;
 mod journal;
 mod server;
 mod store;
-mod template;
+
 mod wiremock_adapter;
 
 use std::sync::Arc;

@@ -91,6 +91,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Spec, SpecErrors> {
         if let Err(e) = spec.resolve_rows() {
             problems.push(("errors".into(), e));
         } else {
+            spec.response.compiled = Some(super::template::Template::compile(&spec.response.body));
             return Ok(spec);
         }
     }

@@ -7,6 +7,7 @@ pub mod load;
 pub mod model;
 pub(crate) mod pattern;
 pub mod show;
+pub(crate) mod template;
 pub mod validate;
 mod yaml;
 

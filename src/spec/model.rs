@@ -744,6 +744,10 @@ pub struct Response {
     /// How the runner compares parts of the body that vary between runs.
     #[serde(default)]
     pub compare: Vec<CompareRule>,
+    /// `body`, parsed once when the spec loads (what the fake renders).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub compiled: Option<crate::spec::template::Template>,
     /// The format of the request id the service puts in its answers (success and error
     /// bodies): the runner checks it before masking it.
     #[serde(default = "default_request_id")]

@@ -1,0 +1,250 @@
+//! Spec templates: `${Param}`, `${resource.Field}`, `${request_id}`, `${detail}` and
+//! `${now}` in messages, error members and response bodies. A response body is compiled
+//! once when its spec loads ([`Template`]); the fake renders the compiled tree.
+
+use serde_json::{Map, Value};
+
+use crate::spec::load::template_refs;
+use crate::spec::validate::display;
+
+/// A template tree parsed once (when its spec loads): literals kept as they are,
+/// references resolved to what they name, so rendering does no parsing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Template {
+    /// No reference inside.
+    Literal(Value),
+    /// A string that is exactly one reference: the value keeps its type, and the member is
+    /// dropped when it is unset.
+    Ref(Ref),
+    /// Text with references in it.
+    Text(Vec<Piece>),
+    Array(Vec<Template>),
+    Object(Vec<(String, Template)>),
+}
+
+/// What a reference names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ref {
+    RequestId,
+    Detail,
+    Now,
+    Resource(String),
+    Param(String),
+}
+
+/// A piece of a text template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    Lit(String),
+    Ref(Ref),
+}
+
+impl Ref {
+    fn parse(name: &str) -> Self {
+        match name {
+            "request_id" => Self::RequestId,
+            "detail" => Self::Detail,
+            "now" => Self::Now,
+            _ => match name.strip_prefix("resource.") {
+                Some(f) => Self::Resource(f.to_string()),
+                None => Self::Param(name.to_string()),
+            },
+        }
+    }
+}
+
+impl Template {
+    /// Parses a template tree.
+    pub fn compile(v: &Value) -> Self {
+        match v {
+            Value::String(s) if s.contains("${") => {
+                if let Some(name) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+                    if !name.contains("${") && !name.contains('}') {
+                        return Self::Ref(Ref::parse(name));
+                    }
+                }
+                let mut pieces = Vec::new();
+                let mut rest = s.as_str();
+                while let Some(i) = rest.find("${") {
+                    let after = &rest[i + 2..];
+                    let Some(j) = after.find('}') else { break };
+                    if i > 0 {
+                        pieces.push(Piece::Lit(rest[..i].to_string()));
+                    }
+                    pieces.push(Piece::Ref(Ref::parse(&after[..j])));
+                    rest = &after[j + 1..];
+                }
+                if !rest.is_empty() {
+                    pieces.push(Piece::Lit(rest.to_string()));
+                }
+                Self::Text(pieces)
+            }
+            Value::Array(items) => Self::Array(items.iter().map(Self::compile).collect()),
+            Value::Object(m) => Self::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), Self::compile(v)))
+                    .collect(),
+            ),
+            other => Self::Literal(other.clone()),
+        }
+    }
+}
+
+/// What a template can refer to.
+pub struct Scope<'a> {
+    pub params: &'a Map<String, Value>,
+    pub resource: Option<&'a Map<String, Value>>,
+    pub request_id: &'a str,
+    pub detail: &'a str,
+}
+
+impl Scope<'_> {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        match name {
+            "request_id" => Some(Value::String(self.request_id.into())),
+            "detail" => Some(Value::String(self.detail.into())),
+            "now" => Some(Value::Number(
+                time::OffsetDateTime::now_utc().unix_timestamp().into(),
+            )),
+            _ => match name.strip_prefix("resource.") {
+                Some(f) => self.resource.and_then(|r| r.get(f)).cloned(),
+                None => self.params.get(name).cloned(),
+            },
+        }
+        .filter(|v| !v.is_null())
+    }
+
+    fn resolve(&self, r: &Ref) -> Option<Value> {
+        match r {
+            Ref::RequestId => Some(Value::String(self.request_id.into())),
+            Ref::Detail => Some(Value::String(self.detail.into())),
+            Ref::Now => Some(Value::Number(
+                time::OffsetDateTime::now_utc().unix_timestamp().into(),
+            )),
+            Ref::Resource(f) => self.resource.and_then(|m| m.get(f)).cloned(),
+            Ref::Param(p) => self.params.get(p).cloned(),
+        }
+        .filter(|v| !v.is_null())
+    }
+
+    /// Renders a compiled template, as [`Scope::value`] renders its source.
+    pub fn render(&self, t: &Template) -> Option<Value> {
+        match t {
+            Template::Literal(v) => Some(v.clone()),
+            Template::Ref(r) => self.resolve(r),
+            Template::Text(pieces) => {
+                let mut out = String::new();
+                for p in pieces {
+                    match p {
+                        Piece::Lit(s) => out.push_str(s),
+                        Piece::Ref(r) => {
+                            if let Some(v) = self.resolve(r) {
+                                out.push_str(&display(&v));
+                            }
+                        }
+                    }
+                }
+                Some(Value::String(out))
+            }
+            Template::Array(items) => Some(Value::Array(
+                items.iter().filter_map(|i| self.render(i)).collect(),
+            )),
+            Template::Object(members) => Some(Value::Object(
+                members
+                    .iter()
+                    .filter_map(|(k, v)| self.render(v).map(|v| (k.clone(), v)))
+                    .collect(),
+            )),
+        }
+    }
+
+    /// Substitutes every reference in `s` with its text (empty when unset).
+    pub fn text(&self, s: &str) -> String {
+        if !s.contains("${") {
+            return s.to_string();
+        }
+        let mut out = s.to_string();
+        for name in template_refs(s) {
+            let v = self.lookup(&name).map(|v| display(&v)).unwrap_or_default();
+            out = out.replace(&format!("${{{name}}}"), &v);
+        }
+        out
+    }
+
+    /// Renders a tree. A string that is exactly one reference takes the referenced
+    /// value's type, and its member is dropped when the value is unset.
+    pub fn value(&self, v: &Value) -> Option<Value> {
+        match v {
+            Value::String(s) => {
+                if let Some(name) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+                    if !name.contains("${") && !name.contains('}') {
+                        return self.lookup(name);
+                    }
+                }
+                Some(Value::String(self.text(s)))
+            }
+            Value::Array(items) => Some(Value::Array(
+                items.iter().filter_map(|i| self.value(i)).collect(),
+            )),
+            Value::Object(m) => Some(Value::Object(self.members(m))),
+            other => Some(other.clone()),
+        }
+    }
+
+    /// Renders each member of a map, dropping unset ones.
+    pub fn members(&self, m: &Map<String, Value>) -> Map<String, Value> {
+        m.iter()
+            .filter_map(|(k, v)| self.value(v).map(|v| (k.clone(), v)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn exact_references_keep_their_type_and_unset_ones_vanish() {
+        let params = json!({"UserName": "bob"}).as_object().cloned().unwrap();
+        let res = json!({"Uid": 1000, "Path": "/"})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let s = Scope {
+            params: &params,
+            resource: Some(&res),
+            request_id: "r1",
+            detail: "",
+        };
+        let out = s.value(&json!({
+            "Uid": "${resource.Uid}", "Gone": "${resource.Missing}",
+            "Msg": "User ${UserName} at ${resource.Path} (${request_id})", "Ids": ["${UserName}"]
+        }));
+        assert_eq!(
+            out,
+            Some(json!({"Uid": 1000, "Msg": "User bob at / (r1)", "Ids": ["bob"]}))
+        );
+    }
+
+    #[test]
+    fn a_compiled_template_renders_as_its_source() {
+        let params = json!({"UserName": "bob"}).as_object().cloned().unwrap();
+        let res = json!({"Uid": 1000, "Path": "/", "Flag": false})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let s = Scope {
+            params: &params,
+            resource: Some(&res),
+            request_id: "r1",
+            detail: "d",
+        };
+        let source = json!({
+            "Uid": "${resource.Uid}", "Gone": "${resource.Missing}", "Flag": "${resource.Flag}",
+            "Msg": "User ${UserName} at ${resource.Path} (${request_id}) ${resource.Missing}!",
+            "Ids": ["${UserName}", 1, null], "Detail": "${detail}", "Plain": "no refs", "Broken": "${open"
+        });
+        assert_eq!(s.render(&Template::compile(&source)), s.value(&source));
+    }
+}
