@@ -71,21 +71,29 @@ struct ReplayArgs {
     case: String,
     #[command(flatten)]
     specs: SpecArgs,
-    /// Target profile (YAML); without it, the embedded fake runs in-process.
-    #[arg(long, env = "APICONFORM_TARGET")]
-    target: Option<PathBuf>,
-    /// Also the suites in this directory (for a case of a suite of your own).
-    #[arg(long, value_name = "DIR")]
-    suites: Vec<PathBuf>,
-    /// Snapshot directory the answer is judged against.
-    #[arg(long, default_value = "snapshots")]
-    snapshots: PathBuf,
-    /// Judge as `test --strict` does.
-    #[arg(long)]
-    strict: bool,
+    #[command(flatten)]
+    at: JudgeArgs,
     /// Print credentials, signatures and tokens as sent (redacted by default).
     #[arg(long)]
     unredacted: bool,
+}
+
+/// Where cases are sent, and what their answers are judged against (`test`, `replay`).
+#[derive(clap::Args)]
+struct JudgeArgs {
+    /// Target profile (YAML); without it, the embedded fake runs in-process.
+    #[arg(long, env = "APICONFORM_TARGET")]
+    target: Option<PathBuf>,
+    /// Also the suites (`*.yaml`, format in suites/README.md) in this directory.
+    #[arg(long, value_name = "DIR")]
+    suites: Vec<PathBuf>,
+    /// Snapshot directory the answers are judged against.
+    #[arg(long, default_value = "snapshots")]
+    snapshots: PathBuf,
+    /// Members the expected answer does not have fail the case (default: a warning, as
+    /// the protocols' clients ignore them).
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Which specs a command works with.
@@ -106,9 +114,8 @@ struct SpecArgs {
 struct TestArgs {
     #[command(flatten)]
     specs: SpecArgs,
-    /// Target profile (YAML); without it, the embedded fake runs in-process.
-    #[arg(long, env = "APICONFORM_TARGET")]
-    target: Option<PathBuf>,
+    #[command(flatten)]
+    at: JudgeArgs,
     /// Only this API (may be repeated).
     #[arg(long = "api")]
     apis: Vec<String>,
@@ -128,16 +135,6 @@ struct TestArgs {
     /// a --target is always run one case at a time.
     #[arg(long, short = 'j')]
     jobs: Option<usize>,
-    /// Also run the suites (`*.yaml`, format in suites/README.md) in this directory.
-    #[arg(long, value_name = "DIR")]
-    suites: Vec<PathBuf>,
-    /// Snapshot directory.
-    #[arg(long, default_value = "snapshots")]
-    snapshots: PathBuf,
-    /// Members the expected answer does not have fail the case (default: a warning, as
-    /// the protocols' clients ignore them).
-    #[arg(long)]
-    strict: bool,
     /// With --target: after this many timeouts in a row on one API, fail its remaining
     /// cases at once as "target stalled"; 0 sends every case (default: the profile's
     /// `stall_after`, 3).
@@ -187,24 +184,24 @@ impl TestArgs {
         for d in &self.specs.spec_dirs {
             push("--specs", d);
         }
-        if let Some(t) = &self.target {
+        if let Some(t) = &self.at.target {
             push("--target", t);
         }
-        for d in &self.suites {
+        for d in &self.at.suites {
             push("--suites", d);
         }
-        if self.snapshots != std::path::Path::new("snapshots") {
-            push("--snapshots", &self.snapshots);
+        if self.at.snapshots != std::path::Path::new("snapshots") {
+            push("--snapshots", &self.at.snapshots);
         }
         if self.specs.only_spec_files {
             args.push("--only-spec-files".into());
         }
-        if self.strict {
+        if self.at.strict {
             args.push("--strict".into());
         }
         runner::replay::Invocation {
             args,
-            target: self.target.as_ref().map(|t| t.display().to_string()),
+            target: self.at.target.as_ref().map(|t| t.display().to_string()),
         }
     }
 }
@@ -397,12 +394,12 @@ fn conformance(args: TestArgs) -> ExitCode {
         }
     };
     rt.block_on(async {
-        let jobs = match (&args.target, args.jobs) {
+        let jobs = match (&args.at.target, args.jobs) {
             (Some(_), _) => 1,
             (None, Some(n)) => n.clamp(1, 64),
             (None, None) => std::thread::available_parallelism().map_or(1, |n| n.get()),
         };
-        let runners = match &args.target {
+        let runners = match &args.at.target {
             Some(path) => runner::target::Profile::load(path)
                 .map(|mut p| {
                     if let Some(n) = args.stall_after {
@@ -426,7 +423,7 @@ fn conformance(args: TestArgs) -> ExitCode {
             }
         };
         let mut extra = Vec::new();
-        for dir in &args.suites {
+        for dir in &args.at.suites {
             match runner::suite::load_dir(dir, runners[0].specs()) {
                 Ok(cases) => extra.extend(cases),
                 Err(e) => {
@@ -437,9 +434,9 @@ fn conformance(args: TestArgs) -> ExitCode {
         }
         for r in &mut runners {
             r.update = args.update;
-            r.snapshot_dir = args.snapshots.clone();
+            r.snapshot_dir = args.at.snapshots.clone();
             r.extra = extra.clone();
-            r.strict = args.strict;
+            r.strict = args.at.strict;
         }
         let sel = runner::Selection {
             apis: args.apis.clone(),
@@ -473,7 +470,7 @@ fn conformance(args: TestArgs) -> ExitCode {
             None => cases,
         };
         let invocation = args.invocation();
-        let endpoints: std::collections::BTreeMap<String, String> = match &args.target {
+        let endpoints: std::collections::BTreeMap<String, String> = match &args.at.target {
             Some(_) => runners[0]
                 .profile()
                 .apis
@@ -490,7 +487,7 @@ fn conformance(args: TestArgs) -> ExitCode {
         // Re-recording everything also drops the snapshots no case reads any more.
         let orphans = if args.update && args.case.is_none() && args.shard.is_none() {
             let names: Vec<String> = cases.iter().map(|c| c.name.clone()).collect();
-            runner::compare::orphan_snapshots(&args.snapshots, names.iter().map(String::as_str))
+            runner::compare::orphan_snapshots(&args.at.snapshots, names.iter().map(String::as_str))
                 .unwrap_or_default()
         } else {
             Vec::new()
@@ -517,7 +514,7 @@ fn conformance(args: TestArgs) -> ExitCode {
             if jobs == 1 { "" } else { "s" }
         );
         let mut meta = runner::report::publish::Meta::now(
-            args.target.as_deref(),
+            args.at.target.as_deref(),
             endpoints,
             runner::report::publish::spec_origins(&args.specs.sources()),
             &invocation,
@@ -578,7 +575,7 @@ fn replay(args: ReplayArgs) -> ExitCode {
         }
     };
     rt.block_on(async {
-        let runner = match &args.target {
+        let runner = match &args.at.target {
             Some(path) => runner::target::Profile::load(path)
                 .and_then(|p| runner::Runner::with_specs(p, specs.clone())),
             None => runner::Runner::in_process_with(specs.clone()).await,
@@ -590,7 +587,7 @@ fn replay(args: ReplayArgs) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        for dir in &args.suites {
+        for dir in &args.at.suites {
             match runner::suite::load_dir(dir, runner.specs()) {
                 Ok(cases) => runner.extra.extend(cases),
                 Err(e) => {
@@ -600,8 +597,8 @@ fn replay(args: ReplayArgs) -> ExitCode {
             }
         }
         runner.observed = runner::Observations::Nowhere;
-        runner.snapshot_dir = args.snapshots.clone();
-        runner.strict = args.strict;
+        runner.snapshot_dir = args.at.snapshots.clone();
+        runner.strict = args.at.strict;
         match runner::replay::replay(&runner, &args.case, args.unredacted).await {
             Ok((text, passed)) => {
                 print!("{text}");
