@@ -302,7 +302,7 @@ impl Runner {
         // default) is no answer about this one.
         if key
             .iter()
-            .any(|(k, v)| fields.get(k).is_some_and(|got| !same_value(v, got)))
+            .any(|(k, v)| fields.get(k).is_some_and(|got| !same_key_value(spec, v, got)))
         {
             return Ok(None);
         }
