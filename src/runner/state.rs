@@ -300,10 +300,11 @@ impl Runner {
         }
         // An answer about another resource (a target that answers any key with some
         // default) is no answer about this one.
-        if key
-            .iter()
-            .any(|(k, v)| fields.get(k).is_some_and(|got| !same_key_value(spec, v, got)))
-        {
+        if key.iter().any(|(k, v)| {
+            fields
+                .get(k)
+                .is_some_and(|got| !same_key_value(spec, v, got))
+        }) {
             return Ok(None);
         }
         Ok(Some(fields))
