@@ -12,6 +12,8 @@ pub struct Scope<'a> {
     pub resource: Option<&'a Map<String, Value>>,
     pub request_id: &'a str,
     pub detail: &'a str,
+    /// A list operation's page: `${list.items}`, `${list.next}`, `${list.truncated}`.
+    pub list: Option<&'a Map<String, Value>>,
 }
 
 impl Scope<'_> {
@@ -22,9 +24,10 @@ impl Scope<'_> {
             "now" => Some(Value::Number(
                 time::OffsetDateTime::now_utc().unix_timestamp().into(),
             )),
-            _ => match name.strip_prefix("resource.") {
-                Some(f) => self.resource.and_then(|r| r.get(f)).cloned(),
-                None => self.params.get(name).cloned(),
+            _ => match (name.strip_prefix("resource."), name.strip_prefix("list.")) {
+                (Some(f), _) => self.resource.and_then(|r| r.get(f)).cloned(),
+                (_, Some(f)) => self.list.and_then(|l| l.get(f)).cloned(),
+                _ => self.params.get(name).cloned(),
             },
         }
         .filter(|v| !v.is_null())
@@ -58,7 +61,14 @@ impl Scope<'_> {
             Value::Array(items) => Some(Value::Array(
                 items.iter().filter_map(|i| self.value(i)).collect(),
             )),
-            Value::Object(m) => Some(Value::Object(self.members(m))),
+            Value::Object(m) => {
+                let out = self.members(m);
+                // An object whose every reference is unset describes nothing (IAM's
+                // PermissionsBoundary with its constant type and unset ARN): left out.
+                let refs: Vec<&Value> = m.values().filter(|v| is_reference(v)).collect();
+                let unset = !refs.is_empty() && refs.iter().all(|v| self.value(v).is_none());
+                (!unset).then_some(Value::Object(out))
+            }
             other => Some(other.clone()),
         }
     }
@@ -69,6 +79,13 @@ impl Scope<'_> {
             .filter_map(|(k, v)| self.value(v).map(|v| (k.clone(), v)))
             .collect()
     }
+}
+
+/// Whether a template value is exactly one `${...}` reference.
+fn is_reference(v: &Value) -> bool {
+    v.as_str()
+        .and_then(|s| s.strip_prefix("${").and_then(|r| r.strip_suffix('}')))
+        .is_some_and(|n| !n.contains("${") && !n.contains('}'))
 }
 
 #[cfg(test)]
@@ -88,6 +105,7 @@ mod tests {
             resource: Some(&res),
             request_id: "r1",
             detail: "",
+            list: None,
         };
         let out = s.value(&json!({
             "Uid": "${resource.Uid}", "Gone": "${resource.Missing}",

@@ -15,7 +15,7 @@ mod values;
 
 use serde_json::{Map, Value};
 
-use crate::spec::model::{Expectation, Spec, Trigger};
+use crate::spec::model::{Expectation, OpKind, Spec, Trigger};
 use crate::spec::validate;
 
 use super::client::Signing;
@@ -72,7 +72,20 @@ pub fn expected_for(spec: &Spec, params: &Map<String, Value>) -> Expect {
     if e != Expect::Success {
         return e;
     }
-    // A valid selector that names no fixture: not found.
+    let kind = spec.api.kind;
+    // A page token the target did not give (every generated one): the catch-all row.
+    if let Some(token) = spec.list.as_ref().and_then(|l| l.token.as_ref()) {
+        if params.contains_key(token) {
+            let catch_all = spec.errors.iter().find(|e| {
+                e.triggers().any(|t| matches!(t, Trigger::Invalid { constraints, parameters } if constraints.is_empty() && parameters.is_empty()))
+            });
+            if let Some(row) = catch_all {
+                return Expect::Error(row.code.clone());
+            }
+        }
+    }
+    // A valid selector that names no fixture: not found (a create: the key is free; a
+    // key taken: conflict).
     let key_taken = spec.resource.fixtures.iter().any(|f| {
         spec.parameters
             .iter()
@@ -83,6 +96,37 @@ pub fn expected_for(spec: &Spec, params: &Map<String, Value>) -> Expect {
                 _ => false,
             })
     });
+    if kind == OpKind::Create {
+        // Within a parent no fixture names: not found.
+        if let Some(parent) = &spec.resource.parent {
+            let named = |f: &Map<String, Value>| {
+                spec.parameters.iter().all(|q| match &q.selects {
+                    Some(field) if parent.key.contains(field) => {
+                        match (params.get(&q.name), f.get(field)) {
+                            (Some(v), Some(fv)) => super::state::same_key_value(spec, v, fv),
+                            _ => false,
+                        }
+                    }
+                    _ => true,
+                })
+            };
+            if !spec.resource.fixtures.iter().any(named) {
+                return Expect::Error(spec.not_found_row().code.clone());
+            }
+        }
+        let selects = spec
+            .parameters
+            .iter()
+            .any(|q| q.selects.is_some() && params.contains_key(&q.name));
+        return match spec
+            .errors
+            .iter()
+            .find(|e| e.triggers().any(|t| *t == Trigger::Conflict))
+        {
+            Some(row) if key_taken && selects => Expect::Error(row.code.clone()),
+            _ => Expect::Success,
+        };
+    }
     if !key_taken {
         if let Some(row) = spec
             .errors
@@ -181,6 +225,7 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
     resource::effects(&mut g);
     resource::not_found(&mut g);
     resource::conflict(&mut g);
+    resource::create_conflict(&mut g);
     access::authentication(&mut g);
     rules::roles(&mut g);
     errors::injected(&mut g);
