@@ -479,17 +479,9 @@ impl Engine {
                     format!("{} already taken", fields.join(", ")),
                 ),
                 UpdateError::NotFound => (spec.not_found_row(), String::new()),
-                // A page token this fake did not give: the catch-all invalid row.
+                // A page token this fake did not give.
                 UpdateError::Rejected(()) => (
-                    spec.errors
-                        .iter()
-                        .find(|r| {
-                            r.triggers().any(|t| {
-                                matches!(t, crate::spec::model::Trigger::Invalid { constraints, parameters }
-                                    if constraints.is_empty() && parameters.is_empty())
-                            })
-                        })
-                        .unwrap_or(spec.malformed_row()),
+                    bad_token_row(spec),
                     "the page token is not one this service gave".into(),
                 ),
             };
@@ -497,6 +489,13 @@ impl Engine {
         };
         let resource = match kind {
             OpKind::Create => {
+                // Rules see a resource with nothing stored yet.
+                if let Some(rule) =
+                    crate::spec::effect::broken_rule(spec, params, Some(&Map::new()))
+                {
+                    let detail = rule.message.clone().unwrap_or_default();
+                    return Err(rejection(spec.row(&rule.error), detail, params, request_id));
+                }
                 let mut r = key;
                 r.extend(e.set);
                 self.store.create(store, res, r).map_err(refused)?
@@ -787,6 +786,25 @@ fn selected_key_equals(spec: &Spec, params: &Map<String, Value>, user: Option<&s
 fn plan(spec: &Spec, params: &Map<String, Value>) -> (Map<String, Value>, Changes) {
     let e = crate::spec::effect::of(spec, params);
     (e.key, Changes { set: e.set })
+}
+
+/// The row for a page token the service did not give: the list's `bad_token`, else the
+/// catch-all invalid row.
+pub(crate) fn bad_token_row(spec: &Spec) -> &ErrorRow {
+    let named = spec.list.as_ref().and_then(|l| l.bad_token.as_deref());
+    match named {
+        Some(code) => spec.row(code),
+        None => spec
+            .errors
+            .iter()
+            .find(|r| {
+                r.triggers().any(|t| {
+                    matches!(t, crate::spec::model::Trigger::Invalid { constraints, parameters }
+                        if constraints.is_empty() && parameters.is_empty())
+                })
+            })
+            .unwrap_or(spec.malformed_row()),
+    }
 }
 
 /// The success answer: the response template over the resource (or the list's page).

@@ -612,6 +612,14 @@ fn check(spec: &Spec, out: &mut Problems) {
                     );
                 }
             }
+            if let Some(code) = &l.bad_token {
+                if !codes.contains_key(code.as_str()) {
+                    say(
+                        "list.bad_token".into(),
+                        format!("names error '{code}', which is not in errors"),
+                    );
+                }
+            }
             if l.default_page_size == 0 {
                 say(
                     "list.default_page_size".into(),

@@ -42,6 +42,22 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../specs/aws-transfer.update-user.yaml"),
     ),
     (
+        "aws-transfer.create-user.yaml",
+        include_str!("../../specs/aws-transfer.create-user.yaml"),
+    ),
+    (
+        "aws-transfer.describe-user.yaml",
+        include_str!("../../specs/aws-transfer.describe-user.yaml"),
+    ),
+    (
+        "aws-transfer.list-users.yaml",
+        include_str!("../../specs/aws-transfer.list-users.yaml"),
+    ),
+    (
+        "aws-transfer.delete-user.yaml",
+        include_str!("../../specs/aws-transfer.delete-user.yaml"),
+    ),
+    (
         "aws-workdocs.update-user.yaml",
         include_str!("../../specs/aws-workdocs.update-user.yaml"),
     ),

@@ -178,6 +178,10 @@ pub struct ListSpec {
     pub page_size: Option<String>,
     /// The page size when the request sends none.
     pub default_page_size: usize,
+    /// The error row (by code) answering a token the service did not give (Transfer
+    /// `InvalidNextTokenException`); default: the catch-all invalid row.
+    #[serde(default)]
+    pub bad_token: Option<String>,
     /// Parameters that keep only some resources (besides the parameters that `selects`,
     /// which keep the resources whose key field equals them).
     #[serde(default)]

@@ -73,15 +73,10 @@ pub fn expected_for(spec: &Spec, params: &Map<String, Value>) -> Expect {
         return e;
     }
     let kind = spec.api.kind;
-    // A page token the target did not give (every generated one): the catch-all row.
+    // A page token the target did not give (every generated one): the list's row.
     if let Some(token) = spec.list.as_ref().and_then(|l| l.token.as_ref()) {
         if params.contains_key(token) {
-            let catch_all = spec.errors.iter().find(|e| {
-                e.triggers().any(|t| matches!(t, Trigger::Invalid { constraints, parameters } if constraints.is_empty() && parameters.is_empty()))
-            });
-            if let Some(row) = catch_all {
-                return Expect::Error(row.code.clone());
-            }
+            return Expect::Error(crate::fake::engine::bad_token_row(spec).code.clone());
         }
     }
     // A valid selector that names no fixture: not found (a create: the key is free; a
@@ -147,7 +142,10 @@ pub(super) fn expected_valid(spec: &Spec, params: &Map<String, Value>) -> Expect
     }
     // The stored resource may already hold the value a rule needs: generated rule cases
     // send it explicitly.
-    match crate::spec::effect::broken_rule(spec, &coerced, None) {
+    // A create's resource has nothing stored yet: the request alone decides.
+    let nothing = Map::new();
+    let current = (spec.api.kind == OpKind::Create).then_some(&nothing);
+    match crate::spec::effect::broken_rule(spec, &coerced, current) {
         Some(r) => Expect::Error(r.error.clone()),
         None => Expect::Success,
     }
