@@ -35,7 +35,11 @@ pub fn render(spec: &Spec) -> String {
                 l.filters
                     .iter()
                     .map(|f| {
-                        format!("{} ({:?} {})", f.parameter, f.matches, f.field).to_lowercase()
+                        let how = match f.matches {
+                            crate::spec::model::FilterMatch::Prefix => "a prefix of",
+                            crate::spec::model::FilterMatch::Equals => "equal to",
+                        };
+                        format!("{} ({how} {})", f.parameter, f.field)
                     })
                     .collect::<Vec<_>>()
                     .join(", ")
