@@ -660,6 +660,88 @@ mod tests {
     }
 
     #[test]
+    fn create_read_page_and_delete_share_one_collection() {
+        let mut spec = iam();
+        spec.unique.clear();
+        spec.key_case_insensitive = true;
+        let store = Store::new(["iam"]);
+        for n in ["carol", "Alice", "bob"] {
+            store
+                .create("iam", &spec, obj(json!({"UserName": n})))
+                .unwrap();
+        }
+        // The key is taken whatever its case; the store is unchanged.
+        assert_eq!(
+            store.create("iam", &spec, obj(json!({"UserName": "BOB"}))),
+            Err(UpdateError::Conflict(vec!["UserName".into()]))
+        );
+        let got = store
+            .read("iam", &spec, &obj(json!({"UserName": "ALICE"})))
+            .unwrap();
+        assert_eq!(got["Path"], "/", "created with defaults");
+        // Pages in key order, each naming where the next starts.
+        let page = |from: Option<&str>| store.page("iam", &spec, None, |_| true, from, 2).unwrap();
+        let (first, next) = page(None);
+        let names = |rows: &[Resource]| -> Vec<String> {
+            rows.iter()
+                .map(|r| r["UserName"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(names(&first), ["Alice", "bob"]);
+        let (second, last) = page(next.as_deref());
+        assert_eq!(names(&second), ["carol"]);
+        assert_eq!(last, None);
+        let deleted = store
+            .delete("iam", &spec, &obj(json!({"UserName": "Bob"})))
+            .unwrap();
+        assert_eq!(deleted["UserName"], "bob");
+        assert_eq!(
+            store.delete("iam", &spec, &obj(json!({"UserName": "bob"}))),
+            Err(UpdateError::NotFound)
+        );
+        assert_eq!(store.len("iam"), 2);
+    }
+
+    #[test]
+    fn a_create_needs_its_parent_and_a_delete_of_the_last_child_ends_it() {
+        let spec: ResourceSpec = serde_json::from_value(json!({
+            "name": "user",
+            "key": ["ServerId", "UserName"],
+            "parent": {"name": "server", "key": ["ServerId"]},
+            "fields": [
+                {"name": "ServerId", "type": "string"},
+                {"name": "UserName", "type": "string"}
+            ]
+        }))
+        .unwrap();
+        let store = Store::new(["t"]);
+        let user = |s: &str, u: &str| obj(json!({"ServerId": s, "UserName": u}));
+        store.put("t", &spec, user("s-1", "ann")).unwrap();
+        assert_eq!(
+            store.create("t", &spec, user("s-2", "bob")),
+            Err(UpdateError::ParentNotFound)
+        );
+        assert!(store.create("t", &spec, user("s-1", "bob")).is_ok());
+        let within = |s: &str| obj(json!({"ServerId": s}));
+        let (rows, _) = store
+            .page("t", &spec, Some(&within("s-1")), |_| true, None, 10)
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            store
+                .page("t", &spec, Some(&within("s-2")), |_| true, None, 10)
+                .map(|_| ()),
+            Err(UpdateError::ParentNotFound)
+        );
+        store.delete("t", &spec, &user("s-1", "ann")).unwrap();
+        store.delete("t", &spec, &user("s-1", "bob")).unwrap();
+        assert_eq!(
+            store.read("t", &spec, &user("s-1", "ann")),
+            Err(UpdateError::ParentNotFound)
+        );
+    }
+
+    #[test]
     fn concurrent_swaps_keep_names_unique_and_lose_nothing() {
         let spec = Arc::new(iam());
         let store = Arc::new(Store::new(["iam"]));
