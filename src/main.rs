@@ -641,7 +641,7 @@ fn list_cases(args: CasesArgs) -> ExitCode {
 }
 
 fn specs_check(paths: &[PathBuf]) -> ExitCode {
-    let results: Vec<(String, Result<spec::Spec, spec::SpecErrors>)> = if paths.is_empty() {
+    let mut results: Vec<(String, Result<spec::Spec, spec::SpecErrors>)> = if paths.is_empty() {
         spec::EMBEDDED
             .iter()
             .map(|(name, text)| {
@@ -655,6 +655,7 @@ fn specs_check(paths: &[PathBuf]) -> ExitCode {
             .map(|p| (p.display().to_string(), spec::load_file(p)))
             .collect()
     };
+    spec::link_loaded(&mut results);
     let mut failed = 0;
     for (file, r) in &results {
         match r {

@@ -212,3 +212,70 @@ fn no_code_in_src_names_an_embedded_api_or_a_vendor() {
         hits.join("\n")
     );
 }
+
+/// A spec file that reads the users an embedded spec owns: accepted beside it, refused when
+/// its `shared_with` names no spec loaded, and served over a socket from the owner's store.
+#[tokio::test]
+async fn a_spec_file_shares_an_embedded_resource_and_a_dangling_share_is_refused() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let get = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/aws-iam.get-user.yaml"),
+    )
+    .expect("read");
+    let mine = get
+        .replace("id: aws-iam-get-user", "id: mine-get-user")
+        .replace("action: GetUser", "action: GetUserMine");
+    let dangling = write(
+        tmp.path(),
+        "dangling.yaml",
+        &mine.replace("shared_with: aws-iam", "shared_with: nobody"),
+    );
+    let e = spec::gather(&Sources {
+        files: vec![dangling.clone()],
+        ..Sources::default()
+    })
+    .expect_err("refused")
+    .to_string();
+    assert!(e.contains("names 'nobody'"), "{e}");
+    assert!(e.contains(&dangling.display().to_string()), "{e}");
+
+    let file = write(tmp.path(), "mine.yaml", &mine);
+    let specs = spec::gather(&Sources {
+        files: vec![file],
+        ..Sources::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let s = specs
+        .iter()
+        .find(|s| s.api.id == "mine-get-user")
+        .expect("loaded");
+    assert_eq!(s.store_id(), "aws-iam");
+    assert_eq!(s.resource.key, ["UserName"], "the owner's resource");
+
+    let mut builder = apiconform::Fake::builder().no_auth();
+    for s in specs {
+        builder = builder.spec(s);
+    }
+    let fake = builder.start().await.expect("fake starts");
+    let client = reqwest::Client::new();
+    let ask = |user: &str| {
+        client
+            .post(fake.uri())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "Action=GetUserMine&Version=2010-05-08&UserName={user}"
+            ))
+            .send()
+    };
+    let r = ask("bob").await.expect("answer");
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.expect("body");
+    assert!(body.contains("<UserName>Bob</UserName>"), "{body}");
+    assert!(
+        body.contains("<Path>/division_abc/subdivision_xyz/</Path>"),
+        "{body}"
+    );
+    let r = ask("Nobody").await.expect("answer");
+    assert_eq!(r.status(), 404);
+    fake.stop().await;
+}

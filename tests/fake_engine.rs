@@ -1,5 +1,5 @@
 //! The fake's engine, driven directly (no socket): routing, validation, state, errors in
-//! each protocol's format, auth and the control plane, against the five embedded specs.
+//! each protocol's format, auth and the control plane, against the embedded specs.
 
 use apiconform::auth::sigv4::{self, Credentials};
 use apiconform::auth::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY, DEFAULT_SESSION_TOKEN};
@@ -507,6 +507,33 @@ fn example_request(_e: &Engine, api: &str) -> http::Request<Bytes> {
         "aws-iam" => b
             .method("POST")
             .uri("/?Action=UpdateUser&Version=2010-05-08"),
+        "aws-iam-create-user"
+        | "aws-iam-get-user"
+        | "aws-iam-list-users"
+        | "aws-iam-delete-user" => {
+            let action = match api {
+                "aws-iam-create-user" => "CreateUser",
+                "aws-iam-get-user" => "GetUser",
+                "aws-iam-list-users" => "ListUsers",
+                _ => "DeleteUser",
+            };
+            b.method("POST")
+                .uri(format!("/?Action={action}&Version=2010-05-08"))
+        }
+        "aws-transfer-create-user"
+        | "aws-transfer-describe-user"
+        | "aws-transfer-list-users"
+        | "aws-transfer-delete-user" => {
+            let op = match api {
+                "aws-transfer-create-user" => "CreateUser",
+                "aws-transfer-describe-user" => "DescribeUser",
+                "aws-transfer-list-users" => "ListUsers",
+                _ => "DeleteUser",
+            };
+            b.method("POST")
+                .uri("/")
+                .header("x-amz-target", format!("TransferService.{op}"))
+        }
         "nexfs" => b
             .method("GET")
             .uri("/nexfsconsoleapi?Action=UpdateUser")
@@ -562,7 +589,10 @@ fn control_plane_speaks_json() {
     let get = |path: &str| e.handle(http::Request::get(path).body(Bytes::new()).unwrap());
     let health = json_body(&get("/_apiconform/health"));
     assert_eq!(health["status"], "ok");
-    assert_eq!(health["apis"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        health["apis"].as_array().unwrap().len(),
+        apiconform::spec::EMBEDDED.len()
+    );
     let post = |path: &str, body: Value| {
         e.handle(
             http::Request::post(path)

@@ -306,7 +306,7 @@ fn query_protocols_malformed_forms() {
         "POST",
         "/",
         &form,
-        b"Action=DeleteUser&Version=2010-05-08&UserName=Bob".to_vec(),
+        b"Action=DeleteGroup&Version=2010-05-08&GroupName=Admins".to_vec(),
     );
     refused(&e, Format::QueryXml, r, &["InvalidAction"]);
     // Nexfs: parameters in the query string.

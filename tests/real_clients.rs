@@ -136,6 +136,11 @@ fn boto3_iam_transfer_workdocs() {
 }
 
 #[test]
+fn boto3_user_lifecycle_iam_transfer() {
+    pytest("test_lifecycle.py");
+}
+
+#[test]
 fn aws_cli() {
     pytest("test_awscli.py");
 }

@@ -15,7 +15,7 @@ use super::store::{Changes, Store, UpdateError};
 use crate::auth::sigv4;
 use crate::auth::AuthConfig;
 use crate::protocol::{self, Fit, Request};
-use crate::spec::model::{Auth, ErrorRow, RuleCheck, Spec};
+use crate::spec::model::{Auth, ErrorRow, FilterMatch, OpKind, RuleCheck, Spec};
 use crate::spec::template::Scope;
 use crate::spec::validate;
 
@@ -73,9 +73,12 @@ struct Failure<'a> {
 
 impl Engine {
     /// A fake serving `specs`, with each spec's fixtures loaded.
-    pub fn new(specs: Vec<Spec>, config: Config) -> Self {
+    pub fn new(mut specs: Vec<Spec>, config: Config) -> Self {
+        // Specs from `spec::gather` are linked already; specs given one by one are linked
+        // here (a `shared_with` naming no spec served leaves that operation without state).
+        let _ = crate::spec::load::link(&mut specs);
         let apis: Vec<Arc<Spec>> = specs.into_iter().map(Arc::new).collect();
-        let store = Store::new(apis.iter().map(|s| s.api.id.as_str()));
+        let store = Store::new(apis.iter().map(|s| s.store_id()));
         let engine = Self {
             apis,
             store,
@@ -111,7 +114,11 @@ impl Engine {
 
     /// Back to the fixtures: state, journal, faults and sessions are reset.
     pub fn reset(&self) {
-        for spec in &self.apis {
+        for spec in self
+            .apis
+            .iter()
+            .filter(|s| s.resource.shared_with.is_none())
+        {
             self.store.clear(&spec.api.id);
             for fx in &spec.resource.fixtures {
                 // Fixtures are checked by the loader; a clash between two of them would
@@ -150,9 +157,11 @@ impl Engine {
                     "key field '{k}' is missing"
                 )));
             }
-            self.store.put(api, &spec.resource, r).map_err(|_| {
-                ControlError::BadResource("a unique field's value is already taken".into())
-            })?;
+            self.store
+                .put(spec.store_id(), &spec.resource, r)
+                .map_err(|_| {
+                    ControlError::BadResource("a unique field's value is already taken".into())
+                })?;
             n += 1;
         }
         Ok(n)
@@ -162,12 +171,17 @@ impl Engine {
     pub fn state(&self, api: Option<&str>) -> Result<Map<String, Value>, ControlError> {
         let mut out = Map::new();
         for spec in &self.apis {
-            if api.is_some_and(|a| a != spec.api.id) {
+            // Operations on another spec's resource show it when asked by their id.
+            let wanted = match api {
+                Some(a) => a == spec.api.id,
+                None => spec.resource.shared_with.is_none(),
+            };
+            if !wanted {
                 continue;
             }
             let rows = self
                 .store
-                .all(&spec.api.id, &spec.resource)
+                .all(spec.store_id(), &spec.resource)
                 .into_iter()
                 .map(Value::Object)
                 .collect();
@@ -181,7 +195,8 @@ impl Engine {
 
     /// Number of resources of `api`.
     pub fn count(&self, api: &str) -> usize {
-        self.store.len(api)
+        let store = self.api(api).map_or(api, |s| s.store_id());
+        self.store.len(store)
     }
 
     /// The requests received, oldest first (bounded by `journal_cap`).
@@ -335,6 +350,7 @@ impl Engine {
                 resource: None,
                 request_id,
                 detail: &f.detail,
+                list: None,
             };
             let message = match &f.row.message {
                 Some(t) => scope.text(t),
@@ -398,6 +414,10 @@ impl Engine {
             }
         }
 
+        let kind = spec.api.kind;
+        if kind != OpKind::Update {
+            return self.act(spec, kind, &params, caller.as_ref(), request_id);
+        }
         let (key, changes) = plan(spec, &params);
         let check = |current: &Map<String, Value>| match crate::spec::effect::broken_rule(
             spec,
@@ -409,7 +429,7 @@ impl Engine {
         };
         let updated = self
             .store
-            .update(&spec.api.id, &spec.resource, &key, changes, check)
+            .update(spec.store_id(), &spec.resource, &key, changes, check)
             .map_err(|e| {
                 let (row, detail) = match e {
                     UpdateError::ParentNotFound => {
@@ -429,18 +449,140 @@ impl Engine {
                 };
                 fail(Failure { row, detail }, &params)
             })?;
-        let scope = Scope {
-            params: &params,
-            resource: Some(&updated),
-            request_id,
-            detail: "",
-        };
-        let body = match &spec.response.compiled {
-            Some(t) => scope.render(t),
-            None => scope.value(&spec.response.body),
+        Ok(answer(spec, &params, Some(&updated), None, request_id))
+    }
+
+    /// The operations of the other kinds: create, read, list, delete.
+    fn act<'s>(
+        &self,
+        spec: &'s Spec,
+        kind: OpKind,
+        params: &Map<String, Value>,
+        caller: Option<&Caller>,
+        request_id: &str,
+    ) -> Result<Response<Bytes>, Rejection<'s>> {
+        let store = spec.store_id();
+        let res = &spec.resource;
+        let e = crate::spec::effect::of(spec, params);
+        let mut key = e.key;
+        // A read that names no resource is about the caller itself (IAM GetUser).
+        if kind == OpKind::Read && key.is_empty() && res.key.len() == 1 {
+            if let Some(user) = caller.and_then(|c| c.user.clone()) {
+                key.insert(res.key[0].clone(), Value::String(user));
+            }
         }
-        .unwrap_or(Value::Null);
-        Ok(protocol::encode_success(spec, &body, request_id))
+        let refused = |e: UpdateError<()>| -> Rejection<'s> {
+            let (row, detail) = match e {
+                UpdateError::ParentNotFound => return parent_not_found(spec, params, request_id),
+                UpdateError::Conflict(fields) => (
+                    spec.conflict_row(),
+                    format!("{} already taken", fields.join(", ")),
+                ),
+                UpdateError::NotFound => (spec.not_found_row(), String::new()),
+                // A page token this fake did not give.
+                UpdateError::Rejected(()) => (
+                    bad_token_row(spec),
+                    "the page token is not one this service gave".into(),
+                ),
+            };
+            rejection(row, detail, params, request_id)
+        };
+        let resource = match kind {
+            OpKind::Create => {
+                // Rules see a resource with nothing stored yet.
+                if let Some(rule) =
+                    crate::spec::effect::broken_rule(spec, params, Some(&Map::new()))
+                {
+                    let detail = rule.message.clone().unwrap_or_default();
+                    return Err(rejection(spec.row(&rule.error), detail, params, request_id));
+                }
+                let mut r = key;
+                r.extend(e.set);
+                self.store.create(store, res, r).map_err(refused)?
+            }
+            OpKind::Read => self.store.read(store, res, &key).map_err(refused)?,
+            OpKind::Delete => self.store.delete(store, res, &key).map_err(refused)?,
+            OpKind::List => return self.list(spec, params, key, request_id).map_err(refused),
+            OpKind::Update => unreachable!("updates are answered by `call`"),
+        };
+        Ok(answer(spec, params, Some(&resource), None, request_id))
+    }
+
+    /// A list operation: the resources its selecting parameters and filters keep, in key
+    /// order, one page from the request's token.
+    fn list(
+        &self,
+        spec: &Spec,
+        params: &Map<String, Value>,
+        key: Map<String, Value>,
+        request_id: &str,
+    ) -> Result<Response<Bytes>, UpdateError<()>> {
+        let Some(l) = &spec.list else {
+            return Err(UpdateError::NotFound);
+        };
+        let text = |p: &Option<String>| p.as_ref().and_then(|p| params.get(p)).cloned();
+        let from = match text(&l.token) {
+            Some(Value::String(t)) => Some(decode_token(&t).ok_or(UpdateError::Rejected(()))?),
+            _ => None,
+        };
+        let size = match text(&l.page_size) {
+            Some(v) => v
+                .as_u64()
+                .map_or(l.default_page_size, |n| n.max(1) as usize),
+            None => l.default_page_size,
+        };
+        let fold = |v: &Value| {
+            let t = crate::spec::validate::display(v);
+            if spec.resource.key_case_insensitive {
+                t.to_lowercase()
+            } else {
+                t
+            }
+        };
+        let keep = |r: &Map<String, Value>| {
+            key.iter()
+                .all(|(k, v)| r.get(k).is_some_and(|got| fold(got) == fold(v)))
+                && l.filters.iter().all(|f| match params.get(&f.parameter) {
+                    None => true,
+                    Some(want) => {
+                        let got = r.get(&f.field).map(crate::spec::validate::display);
+                        let want = crate::spec::validate::display(want);
+                        match f.matches {
+                            FilterMatch::Prefix => got.is_some_and(|g| g.starts_with(&want)),
+                            FilterMatch::Equals => got.is_some_and(|g| g == want),
+                        }
+                    }
+                })
+        };
+        let within = (!key.is_empty()).then_some(&key);
+        let (page, next) = self.store.page(
+            spec.store_id(),
+            &spec.resource,
+            within,
+            keep,
+            from.as_deref(),
+            size,
+        )?;
+        let items: Vec<Value> = page
+            .iter()
+            .filter_map(|r| {
+                Scope {
+                    params,
+                    resource: Some(r),
+                    request_id,
+                    detail: "",
+                    list: None,
+                }
+                .value(&l.item)
+            })
+            .collect();
+        let mut list = Map::new();
+        list.insert("items".into(), Value::Array(items));
+        list.insert("truncated".into(), Value::Bool(next.is_some()));
+        if let Some(n) = next {
+            list.insert("next".into(), Value::String(encode_token(&n)));
+        }
+        Ok(answer(spec, params, None, Some(&list), request_id))
     }
 
     /// Checks the request's credentials. `Ok(None)`: auth is off; `Ok(Some)`: the caller.
@@ -646,6 +788,87 @@ fn plan(spec: &Spec, params: &Map<String, Value>) -> (Map<String, Value>, Change
     (e.key, Changes { set: e.set })
 }
 
+/// The row for a page token the service did not give: the list's `bad_token`, else the
+/// catch-all invalid row.
+pub(crate) fn bad_token_row(spec: &Spec) -> &ErrorRow {
+    let named = spec.list.as_ref().and_then(|l| l.bad_token.as_deref());
+    match named {
+        Some(code) => spec.row(code),
+        None => spec
+            .errors
+            .iter()
+            .find(|r| {
+                r.triggers().any(|t| {
+                    matches!(t, crate::spec::model::Trigger::Invalid { constraints, parameters }
+                        if constraints.is_empty() && parameters.is_empty())
+                })
+            })
+            .unwrap_or(spec.malformed_row()),
+    }
+}
+
+/// The success answer: the response template over the resource (or the list's page).
+fn answer(
+    spec: &Spec,
+    params: &Map<String, Value>,
+    resource: Option<&Map<String, Value>>,
+    list: Option<&Map<String, Value>>,
+    request_id: &str,
+) -> Response<Bytes> {
+    let scope = Scope {
+        params,
+        resource,
+        request_id,
+        detail: "",
+        list,
+    };
+    let body = match &spec.response.compiled {
+        Some(t) => scope.render(t),
+        None => scope.value(&spec.response.body),
+    }
+    .unwrap_or(Value::Null);
+    protocol::encode_success(spec, &body, request_id)
+}
+
+/// An error answer with the row's message template over the request.
+fn rejection<'s>(
+    row: &'s ErrorRow,
+    detail: String,
+    params: &Map<String, Value>,
+    request_id: &str,
+) -> Rejection<'s> {
+    let scope = Scope {
+        params,
+        resource: None,
+        request_id,
+        detail: &detail,
+        list: None,
+    };
+    let message = match &row.message {
+        Some(t) => scope.text(t),
+        None if !detail.is_empty() => detail.clone(),
+        None => row.meaning.clone(),
+    };
+    (row, message, scope.members(&row.members))
+}
+
+/// A page token: the primary key the page starts at, in hexadecimal (opaque to clients,
+/// and any key text survives every wire format).
+fn encode_token(pk: &str) -> String {
+    pk.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_token(t: &str) -> Option<String> {
+    if t.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..t.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(t.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok()
+}
+
 /// The `not-found` row, answered as the spec's `resource.parent` says: the resource's
 /// parent itself does not exist (Transfer: an unknown server, not an unknown user).
 fn parent_not_found<'s>(
@@ -660,6 +883,7 @@ fn parent_not_found<'s>(
         resource: None,
         request_id,
         detail: "",
+        list: None,
     };
     let message = answer
         .and_then(|a| a.message.as_ref())

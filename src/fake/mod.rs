@@ -10,7 +10,7 @@
 //! ```
 
 mod control;
-mod engine;
+pub(crate) mod engine;
 mod faults;
 mod journal;
 mod server;

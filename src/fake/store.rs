@@ -127,6 +127,101 @@ impl Store {
         c.rows.get(&primary_key(spec, key)).map(|r| unpack(spec, r))
     }
 
+    /// The resource with `key`, told apart from a missing parent.
+    pub fn read(
+        &self,
+        api: &str,
+        spec: &ResourceSpec,
+        key: &Resource,
+    ) -> Result<Resource, UpdateError<()>> {
+        let c = self.collection(api).ok_or(UpdateError::NotFound)?;
+        match c.rows.get(&primary_key(spec, key)) {
+            Some(r) => Ok(unpack(spec, r)),
+            None => Err(missing(spec, &c, key)),
+        }
+    }
+
+    /// Adds a resource after completing it; its key (and unique sets) must be free, and
+    /// its parent, when it has one, must exist.
+    pub fn create(
+        &self,
+        api: &str,
+        spec: &ResourceSpec,
+        resource: Resource,
+    ) -> Result<Resource, UpdateError<()>> {
+        let mut c = self.collection(api).ok_or(UpdateError::NotFound)?;
+        if c.unique.len() != spec.unique.len() {
+            c.unique = vec![HashMap::new(); spec.unique.len()];
+        }
+        if parent_key(spec, &resource).is_some_and(|p| !c.parents.contains_key(&p)) {
+            return Err(UpdateError::ParentNotFound);
+        }
+        let mut r = resource;
+        complete(spec, &mut r);
+        let pk = primary_key(spec, &r);
+        if c.rows.contains_key(&pk) {
+            return Err(UpdateError::Conflict(spec.key.clone()));
+        }
+        let taken = unique_conflicts(spec, &c, &r, None);
+        if !taken.is_empty() {
+            return Err(UpdateError::Conflict(taken));
+        }
+        index(spec, &mut c, &r, &pk);
+        c.rows.insert(pk, pack(spec, &r));
+        Ok(r)
+    }
+
+    /// Removes the resource with `key`, giving it back.
+    pub fn delete(
+        &self,
+        api: &str,
+        spec: &ResourceSpec,
+        key: &Resource,
+    ) -> Result<Resource, UpdateError<()>> {
+        let mut c = self.collection(api).ok_or(UpdateError::NotFound)?;
+        let pk = primary_key(spec, key);
+        let Some(row) = c.rows.remove(&pk) else {
+            return Err(missing(spec, &c, key));
+        };
+        let r = unpack(spec, &row);
+        unindex(spec, &mut c, &r);
+        Ok(r)
+    }
+
+    /// One page of the resources `keep` accepts, in key order, from the resource whose
+    /// primary key is `from` (or the first): the page, and the primary key that starts
+    /// the next page. `within` (a partial key naming a parent) must name an existing one.
+    pub fn page(
+        &self,
+        api: &str,
+        spec: &ResourceSpec,
+        within: Option<&Resource>,
+        keep: impl Fn(&Resource) -> bool,
+        from: Option<&str>,
+        size: usize,
+    ) -> Result<(Vec<Resource>, Option<String>), UpdateError<()>> {
+        let c = self.collection(api).ok_or(UpdateError::NotFound)?;
+        if within
+            .and_then(|w| parent_key(spec, w))
+            .is_some_and(|p| !c.parents.contains_key(&p))
+        {
+            return Err(UpdateError::ParentNotFound);
+        }
+        let start = from.unwrap_or("").to_string();
+        let mut out = Vec::new();
+        for (pk, row) in c.rows.range(start..) {
+            let r = unpack(spec, row);
+            if !keep(&r) {
+                continue;
+            }
+            if out.len() == size {
+                return Ok((out, Some(pk.clone())));
+            }
+            out.push(r);
+        }
+        Ok((out, None))
+    }
+
     /// Every resource of `api`, in key order.
     pub fn all(&self, api: &str, spec: &ResourceSpec) -> Vec<Resource> {
         self.collection(api)
@@ -194,6 +289,15 @@ impl Store {
         index(spec, &mut c, &next, &new_pk);
         c.rows.insert(new_pk, pack(spec, &next));
         Ok(next)
+    }
+}
+
+/// Why no resource has `key`: its parent is missing, or just the resource.
+fn missing(spec: &ResourceSpec, c: &Collection, key: &Resource) -> UpdateError<()> {
+    if parent_key(spec, key).is_some_and(|p| !c.parents.contains_key(&p)) {
+        UpdateError::ParentNotFound
+    } else {
+        UpdateError::NotFound
     }
 }
 
@@ -553,6 +657,88 @@ mod tests {
         assert_eq!(home("s-1", "bob"), Err(UpdateError::NotFound));
         store.clear("t");
         assert_eq!(home("s-1", "ann"), Err(UpdateError::ParentNotFound));
+    }
+
+    #[test]
+    fn create_read_page_and_delete_share_one_collection() {
+        let mut spec = iam();
+        spec.unique.clear();
+        spec.key_case_insensitive = true;
+        let store = Store::new(["iam"]);
+        for n in ["carol", "Alice", "bob"] {
+            store
+                .create("iam", &spec, obj(json!({"UserName": n})))
+                .unwrap();
+        }
+        // The key is taken whatever its case; the store is unchanged.
+        assert_eq!(
+            store.create("iam", &spec, obj(json!({"UserName": "BOB"}))),
+            Err(UpdateError::Conflict(vec!["UserName".into()]))
+        );
+        let got = store
+            .read("iam", &spec, &obj(json!({"UserName": "ALICE"})))
+            .unwrap();
+        assert_eq!(got["Path"], "/", "created with defaults");
+        // Pages in key order, each naming where the next starts.
+        let page = |from: Option<&str>| store.page("iam", &spec, None, |_| true, from, 2).unwrap();
+        let (first, next) = page(None);
+        let names = |rows: &[Resource]| -> Vec<String> {
+            rows.iter()
+                .map(|r| r["UserName"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(names(&first), ["Alice", "bob"]);
+        let (second, last) = page(next.as_deref());
+        assert_eq!(names(&second), ["carol"]);
+        assert_eq!(last, None);
+        let deleted = store
+            .delete("iam", &spec, &obj(json!({"UserName": "Bob"})))
+            .unwrap();
+        assert_eq!(deleted["UserName"], "bob");
+        assert_eq!(
+            store.delete("iam", &spec, &obj(json!({"UserName": "bob"}))),
+            Err(UpdateError::NotFound)
+        );
+        assert_eq!(store.len("iam"), 2);
+    }
+
+    #[test]
+    fn a_create_needs_its_parent_and_a_delete_of_the_last_child_ends_it() {
+        let spec: ResourceSpec = serde_json::from_value(json!({
+            "name": "user",
+            "key": ["ServerId", "UserName"],
+            "parent": {"name": "server", "key": ["ServerId"]},
+            "fields": [
+                {"name": "ServerId", "type": "string"},
+                {"name": "UserName", "type": "string"}
+            ]
+        }))
+        .unwrap();
+        let store = Store::new(["t"]);
+        let user = |s: &str, u: &str| obj(json!({"ServerId": s, "UserName": u}));
+        store.put("t", &spec, user("s-1", "ann")).unwrap();
+        assert_eq!(
+            store.create("t", &spec, user("s-2", "bob")),
+            Err(UpdateError::ParentNotFound)
+        );
+        assert!(store.create("t", &spec, user("s-1", "bob")).is_ok());
+        let within = |s: &str| obj(json!({"ServerId": s}));
+        let (rows, _) = store
+            .page("t", &spec, Some(&within("s-1")), |_| true, None, 10)
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            store
+                .page("t", &spec, Some(&within("s-2")), |_| true, None, 10)
+                .map(|_| ()),
+            Err(UpdateError::ParentNotFound)
+        );
+        store.delete("t", &spec, &user("s-1", "ann")).unwrap();
+        store.delete("t", &spec, &user("s-1", "bob")).unwrap();
+        assert_eq!(
+            store.read("t", &spec, &user("s-1", "ann")),
+            Err(UpdateError::ParentNotFound)
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
-use super::wire::{self, enc, form_value, text};
+use super::wire::{self, enc, form_value};
 use super::{Codec, Encoded, ErrorParts, Fit, Malformed, Request, WireRequest};
 use crate::spec::model::{Fault, Location, QueryErrors, QueryProtocol, QuerySend, Spec};
 
@@ -112,7 +112,12 @@ impl Codec for QueryProtocol {
         let mut members = wire::params_at(spec, params, Location::Form, loc);
         members.extend(wire::params_at(spec, params, Location::Query, loc));
         for (k, v) in members {
-            pairs.push_str(&format!("&{}={}", enc(&k), enc(&text(&v))));
+            let p = spec.parameters.iter().find(|p| p.wire() == k);
+            let mut flat = Vec::new();
+            wire::query_pairs_of(p, &k, &v, &mut flat);
+            for (k, v) in flat {
+                pairs.push_str(&format!("&{}={}", enc(&k), enc(&v)));
+            }
         }
         match self.send_as {
             QuerySend::Form => WireRequest {

@@ -7,7 +7,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
 use super::{Malformed, Request};
-use crate::spec::model::{Location, Spec};
+use crate::spec::model::{Location, ParamType, Parameter, Spec};
 
 /// RFC 3986 unreserved characters stay; everything else is percent-encoded.
 const STRICT: &AsciiSet = &NON_ALPHANUMERIC
@@ -238,9 +238,88 @@ pub fn query_params(spec: &Spec, req: &Request) -> Result<Map<String, Value>, Ma
     let pairs = form_pairs(req)?;
     let mut out = Map::new();
     for p in &spec.parameters {
-        if let Some((_, v)) = pairs.iter().find(|(k, _)| k == p.wire()) {
-            out.insert(p.name.clone(), Value::String(v.clone()));
+        if let Some(v) = query_value(p, p.wire(), &pairs) {
+            out.insert(p.name.clone(), v);
         }
     }
     Ok(out)
+}
+
+/// One parameter from awsQuery pairs: text as sent; a list from `Name.member.N` (an
+/// empty one from `Name=`), a structure from `Name.Member` (AWS's query serialisation).
+fn query_value(p: &Parameter, name: &str, pairs: &[(String, String)]) -> Option<Value> {
+    let nested = |k: &str| {
+        k.strip_prefix(name)
+            .and_then(|r| r.strip_prefix('.'))
+            .is_some()
+    };
+    match p.ty {
+        ParamType::List if pairs.iter().any(|(k, _)| nested(k)) => {
+            let member = p.member.as_deref()?;
+            let prefix = format!("{name}.{}.", member.wire());
+            let mut numbers: Vec<u64> = pairs
+                .iter()
+                .filter_map(|(k, _)| k.strip_prefix(&prefix)?.split('.').next()?.parse().ok())
+                .collect();
+            numbers.sort_unstable();
+            numbers.dedup();
+            let items = numbers
+                .iter()
+                .filter_map(|n| query_value(member, &format!("{prefix}{n}"), pairs))
+                .collect();
+            Some(Value::Array(items))
+        }
+        ParamType::List => pairs
+            .iter()
+            .find(|(k, v)| k == name && v.is_empty())
+            .map(|_| Value::Array(Vec::new()))
+            .or_else(|| find_text(name, pairs)),
+        ParamType::Structure if pairs.iter().any(|(k, _)| nested(k)) => {
+            let mut o = Map::new();
+            for m in &p.members {
+                if let Some(v) = query_value(m, &format!("{name}.{}", m.wire()), pairs) {
+                    o.insert(m.name.clone(), v);
+                }
+            }
+            Some(Value::Object(o))
+        }
+        _ => find_text(name, pairs),
+    }
+}
+
+fn find_text(name: &str, pairs: &[(String, String)]) -> Option<Value> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| Value::String(v.clone()))
+}
+
+/// The awsQuery pairs of one parameter's value: lists as `Name.member.N`, structures as
+/// `Name.Member`, an empty list as `Name=`, anything else as its text.
+pub fn query_pairs_of(
+    p: Option<&Parameter>,
+    name: &str,
+    v: &Value,
+    out: &mut Vec<(String, String)>,
+) {
+    match (p, v) {
+        (Some(p), Value::Array(items)) if p.ty == ParamType::List => {
+            if items.is_empty() {
+                out.push((name.to_string(), String::new()));
+            }
+            let member = p.member.as_deref();
+            let seg = member.map_or("member", |m| m.wire());
+            for (i, item) in items.iter().enumerate() {
+                query_pairs_of(member, &format!("{name}.{seg}.{}", i + 1), item, out);
+            }
+        }
+        (Some(p), Value::Object(o)) if matches!(p.ty, ParamType::Structure) => {
+            for (k, mv) in o {
+                let m = p.members.iter().find(|m| &m.name == k);
+                let wire = m.map_or(k.as_str(), |m| m.wire());
+                query_pairs_of(m, &format!("{name}.{wire}"), mv, out);
+            }
+        }
+        _ => out.push((name.to_string(), text(v))),
+    }
 }

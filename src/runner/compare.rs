@@ -89,24 +89,35 @@ fn mask(mode: &CompareMode, v: &Value, xml: bool) -> Option<Value> {
 
 fn apply_rule(body: &mut Value, path: &str, mode: &CompareMode, xml: bool) {
     let keys: Vec<&str> = path.split('/').collect();
-    let Some((last, parents)) = keys.split_last() else {
+    apply_at(body, &keys, mode, xml);
+}
+
+/// Applies a rule at `keys` below `cur`; a list on the way applies it to each item (the
+/// items of a list answer).
+fn apply_at(cur: &mut Value, keys: &[&str], mode: &CompareMode, xml: bool) {
+    if let Value::Array(items) = cur {
+        for item in items {
+            apply_at(item, keys, mode, xml);
+        }
+        return;
+    }
+    let Some((first, rest)) = keys.split_first() else {
         return;
     };
-    let mut cur = body;
-    for k in parents {
-        match cur.get_mut(*k) {
-            Some(next) => cur = next,
-            None => return,
+    if !rest.is_empty() {
+        if let Some(next) = cur.get_mut(*first) {
+            apply_at(next, rest, mode, xml);
         }
+        return;
     }
     let Some(obj) = cur.as_object_mut() else {
         return;
     };
     if let CompareMode::Ignored = mode {
-        obj.remove(*last);
+        obj.remove(*first);
         return;
     }
-    if let Some(v) = obj.get_mut(*last) {
+    if let Some(v) = obj.get_mut(*first) {
         if let Some(m) = mask(mode, v, xml) {
             *v = m;
         }

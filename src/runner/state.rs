@@ -7,6 +7,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::spec::model::OpKind;
 use crate::spec::model::Spec;
 use crate::spec::{effect, validate};
 
@@ -370,6 +371,34 @@ impl Runner {
         if !violations.is_empty() || effect.key.is_empty() {
             // The spec refuses this request: the status check has already failed it.
             return;
+        }
+        match spec.api.kind {
+            OpKind::Delete => {
+                match self.read_state(spec, t, &effect.key).await {
+                    Ok(s) if s.selected.is_some() => fail(
+                        outcome,
+                        format!(
+                            "after the delete, a {resource} with {} is still there",
+                            key_text(&effect.key)
+                        ),
+                    ),
+                    Ok(_) => {}
+                    Err(e) => fail(outcome, e),
+                }
+                return;
+            }
+            OpKind::Read | OpKind::List => {
+                match self.read_state(spec, t, &effect.key).await {
+                    Ok(after) if after.selected != before.selected => fail(
+                        outcome,
+                        format!("the {} changed the {resource}", spec.api.kind.name()),
+                    ),
+                    Ok(_) => {}
+                    Err(e) => fail(outcome, e),
+                }
+                return;
+            }
+            OpKind::Create | OpKind::Update => {}
         }
         let mut new_key = effect.key.clone();
         for (f, v) in &effect.set {

@@ -53,10 +53,59 @@ pub fn gather(sources: &Sources) -> Result<Vec<Spec>, SpecErrors> {
         }
     }
     errors.extend(conflicts(&entries));
+    let (names, mut specs): (Vec<String>, Vec<Spec>) = entries.into_iter().unzip();
+    for (i, path, message) in super::load::link(&mut specs) {
+        errors.push(SpecError {
+            path: Some(path),
+            ..plain(&names[i], message)
+        });
+    }
     if errors.is_empty() {
-        Ok(entries.into_iter().map(|(_, s)| s).collect())
+        Ok(specs)
     } else {
         Err(SpecErrors(errors))
+    }
+}
+
+/// Links specs loaded one by one (`specs check`): each whose resource is `shared_with`
+/// another gets the owner's (from the others, else from the embedded specs) and is
+/// checked with it; a spec that fails there turns into its errors.
+pub fn link_loaded(results: &mut [(String, Result<Spec, SpecErrors>)]) {
+    let embedded = super::embedded().unwrap_or_default();
+    let mut specs: Vec<Spec> = Vec::new();
+    let mut at: Vec<usize> = Vec::new();
+    for (i, (_, r)) in results.iter().enumerate() {
+        if let Ok(s) = r {
+            specs.push(s.clone());
+            at.push(i);
+        }
+    }
+    let own = specs.len();
+    specs.extend(embedded.into_iter().filter(|e| {
+        !at.iter()
+            .any(|i| matches!(&results[*i].1, Ok(s) if s.api.id == e.api.id))
+    }));
+    let mut failed: Vec<(usize, SpecError)> = Vec::new();
+    for (i, path, message) in super::load::link(&mut specs) {
+        if i < own {
+            let file = &results[at[i]].0;
+            failed.push((
+                at[i],
+                SpecError {
+                    path: Some(path),
+                    ..plain(file, message)
+                },
+            ));
+        }
+    }
+    for (k, s) in specs.into_iter().take(own).enumerate() {
+        results[at[k]].1 = Ok(s);
+    }
+    for (i, e) in failed {
+        match &mut results[i].1 {
+            Err(errors) => errors.0.push(e),
+            r => *r = Err(SpecErrors(vec![e])),
+        }
     }
 }
 

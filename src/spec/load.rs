@@ -8,7 +8,8 @@ use std::fmt;
 use serde_json::Value;
 
 use super::model::{
-    Auth, CaseOnlyRename, Expectation, ParamType, Parameter, Protocol, RuleCheck, Spec, Trigger,
+    Auth, CaseOnlyRename, Expectation, OpKind, ParamType, Parameter, Protocol, RuleCheck, Spec,
+    Trigger,
 };
 use super::pattern::Pattern;
 use super::validate;
@@ -83,9 +84,28 @@ pub fn load_str(file: &str, text: &str) -> Result<Spec, SpecErrors> {
     let index = PositionIndex::build(text);
     let mut problems = Vec::new();
     compile_patterns(&mut spec.parameters, "parameters", &mut problems);
-    check(&spec, &mut problems);
-    if problems.is_empty() {
-        check_examples(&spec, &mut problems);
+    if spec.resource.shared_with.is_some() {
+        // The resource is the owner's: what depends on it is checked when the specs are
+        // linked ([`link`]); here only that the section defines nothing of its own.
+        let r = &spec.resource;
+        if !r.name.is_empty()
+            || !r.key.is_empty()
+            || !r.fields.is_empty()
+            || !r.fixtures.is_empty()
+            || !r.unique.is_empty()
+            || r.parent.is_some()
+            || r.key_case_insensitive
+        {
+            problems.push((
+                "resource".into(),
+                "a resource `shared_with` another spec is defined there: leave out everything but `shared_with`".into(),
+            ));
+        }
+    } else {
+        check(&spec, &mut problems);
+        if problems.is_empty() {
+            check_examples(&spec, &mut problems);
+        }
     }
     if problems.is_empty() {
         if let Err(e) = spec.resolve_rows() {
@@ -110,6 +130,47 @@ pub fn load_str(file: &str, text: &str) -> Result<Spec, SpecErrors> {
             })
             .collect(),
     ))
+}
+
+/// Gives each spec whose resource is `shared_with` another the owner's resource definition
+/// (its fixtures too, which the fake loads only into the owner's store), then checks what depends on it. Linked specs are left
+/// as they are, so linking twice changes nothing. Problems come as (spec index, path,
+/// message).
+pub fn link(specs: &mut [Spec]) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    for i in 0..specs.len() {
+        let Some(owner_id) = specs[i].resource.shared_with.clone() else {
+            continue;
+        };
+        if !specs[i].resource.fields.is_empty() {
+            continue;
+        }
+        let owner = specs
+            .iter()
+            .find(|s| s.api.id == owner_id && s.resource.shared_with.is_none());
+        let Some(owner) = owner else {
+            out.push((
+                i,
+                "resource.shared_with".into(),
+                format!(
+                    "names '{owner_id}', but no spec loaded with it has that api id and owns its resource"
+                ),
+            ));
+            continue;
+        };
+        // The owner's fixtures come along (the runner expects by them); the fake loads
+        // them once, into the owner's store.
+        let mut resource = owner.resource.clone();
+        resource.shared_with = Some(owner_id);
+        specs[i].resource = resource;
+        let mut problems = Vec::new();
+        check(&specs[i], &mut problems);
+        if problems.is_empty() {
+            check_examples(&specs[i], &mut problems);
+        }
+        out.extend(problems.into_iter().map(|(p, m)| (i, p, m)));
+    }
+    out
 }
 
 /// Reads and loads a spec file.
@@ -305,7 +366,7 @@ fn check(spec: &Spec, out: &mut Problems) {
         }
     }
     let params: HashSet<&str> = spec.parameters.iter().map(|p| p.name.as_str()).collect();
-    if !spec.parameters.iter().any(|p| p.selects.is_some()) {
+    if spec.api.kind != OpKind::List && !spec.parameters.iter().any(|p| p.selects.is_some()) {
         say(
             "parameters".into(),
             "no parameter selects the resource (add `selects: <key field>` to one)".into(),
@@ -396,6 +457,12 @@ fn check(spec: &Spec, out: &mut Problems) {
         say(
             "errors".into(),
             "no error row has `trigger: not-found`".into(),
+        );
+    }
+    if spec.api.kind == OpKind::Create && !has(&|t| matches!(t, Trigger::Conflict)) {
+        say(
+            "errors".into(),
+            "a create operation needs a row with `trigger: conflict` (the key is taken)".into(),
         );
     }
     let renames = spec.parameters.iter().any(|p| p.renames.is_some());
@@ -500,7 +567,68 @@ fn check(spec: &Spec, out: &mut Problems) {
     let mut refs = Vec::new();
     collect_template_refs(&spec.response.body, &mut refs);
     for name in refs {
+        if spec.list.is_some()
+            && matches!(name.as_str(), "list.items" | "list.next" | "list.truncated")
+        {
+            continue;
+        }
         check_ref(&name, &params, &fields, "response.body", &mut say);
+    }
+    match (&spec.list, spec.api.kind == OpKind::List) {
+        (None, true) => say(
+            "api.kind".into(),
+            "a list operation needs a `list` section (its item template and paging)".into(),
+        ),
+        (Some(_), false) => say(
+            "list".into(),
+            format!(
+                "`list` is only for `api.kind: list`, not {}",
+                spec.api.kind.name()
+            ),
+        ),
+        (Some(l), true) => {
+            let mut refs = Vec::new();
+            collect_template_refs(&l.item, &mut refs);
+            for name in refs {
+                check_ref(&name, &params, &fields, "list.item", &mut say);
+            }
+            for (at, p) in [("list.token", &l.token), ("list.page_size", &l.page_size)] {
+                if let Some(p) = p {
+                    if !params.contains(p.as_str()) {
+                        say(at.into(), format!("'{p}' is not a parameter"));
+                    }
+                }
+            }
+            for (i, f) in l.filters.iter().enumerate() {
+                if !params.contains(f.parameter.as_str()) {
+                    say(
+                        format!("list.filters[{i}].parameter"),
+                        format!("'{}' is not a parameter", f.parameter),
+                    );
+                }
+                if !fields.contains(f.field.as_str()) {
+                    say(
+                        format!("list.filters[{i}].field"),
+                        format!("'{}' is not a resource field", f.field),
+                    );
+                }
+            }
+            if let Some(code) = &l.bad_token {
+                if !codes.contains_key(code.as_str()) {
+                    say(
+                        "list.bad_token".into(),
+                        format!("names error '{code}', which is not in errors"),
+                    );
+                }
+            }
+            if l.default_page_size == 0 {
+                say(
+                    "list.default_page_size".into(),
+                    "the page size must be at least 1".into(),
+                );
+            }
+        }
+        (None, false) => {}
     }
 
     // Examples reference known parameters and error rows.

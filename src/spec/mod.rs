@@ -11,20 +11,52 @@ pub(crate) mod template;
 pub mod validate;
 mod yaml;
 
-pub use catalog::{gather, Sources};
+pub use catalog::{gather, link_loaded, Sources};
 pub use load::{load_file, load_str, SpecError, SpecErrors};
 pub use model::Spec;
 pub use yaml::Position;
 
-/// The five specs shipped inside the binary, as (file name, text).
+/// The specs shipped inside the binary, as (file name, text).
 pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "aws-iam.update-user.yaml",
         include_str!("../../specs/aws-iam.update-user.yaml"),
     ),
     (
+        "aws-iam.create-user.yaml",
+        include_str!("../../specs/aws-iam.create-user.yaml"),
+    ),
+    (
+        "aws-iam.get-user.yaml",
+        include_str!("../../specs/aws-iam.get-user.yaml"),
+    ),
+    (
+        "aws-iam.list-users.yaml",
+        include_str!("../../specs/aws-iam.list-users.yaml"),
+    ),
+    (
+        "aws-iam.delete-user.yaml",
+        include_str!("../../specs/aws-iam.delete-user.yaml"),
+    ),
+    (
         "aws-transfer.update-user.yaml",
         include_str!("../../specs/aws-transfer.update-user.yaml"),
+    ),
+    (
+        "aws-transfer.create-user.yaml",
+        include_str!("../../specs/aws-transfer.create-user.yaml"),
+    ),
+    (
+        "aws-transfer.describe-user.yaml",
+        include_str!("../../specs/aws-transfer.describe-user.yaml"),
+    ),
+    (
+        "aws-transfer.list-users.yaml",
+        include_str!("../../specs/aws-transfer.list-users.yaml"),
+    ),
+    (
+        "aws-transfer.delete-user.yaml",
+        include_str!("../../specs/aws-transfer.delete-user.yaml"),
     ),
     (
         "aws-workdocs.update-user.yaml",
@@ -47,10 +79,27 @@ pub fn embedded() -> Result<Vec<Spec>, SpecErrors> {
     static LOADED: std::sync::OnceLock<Result<Vec<Spec>, SpecErrors>> = std::sync::OnceLock::new();
     LOADED
         .get_or_init(|| {
-            EMBEDDED
+            let mut specs = EMBEDDED
                 .iter()
                 .map(|(name, text)| load_str(&format!("specs/{name}"), text))
-                .collect()
+                .collect::<Result<Vec<_>, _>>()?;
+            let problems = load::link(&mut specs);
+            if problems.is_empty() {
+                Ok(specs)
+            } else {
+                Err(SpecErrors(
+                    problems
+                        .into_iter()
+                        .map(|(i, path, message)| SpecError {
+                            file: format!("specs/{}", EMBEDDED[i].0),
+                            position: None,
+                            path: Some(path),
+                            message,
+                            source_line: None,
+                        })
+                        .collect(),
+                ))
+            }
         })
         .clone()
 }

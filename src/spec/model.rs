@@ -27,6 +27,9 @@ pub struct Spec {
     pub examples: Vec<Example>,
     #[serde(default)]
     pub notes: Vec<Note>,
+    /// For `api.kind: list`: how the list is filtered, paged and each item written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list: Option<ListSpec>,
     /// The rows the fake answers by trigger and by code, resolved when the spec is loaded,
     /// so that no request looks a row up by name or falls back to another.
     #[serde(skip)]
@@ -44,6 +47,12 @@ pub struct RowIndex {
 }
 
 impl Spec {
+    /// The store collection the operation acts on: its own, or the one of the spec its
+    /// resource is `shared_with`.
+    pub fn store_id(&self) -> &str {
+        self.resource.shared_with.as_deref().unwrap_or(&self.api.id)
+    }
+
     /// Resolves the rows the fake answers without a violation to choose from: the first
     /// row whose trigger (then whose `also`) is malformed, not found, conflict; and every
     /// row by code. The loader refuses a spec that lacks one the fake can need.
@@ -116,6 +125,86 @@ pub struct ApiInfo {
     /// The API version the document describes, when it names one.
     #[serde(default)]
     pub version: Option<String>,
+    /// What the operation does to its resource (default `update`).
+    #[serde(default)]
+    pub kind: OpKind,
+}
+
+/// What an operation does to its resource.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpKind {
+    /// Adds a resource: the key must be free (else the `conflict` row); unset fields
+    /// take their defaults and generated values.
+    Create,
+    /// Answers one resource (else the `not-found` row).
+    Read,
+    /// Answers the resources, ordered by key, filtered and paged as `list` says.
+    List,
+    /// Changes one resource (the parameters' `sets` and `renames`).
+    #[default]
+    Update,
+    /// Removes one resource (else the `not-found` row).
+    Delete,
+}
+
+impl OpKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Read => "read",
+            Self::List => "list",
+            Self::Update => "update",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// How a `list` operation filters, pages and writes its items. The body template refers
+/// to `${list.items}` (the page, each item written by `item`), `${list.next}` (the token
+/// of the next page, unset on the last) and `${list.truncated}` (whether one follows).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListSpec {
+    /// The template of one item, over the resource (`${resource.F}`).
+    pub item: serde_json::Value,
+    /// The request parameter carrying the token of the page to answer (IAM `Marker`,
+    /// Transfer `NextToken`).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The request parameter carrying the page size (IAM `MaxItems`, Transfer
+    /// `MaxResults`).
+    #[serde(default)]
+    pub page_size: Option<String>,
+    /// The page size when the request sends none.
+    pub default_page_size: usize,
+    /// The error row (by code) answering a token the service did not give (Transfer
+    /// `InvalidNextTokenException`); default: the catch-all invalid row.
+    #[serde(default)]
+    pub bad_token: Option<String>,
+    /// Parameters that keep only some resources (besides the parameters that `selects`,
+    /// which keep the resources whose key field equals them).
+    #[serde(default)]
+    pub filters: Vec<ListFilter>,
+}
+
+/// A parameter that keeps only the resources whose `field` matches it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListFilter {
+    pub parameter: String,
+    pub field: String,
+    #[serde(rename = "match")]
+    pub matches: FilterMatch,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum FilterMatch {
+    /// The field's text starts with the parameter's.
+    Prefix,
+    /// The field equals the parameter.
+    Equals,
 }
 
 /// The wire protocol and its settings. One codec exists per kind
@@ -357,9 +446,16 @@ pub struct Sigv4Errors {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Resource {
+    /// The `api.id` of the spec that defines this resource and owns its store: this
+    /// spec's operation acts on that spec's resources (a GetUser beside an UpdateUser).
+    /// The rest of the section is then left out; it is the owner's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_with: Option<String>,
     /// Name used in messages, e.g. `user`.
+    #[serde(default)]
     pub name: String,
     /// Fields that together identify one resource.
+    #[serde(default)]
     pub key: Vec<String>,
     /// Key values name a resource whatever their letter case (IAM: `UserName=BOB` selects
     /// `Bob`), so two resources' keys never differ only in case. The stored value keeps
@@ -378,6 +474,7 @@ pub struct Resource {
     /// Field sets that must be unique across resources (besides the key).
     #[serde(default)]
     pub unique: Vec<Unique>,
+    #[serde(default)]
     pub fields: Vec<Field>,
     /// Resources present in a fresh fake (the document's own examples).
     #[serde(default)]

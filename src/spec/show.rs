@@ -19,6 +19,33 @@ pub fn render(spec: &Spec) -> String {
     let _ = writeln!(out, "protocol: {}", protocol_line(&spec.protocol));
     let _ = writeln!(out, "auth:     {}", auth_line(&spec.auth));
     let _ = writeln!(out, "resource: {}", resource_line(&spec.resource));
+    let owner = spec.resource.shared_with.as_deref().unwrap_or("this spec");
+    let _ = writeln!(out, "kind:     {} (store: {owner})", a.kind.name());
+    if let Some(l) = &spec.list {
+        let param = |p: &Option<String>| p.clone().unwrap_or_else(|| "none".into());
+        let _ = writeln!(
+            out,
+            "list:     token {}, page size {} (default {}), filters {}",
+            param(&l.token),
+            param(&l.page_size),
+            l.default_page_size,
+            if l.filters.is_empty() {
+                "none".to_string()
+            } else {
+                l.filters
+                    .iter()
+                    .map(|f| {
+                        let how = match f.matches {
+                            crate::spec::model::FilterMatch::Prefix => "a prefix of",
+                            crate::spec::model::FilterMatch::Equals => "equal to",
+                        };
+                        format!("{} ({how} {})", f.parameter, f.field)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+    }
     let _ = writeln!(out);
 
     let mut rows = vec![row(&[

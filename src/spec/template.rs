@@ -29,6 +29,8 @@ pub enum Ref {
     Detail,
     Now,
     Resource(String),
+    /// A list operation's page: `list.items`, `list.next`, `list.truncated`.
+    List(String),
     Param(String),
 }
 
@@ -45,9 +47,10 @@ impl Ref {
             "request_id" => Self::RequestId,
             "detail" => Self::Detail,
             "now" => Self::Now,
-            _ => match name.strip_prefix("resource.") {
-                Some(f) => Self::Resource(f.to_string()),
-                None => Self::Param(name.to_string()),
+            _ => match (name.strip_prefix("resource."), name.strip_prefix("list.")) {
+                (Some(f), _) => Self::Resource(f.to_string()),
+                (_, Some(f)) => Self::List(f.to_string()),
+                _ => Self::Param(name.to_string()),
             },
         }
     }
@@ -96,6 +99,8 @@ pub struct Scope<'a> {
     pub resource: Option<&'a Map<String, Value>>,
     pub request_id: &'a str,
     pub detail: &'a str,
+    /// A list operation's page: `${list.items}`, `${list.next}`, `${list.truncated}`.
+    pub list: Option<&'a Map<String, Value>>,
 }
 
 impl Scope<'_> {
@@ -106,9 +111,10 @@ impl Scope<'_> {
             "now" => Some(Value::Number(
                 time::OffsetDateTime::now_utc().unix_timestamp().into(),
             )),
-            _ => match name.strip_prefix("resource.") {
-                Some(f) => self.resource.and_then(|r| r.get(f)).cloned(),
-                None => self.params.get(name).cloned(),
+            _ => match (name.strip_prefix("resource."), name.strip_prefix("list.")) {
+                (Some(f), _) => self.resource.and_then(|r| r.get(f)).cloned(),
+                (_, Some(f)) => self.list.and_then(|l| l.get(f)).cloned(),
+                _ => self.params.get(name).cloned(),
             },
         }
         .filter(|v| !v.is_null())
@@ -122,6 +128,7 @@ impl Scope<'_> {
                 time::OffsetDateTime::now_utc().unix_timestamp().into(),
             )),
             Ref::Resource(f) => self.resource.and_then(|m| m.get(f)).cloned(),
+            Ref::List(f) => self.list.and_then(|m| m.get(f)).cloned(),
             Ref::Param(p) => self.params.get(p).cloned(),
         }
         .filter(|v| !v.is_null())
@@ -149,12 +156,26 @@ impl Scope<'_> {
             Template::Array(items) => Some(Value::Array(
                 items.iter().filter_map(|i| self.render(i)).collect(),
             )),
-            Template::Object(members) => Some(Value::Object(
-                members
+            Template::Object(members) => {
+                // An object whose every reference is unset describes nothing (a structure
+                // with a constant member and an unset one): left out, as [`Scope::value`].
+                let refs: Vec<&Ref> = members
                     .iter()
-                    .filter_map(|(k, v)| self.render(v).map(|v| (k.clone(), v)))
-                    .collect(),
-            )),
+                    .filter_map(|(_, t)| match t {
+                        Template::Ref(r) => Some(r),
+                        _ => None,
+                    })
+                    .collect();
+                if !refs.is_empty() && refs.iter().all(|r| self.resolve(r).is_none()) {
+                    return None;
+                }
+                Some(Value::Object(
+                    members
+                        .iter()
+                        .filter_map(|(k, v)| self.render(v).map(|v| (k.clone(), v)))
+                        .collect(),
+                ))
+            }
         }
     }
 
@@ -186,7 +207,14 @@ impl Scope<'_> {
             Value::Array(items) => Some(Value::Array(
                 items.iter().filter_map(|i| self.value(i)).collect(),
             )),
-            Value::Object(m) => Some(Value::Object(self.members(m))),
+            Value::Object(m) => {
+                let out = self.members(m);
+                // An object whose every reference is unset describes nothing (a structure
+                // with a constant member and an unset one): left out.
+                let refs: Vec<&Value> = m.values().filter(|v| is_reference(v)).collect();
+                let unset = !refs.is_empty() && refs.iter().all(|v| self.value(v).is_none());
+                (!unset).then_some(Value::Object(out))
+            }
             other => Some(other.clone()),
         }
     }
@@ -197,6 +225,13 @@ impl Scope<'_> {
             .filter_map(|(k, v)| self.value(v).map(|v| (k.clone(), v)))
             .collect()
     }
+}
+
+/// Whether a template value is exactly one `${...}` reference.
+fn is_reference(v: &Value) -> bool {
+    v.as_str()
+        .and_then(|s| s.strip_prefix("${").and_then(|r| r.strip_suffix('}')))
+        .is_some_and(|n| !n.contains("${") && !n.contains('}'))
 }
 
 #[cfg(test)]
@@ -216,6 +251,7 @@ mod tests {
             resource: Some(&res),
             request_id: "r1",
             detail: "",
+            list: None,
         };
         let out = s.value(&json!({
             "Uid": "${resource.Uid}", "Gone": "${resource.Missing}",
@@ -239,11 +275,13 @@ mod tests {
             resource: Some(&res),
             request_id: "r1",
             detail: "d",
+            list: None,
         };
         let source = json!({
             "Uid": "${resource.Uid}", "Gone": "${resource.Missing}", "Flag": "${resource.Flag}",
             "Msg": "User ${UserName} at ${resource.Path} (${request_id}) ${resource.Missing}!",
-            "Ids": ["${UserName}", 1, null], "Detail": "${detail}", "Plain": "no refs", "Broken": "${open"
+            "Ids": ["${UserName}", 1, null], "Detail": "${detail}", "Plain": "no refs", "Broken": "${open",
+            "Boundary": {"Type": "Policy", "Arn": "${resource.Missing}"}, "Kept": {"Type": "T", "Uid": "${resource.Uid}"}
         });
         assert_eq!(s.render(&Template::compile(&source)), s.value(&source));
     }

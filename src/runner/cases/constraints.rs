@@ -87,7 +87,18 @@ pub(super) fn each_parameter(g: &mut Gen) {
                 } else {
                     string_of_len(&seed, min, |s| pattern_ok(s)).unwrap_or(seed.clone())
                 };
-                for (label, bad) in [("space", ' '), ("non-ascii-letter", 'é'), ("bang", '!')] {
+                let before = g.out.len();
+                // Beyond these three, a character outside Latin-1 (`[\u0020-\u00FF]+`),
+                // only for a pattern that takes all three.
+                let extra = [("beyond-latin-1", '\u{100}')];
+                for (i, (label, bad)) in [("space", ' '), ("non-ascii-letter", 'é'), ("bang", '!')]
+                    .into_iter()
+                    .chain(extra)
+                    .enumerate()
+                {
+                    if i >= 3 && g.out.len() > before {
+                        break;
+                    }
                     let chars: Vec<char> = seed.chars().collect();
                     let n = chars.len();
                     let mut variants: Vec<String> = Vec::new();
@@ -334,6 +345,23 @@ fn nested_cases(spec: &Spec, p: &Parameter, base: &Map<String, Value>, g: &mut G
                         e,
                         vec![format!("constraint:{}:items", p.name)],
                     );
+                }
+                // The most items allowed, and one more (each a copy of the example's first).
+                let one = items
+                    .first()
+                    .cloned()
+                    .or_else(|| p.member.as_deref().map(synth));
+                if let (Some(max), Some(one)) = (b.max.filter(|m| *m <= 1000), one) {
+                    for (name, n) in [("max", max), ("max+1", max + 1)] {
+                        let m = with(Value::Array(vec![one.clone(); n as usize]));
+                        let e = expected_for(spec, &m);
+                        g.push(
+                            format!("items/{}/{name}", p.name),
+                            m,
+                            e,
+                            vec![format!("constraint:{}:items", p.name)],
+                        );
+                    }
                 }
             }
             if let (Some(member), Some(Value::Object(first))) = (&p.member, items.first()) {

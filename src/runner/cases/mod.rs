@@ -15,7 +15,7 @@ mod values;
 
 use serde_json::{Map, Value};
 
-use crate::spec::model::{Expectation, Spec, Trigger};
+use crate::spec::model::{Expectation, OpKind, Spec, Trigger};
 use crate::spec::validate;
 
 use super::client::Signing;
@@ -72,7 +72,15 @@ pub fn expected_for(spec: &Spec, params: &Map<String, Value>) -> Expect {
     if e != Expect::Success {
         return e;
     }
-    // A valid selector that names no fixture: not found.
+    let kind = spec.api.kind;
+    // A page token the target did not give (every generated one): the list's row.
+    if let Some(token) = spec.list.as_ref().and_then(|l| l.token.as_ref()) {
+        if params.contains_key(token) {
+            return Expect::Error(crate::fake::engine::bad_token_row(spec).code.clone());
+        }
+    }
+    // A valid selector that names no fixture: not found (a create: the key is free; a
+    // key taken: conflict).
     let key_taken = spec.resource.fixtures.iter().any(|f| {
         spec.parameters
             .iter()
@@ -83,6 +91,37 @@ pub fn expected_for(spec: &Spec, params: &Map<String, Value>) -> Expect {
                 _ => false,
             })
     });
+    if kind == OpKind::Create {
+        // Within a parent no fixture names: not found.
+        if let Some(parent) = &spec.resource.parent {
+            let named = |f: &Map<String, Value>| {
+                spec.parameters.iter().all(|q| match &q.selects {
+                    Some(field) if parent.key.contains(field) => {
+                        match (params.get(&q.name), f.get(field)) {
+                            (Some(v), Some(fv)) => super::state::same_key_value(spec, v, fv),
+                            _ => false,
+                        }
+                    }
+                    _ => true,
+                })
+            };
+            if !spec.resource.fixtures.iter().any(named) {
+                return Expect::Error(spec.not_found_row().code.clone());
+            }
+        }
+        let selects = spec
+            .parameters
+            .iter()
+            .any(|q| q.selects.is_some() && params.contains_key(&q.name));
+        return match spec
+            .errors
+            .iter()
+            .find(|e| e.triggers().any(|t| *t == Trigger::Conflict))
+        {
+            Some(row) if key_taken && selects => Expect::Error(row.code.clone()),
+            _ => Expect::Success,
+        };
+    }
     if !key_taken {
         if let Some(row) = spec
             .errors
@@ -103,7 +142,10 @@ pub(super) fn expected_valid(spec: &Spec, params: &Map<String, Value>) -> Expect
     }
     // The stored resource may already hold the value a rule needs: generated rule cases
     // send it explicitly.
-    match crate::spec::effect::broken_rule(spec, &coerced, None) {
+    // A create's resource has nothing stored yet: the request alone decides.
+    let nothing = Map::new();
+    let current = (spec.api.kind == OpKind::Create).then_some(&nothing);
+    match crate::spec::effect::broken_rule(spec, &coerced, current) {
         Some(r) => Expect::Error(r.error.clone()),
         None => Expect::Success,
     }
@@ -181,6 +223,7 @@ pub fn generated(spec: &Spec) -> Vec<Case> {
     resource::effects(&mut g);
     resource::not_found(&mut g);
     resource::conflict(&mut g);
+    resource::create_conflict(&mut g);
     access::authentication(&mut g);
     rules::roles(&mut g);
     errors::injected(&mut g);

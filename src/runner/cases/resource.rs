@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::values::*;
 use super::{expected_for, expected_valid, Expect, Gen};
-use crate::spec::model::{RuleCheck, Trigger};
+use crate::spec::model::{OpKind, RuleCheck, Trigger};
 
 /// Each field a parameter sets, set alone to a new value, so that reading the resource
 /// back shows the change (or its absence).
@@ -94,6 +94,10 @@ pub(super) fn effects(g: &mut Gen) {
 /// A valid selector no fixture has.
 pub(super) fn not_found(g: &mut Gen) {
     let spec = g.spec;
+    // A create's free key is its success, not a missing resource.
+    if spec.api.kind == OpKind::Create {
+        return;
+    }
     let base = g.base.clone();
     // Not found: a valid selector no fixture has.
     for p in spec.parameters.iter().filter(|p| p.selects.is_some()) {
@@ -202,5 +206,43 @@ pub(super) fn conflict(g: &mut Gen) {
                 }
             }
         }
+    }
+}
+
+/// A create with the key of a fixture (in another letter case where case does not count).
+pub(super) fn create_conflict(g: &mut Gen) {
+    let spec = g.spec;
+    if spec.api.kind != OpKind::Create {
+        return;
+    }
+    let Some(row) = spec
+        .errors
+        .iter()
+        .find(|e| e.triggers().any(|t| *t == Trigger::Conflict))
+    else {
+        return;
+    };
+    let Some(fixture) = spec.resource.fixtures.first() else {
+        return;
+    };
+    let mut m = g.base.clone();
+    for q in &spec.parameters {
+        let Some(field) = &q.selects else { continue };
+        let Some(v) = fixture.get(field) else {
+            continue;
+        };
+        let v = match v.as_str() {
+            Some(s) if spec.resource.key_case_insensitive => Value::String(s.to_uppercase()),
+            _ => v.clone(),
+        };
+        m.insert(q.name.clone(), v);
+    }
+    if expected_for(spec, &m) == Expect::Error(row.code.clone()) {
+        g.push(
+            "conflict/existing-key".into(),
+            m,
+            Expect::Error(row.code.clone()),
+            vec![format!("error:{}", row.code)],
+        );
     }
 }
