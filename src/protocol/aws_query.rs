@@ -139,8 +139,7 @@ impl Codec for QueryProtocol {
     }
 
     fn error_code(&self, _headers: &http::HeaderMap, tree: &Value) -> Option<String> {
-        // Element names as clients read them: without their namespace prefixes.
-        let tree = super::xml::resolve_namespaces(tree);
+        // `tree` is read as clients read it (`read_body`): names without their prefixes.
         tree.pointer("/ErrorResponse/Error/Code")
             .or_else(|| tree.pointer("/Response/Errors/Error/Code"))
             .or_else(|| tree.pointer("/Error/Code"))

@@ -213,7 +213,7 @@ pub fn encode_request(
 /// serde_json); a body that is neither is kept as a string, an empty one is null.
 pub fn read_body(spec: &Spec, body: &[u8]) -> Value {
     let tree = if spec.protocol.is_xml() {
-        xml::read(body).ok()
+        xml::read(body).ok().map(|t| xml::resolve_namespaces(&t))
     } else {
         serde_json::from_slice(body).ok()
     };

@@ -114,8 +114,8 @@ pub struct Observed {
     pub content_type: String,
     /// The error code, read where the protocol puts it.
     pub code: Option<String>,
-    /// The body as a tree (XML through quick-xml, JSON through serde_json); a body that is
-    /// neither is kept as a string.
+    /// The body as a tree (XML through quick-xml with its namespaces resolved, JSON
+    /// through serde_json); a body that is neither is kept as a string.
     pub body: Value,
 }
 

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use similar::TextDiff;
 
-use crate::protocol::xml;
 use crate::spec::model::{CompareMode, Spec};
 
 use super::client::Observed;
@@ -39,11 +38,8 @@ pub fn media_type(content_type: &str) -> String {
 /// left as they are when they do not, so the comparison shows them.
 pub fn normalise(spec: &Spec, o: &Observed) -> Value {
     let xml = is_xml(spec);
-    let mut body = if xml {
-        xml::resolve_namespaces(&o.body)
-    } else {
-        o.body.clone()
-    };
+    // Read with namespaces resolved (`protocol::read_body`).
+    let mut body = o.body.clone();
     if o.status < 300 {
         for rule in &spec.response.compare {
             apply_rule(&mut body, &rule.path, &rule.mode, xml);

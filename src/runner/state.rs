@@ -278,20 +278,16 @@ impl Runner {
                 o.code.as_deref().unwrap_or_default()
             ));
         }
-        let body = if super::compare::is_xml(spec) {
-            crate::protocol::xml::resolve_namespaces(&o.body)
-        } else {
-            o.body.clone()
-        };
+        let body = &o.body;
         let mut fields = Fields::new();
         for (field, path) in &rb.fields {
-            match at_path(&body, path) {
+            match at_path(body, path) {
                 Some(v) => {
                     fields.insert(field.clone(), v.clone());
                 }
                 // A field the spec has but this resource lacks (unset) is not an error; a
                 // path that leads nowhere at all is a mistake in the profile.
-                None if at_path(&body, parent(path)).is_none() => {
+                None if at_path(body, parent(path)).is_none() => {
                     return Err(format!(
                         "read-back: the answer has nothing at {path} (field {field}); check the profile's read_back.fields"
                     ))
@@ -461,13 +457,9 @@ impl Runner {
             }
             let mut paths = Vec::new();
             template_paths(&spec.response.body, String::new(), &mut paths);
-            let body = if super::compare::is_xml(spec) {
-                crate::protocol::xml::resolve_namespaces(&o.body)
-            } else {
-                o.body.clone()
-            };
+            let body = &o.body;
             for (path, f) in paths.iter().filter(|(_, f)| touched.contains(&f.as_str())) {
-                if let (Some(b), Some(a)) = (old.get(f), at_path(&body, path)) {
+                if let (Some(b), Some(a)) = (old.get(f), at_path(body, path)) {
                     if same_value(b, a) && !too_recent(b) {
                         outcome.failures.push(super::Failure::State(format!(
                             "{path} did not change with the update (the answer still says {})",
