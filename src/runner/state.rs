@@ -167,6 +167,15 @@ fn too_recent(v: &Value) -> bool {
 /// See [`Runner::selected_key`].
 fn key_of(spec: &Spec, params: &Map<String, Value>) -> Map<String, Value> {
     let (coerced, violations) = validate::validate(spec, params);
+    key_from(spec, &coerced, &violations)
+}
+
+/// [`key_of`] for a request already validated.
+fn key_from(
+    spec: &Spec,
+    coerced: &Map<String, Value>,
+    violations: &[validate::Violation],
+) -> Map<String, Value> {
     let selector_invalid = violations.iter().any(|v| {
         spec.parameters
             .iter()
@@ -175,7 +184,7 @@ fn key_of(spec: &Spec, params: &Map<String, Value>) -> Map<String, Value> {
     if selector_invalid {
         Map::new()
     } else {
-        effect::of(spec, &coerced).key
+        effect::of(spec, coerced).key
     }
 }
 
@@ -320,7 +329,7 @@ impl Runner {
     ) {
         let (coerced, violations) = validate::validate(spec, &case.params);
         let mut effect = effect::of(spec, &coerced);
-        effect.key = key_of(spec, &case.params);
+        effect.key = key_from(spec, &coerced, &violations);
         let resource = &spec.resource.name;
         let fail = |outcome: &mut Outcome, m: String| {
             outcome
