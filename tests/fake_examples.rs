@@ -150,7 +150,7 @@ fn normalise(spec: &Spec, expected: &mut Value, actual: &mut Value) {
                 }
                 CompareMode::Format(f) => {
                     let raw = a.get(*last).cloned().unwrap_or_default();
-                    let xml = apiconform::runner::compare::is_xml(spec);
+                    let xml = spec.protocol.is_xml();
                     assert!(
                         f.accepts(&raw, xml),
                         "{}: {} = {raw} is not {}",

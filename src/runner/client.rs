@@ -2,7 +2,7 @@
 //! sends it, and decodes the answer into status, error code and body tree.
 
 use bytes::Bytes;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::auth::sigv4;
 use crate::spec::model::{Auth, Spec};
@@ -23,12 +23,6 @@ pub enum Signing {
     Tampered,
     /// No signature, no token.
     None,
-}
-
-/// Encodes `params` (by spec parameter name) in the spec's protocol. `raw_body`, when
-/// given, is sent as the body instead (a document request that cannot be decoded).
-pub fn encode(spec: &Spec, params: &Map<String, Value>, raw_body: Option<&str>) -> WireRequest {
-    crate::protocol::encode_request(spec, params, raw_body)
 }
 
 /// Turns a wire request into an `http` request for `host`, signed as `auth` says.

@@ -16,12 +16,7 @@ use crate::spec::model::{CompareMode, Spec};
 
 use super::client::Observed;
 
-/// Whether the API answers in XML (its text values are strings).
-pub fn is_xml(spec: &Spec) -> bool {
-    spec.protocol.is_xml()
-}
-
-pub use crate::protocol::clean_code;
+use crate::protocol::clean_code;
 
 /// The media type alone, lower-case: `Text/XML; charset=UTF-8` is `text/xml`.
 pub fn media_type(content_type: &str) -> String {
@@ -37,7 +32,7 @@ pub fn media_type(content_type: &str) -> String {
 /// are masked (`<uuid>`, `<present>` ...) when they have the format the spec gives, and
 /// left as they are when they do not, so the comparison shows them.
 pub fn normalise(spec: &Spec, o: &Observed) -> Value {
-    let xml = is_xml(spec);
+    let xml = spec.protocol.is_xml();
     // Read with namespaces resolved (`protocol::read_body`).
     let mut body = o.body.clone();
     if o.status < 300 {

@@ -690,7 +690,7 @@ impl Runner {
         case: &Case,
         signing: &Signing,
     ) -> Result<Sent, String> {
-        let wire = client::encode(spec, &case.params, case.raw_body.as_deref());
+        let wire = crate::protocol::encode_request(spec, &case.params, case.raw_body.as_deref());
         self.send_full(spec, t, wire, signing).await
     }
 
