@@ -484,10 +484,12 @@ mod hostile_targets {
         format!("http://{addr}")
     }
 
-    async fn run_against(b: Behaviour) -> Vec<Outcome> {
-        let base = serve(b).await;
-        let mut profile = Profile::fake(&base);
-        profile.timeout_secs = 0.5;
+    /// IAM's length cases against a target at `base` without a control plane; the
+    /// outcomes and how long the run took.
+    async fn length_cases(base: &str, timeout: f64, stall_after: u32) -> (Vec<Outcome>, Duration) {
+        let mut profile = Profile::fake(base);
+        profile.timeout_secs = timeout;
+        profile.stall_after = stall_after;
         for t in profile.apis.values_mut() {
             t.control_plane = false;
         }
@@ -500,11 +502,16 @@ mod hostile_targets {
                 case_glob: Some("aws-iam/length/*".into()),
             })
             .await;
+        (out, started.elapsed())
+    }
+
+    async fn run_against(b: Behaviour) -> Vec<Outcome> {
+        let base = serve(b).await;
+        let (out, took) = length_cases(&base, 0.5, 3).await;
         assert!(out.len() >= 4, "{b:?}: {} cases", out.len());
         assert!(
-            started.elapsed() < Duration::from_secs_f64(0.5 * out.len() as f64 + 5.0),
-            "{b:?}: the run took {:?}",
-            started.elapsed()
+            took < Duration::from_secs_f64(0.5 * out.len() as f64 + 5.0),
+            "{b:?}: the run took {took:?}"
         );
         for o in &out {
             assert!(!o.passed(), "{b:?}: {} passed", o.case.name);
@@ -516,28 +523,7 @@ mod hostile_targets {
     #[tokio::test]
     async fn a_stalled_target_fails_the_rest_of_its_api_at_once() {
         let base = serve(Behaviour::Silent).await;
-        let run = |stall_after: u32| {
-            let base = base.clone();
-            async move {
-                let mut profile = Profile::fake(&base);
-                profile.timeout_secs = 0.3;
-                profile.stall_after = stall_after;
-                for t in profile.apis.values_mut() {
-                    t.control_plane = false;
-                }
-                let mut r = Runner::with_profile(profile).expect("runner");
-                r.observed = Observations::Nowhere;
-                let started = Instant::now();
-                let out = r
-                    .run(&Selection {
-                        apis: vec!["aws-iam".into()],
-                        case_glob: Some("aws-iam/length/*".into()),
-                    })
-                    .await;
-                (out, started.elapsed())
-            }
-        };
-        let (out, took) = run(3).await;
+        let (out, took) = length_cases(&base, 0.3, 3).await;
         assert!(out.len() >= 10, "{} cases", out.len());
         for o in &out[..3] {
             assert!(
@@ -562,7 +548,7 @@ mod hostile_targets {
         }
         assert!(took < Duration::from_secs(3), "took {took:?}");
         // Turned off: every case waits out its timeout.
-        let (out, _) = run(0).await;
+        let (out, _) = length_cases(&base, 0.3, 0).await;
         assert!(out
             .iter()
             .all(|o| o.failures[0].to_string().starts_with("no answer:")));
