@@ -20,6 +20,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use apiconform::auth::sigv4::{self, Credentials};
@@ -31,6 +32,34 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
+
+/// The system allocator, counting the allocations made (`Engine::handle` per request is
+/// reported in allocations next to its time).
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is passed to the system allocator unchanged; only a counter is added.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 const WORKDOCS_PATH: &str =
     "/api/v1/users/S-1-1-11-1111111111-2222222222-3333333333-3333%26d-90670b3d16";
@@ -424,8 +453,13 @@ fn spawn_ceiling(body: &[u8]) -> (Child, SocketAddr) {
 fn engine_alone(work: &[(&'static str, Prepared)]) {
     println!();
     println!("## Engine alone (in-process `Engine::handle`, one thread, auth checked)");
-    println!("| api | µs per request | requests/s per core |");
-    println!("|---|---|---|");
+    println!("| api | µs per request | requests/s per core | allocations per request |");
+    println!("|---|---|---|---|");
+    // APICONFORM_BENCH_N: requests per API (20 000; fewer under callgrind).
+    let n: usize = std::env::var("APICONFORM_BENCH_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
     let engine = Fake::builder().engine().expect("engine");
     for (name, p) in work {
         let mut p = p.clone();
@@ -453,13 +487,21 @@ fn engine_alone(work: &[(&'static str, Prepared)]) {
             r
         };
         assert_eq!(engine.handle(request(&p)).status(), 200, "{name}");
-        let n = 20_000;
+        // The requests are built before the clock starts: only `handle` is timed, and
+        // only its allocations are counted.
+        let requests: Vec<_> = (0..n).map(|_| request(&p)).collect();
+        let allocated = ALLOCATIONS.load(Ordering::Relaxed);
         let started = Instant::now();
-        for _ in 0..n {
-            std::hint::black_box(engine.handle(request(&p)));
+        for r in requests {
+            std::hint::black_box(engine.handle(r));
         }
-        let per = started.elapsed().as_secs_f64() / f64::from(n);
-        println!("| {name} | {:.1} | {:.0} |", per * 1e6, 1.0 / per);
+        let per = started.elapsed().as_secs_f64() / n as f64;
+        let allocs = (ALLOCATIONS.load(Ordering::Relaxed) - allocated) as f64 / n as f64;
+        println!(
+            "| {name} | {:.2} | {:.0} | {allocs:.1} |",
+            per * 1e6,
+            1.0 / per
+        );
     }
 }
 

@@ -760,6 +760,7 @@ fn build_engine(args: &ServeArgs) -> Result<Engine, String> {
         }
         specs.retain(|s| args.specs.contains(&s.api.id));
     }
+    let mut seeds = None;
     if let Some(path) = &args.seed {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let seed: std::collections::BTreeMap<
@@ -772,13 +773,7 @@ fn build_engine(args: &ServeArgs) -> Result<Engine, String> {
         } else {
             spec::decode_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?
         };
-        for (api, resources) in seed {
-            let s = specs
-                .iter_mut()
-                .find(|s| s.api.id == api)
-                .ok_or_else(|| format!("{}: no served API '{api}'", path.display()))?;
-            s.resource.fixtures.extend(resources);
-        }
+        seeds = Some((path, seed));
     }
     let auth = match &args.config {
         Some(path) => {
@@ -794,7 +789,15 @@ fn build_engine(args: &ServeArgs) -> Result<Engine, String> {
         no_auth: args.no_auth,
         journal_cap: args.journal_cap,
     };
-    Ok(Engine::new(specs, config))
+    let engine = Engine::new(specs, config);
+    if let Some((path, seed)) = seeds {
+        for (api, resources) in seed {
+            engine
+                .seed_fixtures(&api, resources)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(engine)
 }
 
 async fn run_server(engine: Engine, args: &ServeArgs) -> ExitCode {

@@ -10,8 +10,8 @@ use http::{header, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
 use super::faults::{FaultRule, Faults};
-use super::journal::{Journal, JournalEntry};
-use super::store::{Changes, Store, UpdateError};
+use super::journal::{Journal, JournalEntry, Recorded};
+use super::store::{Changes, Snapshot, Store, UpdateError};
 use crate::auth::sigv4;
 use crate::auth::AuthConfig;
 use crate::protocol::{self, Fit, Request};
@@ -44,6 +44,8 @@ impl Default for Config {
 pub struct Engine {
     apis: Vec<Arc<Spec>>,
     store: Store,
+    /// What a reset goes back to: the specs' fixtures and any [`Engine::seed_fixtures`].
+    fixtures: std::sync::RwLock<Snapshot>,
     config: Config,
     faults: Faults,
     journal: Journal,
@@ -82,13 +84,25 @@ impl Engine {
         let engine = Self {
             apis,
             store,
+            fixtures: Default::default(),
             journal: Journal::new(config.journal_cap),
             config,
             faults: Faults::default(),
             seq: AtomicUsize::new(0),
             sessions: Default::default(),
         };
-        engine.reset();
+        for spec in engine
+            .apis
+            .iter()
+            .filter(|s| s.resource.shared_with.is_none())
+        {
+            for fx in &spec.resource.fixtures {
+                // Fixtures are checked by the loader; a clash between two of them would
+                // leave the later one out, which the spec tests catch.
+                let _ = engine.store.put(&spec.api.id, &spec.resource, fx.clone());
+            }
+        }
+        *engine.fixtures.write().unwrap_or_else(|e| e.into_inner()) = engine.store.snapshot();
         engine
     }
 
@@ -114,21 +128,25 @@ impl Engine {
 
     /// Back to the fixtures: state, journal, faults and sessions are reset.
     pub fn reset(&self) {
-        for spec in self
-            .apis
-            .iter()
-            .filter(|s| s.resource.shared_with.is_none())
-        {
-            self.store.clear(&spec.api.id);
-            for fx in &spec.resource.fixtures {
-                // Fixtures are checked by the loader; a clash between two of them would
-                // leave the later one out, which the spec tests catch.
-                let _ = self.store.put(&spec.api.id, &spec.resource, fx.clone());
-            }
-        }
+        self.store
+            .restore(&self.fixtures.read().unwrap_or_else(|e| e.into_inner()));
         self.journal.clear();
         self.faults.clear();
         self.sessions.clear();
+    }
+
+    /// Adds resources of `api` (as [`Engine::seed`] does) that are also fixtures: a reset
+    /// brings them back. They are stored once, shared by the state and the fixtures
+    /// (`serve --seed FILE`: 100 000 users are not kept twice).
+    pub fn seed_fixtures(
+        &self,
+        api: &str,
+        resources: Vec<Map<String, Value>>,
+    ) -> Result<usize, ControlError> {
+        let mut fixtures = self.fixtures.write().unwrap_or_else(|e| e.into_inner());
+        let n = self.seed(api, resources)?;
+        *fixtures = self.store.snapshot();
+        Ok(n)
     }
 
     /// Adds (or replaces) resources of `api`, completing defaults and generated fields.
@@ -257,13 +275,11 @@ impl Engine {
         error_code: Option<String>,
         request_id: String,
     ) {
-        self.journal.record(JournalEntry {
+        self.journal.record(Recorded {
             seq,
-            time: time::OffsetDateTime::now_utc()
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            time: time::OffsetDateTime::now_utc(),
             api,
-            method: req.method().to_string(),
+            method: req.method().clone(),
             path: req.uri().path().to_string(),
             status,
             error_code,
@@ -419,17 +435,18 @@ impl Engine {
             return self.act(spec, kind, &params, caller.as_ref(), request_id);
         }
         let (key, changes) = plan(spec, &params);
-        let check = |current: &Map<String, Value>| match crate::spec::effect::broken_rule(
-            spec,
-            &params,
-            Some(current),
-        ) {
-            Some(rule) => Err(rule),
-            None => Ok(()),
-        };
+        let check =
+            |current: crate::spec::template::Fields<'_>| match crate::spec::effect::broken_rule(
+                spec,
+                &params,
+                Some(current),
+            ) {
+                Some(rule) => Err(rule),
+                None => Ok(()),
+            };
         let updated = self
             .store
-            .update(spec.store_id(), &spec.resource, &key, changes, check)
+            .update_row(spec.store_id(), &spec.resource, &key, changes, check)
             .map_err(|e| {
                 let (row, detail) = match e {
                     UpdateError::ParentNotFound => {
@@ -449,7 +466,8 @@ impl Engine {
                 };
                 fail(Failure { row, detail }, &params)
             })?;
-        Ok(answer(spec, &params, Some(&updated), None, request_id))
+        let updated = crate::spec::template::Fields::Row(&spec.resource.fields, &updated);
+        Ok(answer(spec, &params, Some(updated), None, request_id))
     }
 
     /// The operations of the other kinds: create, read, list, delete.
@@ -491,7 +509,7 @@ impl Engine {
             OpKind::Create => {
                 // Rules see a resource with nothing stored yet.
                 if let Some(rule) =
-                    crate::spec::effect::broken_rule(spec, params, Some(&Map::new()))
+                    crate::spec::effect::broken_rule(spec, params, Some((&Map::new()).into()))
                 {
                     let detail = rule.message.clone().unwrap_or_default();
                     return Err(rejection(spec.row(&rule.error), detail, params, request_id));
@@ -505,7 +523,13 @@ impl Engine {
             OpKind::List => return self.list(spec, params, key, request_id).map_err(refused),
             OpKind::Update => unreachable!("updates are answered by `call`"),
         };
-        Ok(answer(spec, params, Some(&resource), None, request_id))
+        Ok(answer(
+            spec,
+            params,
+            Some((&resource).into()),
+            None,
+            request_id,
+        ))
     }
 
     /// A list operation: the resources its selecting parameters and filters keep, in key
@@ -568,7 +592,7 @@ impl Engine {
             .filter_map(|r| {
                 Scope {
                     params,
-                    resource: Some(r),
+                    resource: Some(r.into()),
                     request_id,
                     detail: "",
                     list: None,
@@ -811,7 +835,7 @@ pub(crate) fn bad_token_row(spec: &Spec) -> &ErrorRow {
 fn answer(
     spec: &Spec,
     params: &Map<String, Value>,
-    resource: Option<&Map<String, Value>>,
+    resource: Option<crate::spec::template::Fields<'_>>,
     list: Option<&Map<String, Value>>,
     request_id: &str,
 ) -> Response<Bytes> {

@@ -19,11 +19,43 @@ pub struct JournalEntry {
     pub request_id: String,
 }
 
+/// One request as recorded: what [`JournalEntry`] shows, with its time and method kept
+/// as they are and written out only when the journal is read (not on every request).
+#[derive(Debug)]
+pub struct Recorded {
+    pub seq: u64,
+    pub time: time::OffsetDateTime,
+    pub api: Option<String>,
+    pub method: http::Method,
+    pub path: String,
+    pub status: u16,
+    pub error_code: Option<String>,
+    pub request_id: String,
+}
+
+impl Recorded {
+    fn entry(&self) -> JournalEntry {
+        JournalEntry {
+            seq: self.seq,
+            time: self
+                .time
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            api: self.api.clone(),
+            method: self.method.to_string(),
+            path: self.path.clone(),
+            status: self.status,
+            error_code: self.error_code.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
 /// The last `cap` requests, in arrival order.
 #[derive(Debug, Default)]
 pub struct Journal {
     cap: usize,
-    entries: Mutex<VecDeque<JournalEntry>>,
+    entries: Mutex<VecDeque<Recorded>>,
 }
 
 impl Journal {
@@ -34,13 +66,13 @@ impl Journal {
         }
     }
 
-    fn entries(&self) -> MutexGuard<'_, VecDeque<JournalEntry>> {
+    fn entries(&self) -> MutexGuard<'_, VecDeque<Recorded>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Keeps `entry` (request `entry.seq` in arrival order), dropping the oldest past the
     /// cap; a cap of 0 keeps nothing.
-    pub fn record(&self, entry: JournalEntry) {
+    pub fn record(&self, entry: Recorded) {
         if self.cap == 0 {
             return;
         }
@@ -59,7 +91,7 @@ impl Journal {
 
     /// The requests kept, oldest first.
     pub fn list(&self) -> Vec<JournalEntry> {
-        self.entries().iter().cloned().collect()
+        self.entries().iter().map(Recorded::entry).collect()
     }
 
     pub fn clear(&self) {

@@ -3,12 +3,12 @@
 //! uniqueness broken by a race. Key and unique indexes keep lookups O(1) at 100 000 users.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
-use crate::spec::load::template_refs;
 use crate::spec::model::{CaseOnlyRename, FieldType, Generator, Resource as ResourceSpec};
+use crate::spec::template::Fields;
 
 /// One resource: field name to value.
 pub type Resource = Map<String, Value>;
@@ -32,8 +32,9 @@ pub struct Changes {
 }
 
 /// A stored resource: one slot per spec field, in the spec's order (`Null` when unset).
-/// Field names live once in the spec, not in every row: 100 000 users stay small.
-type Row = Box<[Value]>;
+/// Field names live once in the spec, not in every row: 100 000 users stay small. Rows are
+/// replaced whole, never changed in place, so a [`Snapshot`] shares them with the store.
+pub type Row = Arc<[Value]>;
 
 fn pack(spec: &ResourceSpec, r: &Resource) -> Row {
     spec.fields
@@ -51,7 +52,7 @@ fn unpack(spec: &ResourceSpec, row: &Row) -> Resource {
         .collect()
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Collection {
     rows: BTreeMap<String, Row>,
     /// One index per `unique` set: normalised value to primary key.
@@ -59,6 +60,10 @@ struct Collection {
     /// Parent key to the number of resources within it (`resource.parent`).
     parents: HashMap<String, usize>,
 }
+
+/// The store's resources at one moment ([`Store::snapshot`]).
+#[derive(Default)]
+pub struct Snapshot(HashMap<String, Collection>);
 
 /// All resources of all APIs.
 pub struct Store {
@@ -84,10 +89,27 @@ impl Store {
             .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// Removes every resource of `api`.
-    pub fn clear(&self, api: &str) {
-        if let Some(mut c) = self.collection(api) {
-            *c = Collection::default();
+    /// The resources of every API as they are now, to [`Store::restore`] later. Rows are
+    /// shared with the store, not copied: a snapshot of 100 000 resources costs their keys
+    /// and indexes, not their values.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot(
+            self.collections
+                .iter()
+                .map(|(api, c)| {
+                    let c = c.lock().unwrap_or_else(|e| e.into_inner());
+                    (api.clone(), c.clone())
+                })
+                .collect(),
+        )
+    }
+
+    /// Back to `snapshot` (every API it holds; the others are left as they are).
+    pub fn restore(&self, snapshot: &Snapshot) {
+        for (api, saved) in &snapshot.0 {
+            if let Some(mut c) = self.collection(api) {
+                c.clone_from(saved);
+            }
         }
     }
 
@@ -113,7 +135,7 @@ impl Store {
             return Err(UpdateError::Conflict(taken));
         }
         if let Some(old) = c.rows.remove(&pk) {
-            unindex(spec, &mut c, &unpack(spec, &old));
+            unindex(spec, &mut c, Fields::Row(&spec.fields, &old));
         }
         index(spec, &mut c, &r, &pk);
         c.rows.insert(pk, pack(spec, &r));
@@ -236,14 +258,29 @@ impl Store {
     /// Atomically: finds the resource with `key`, lets `check` refuse it, applies
     /// `changes` (which may change key fields), enforces key and unique constraints,
     /// touches and re-derives fields, and stores the result.
+    #[cfg(test)]
     pub fn update<E>(
         &self,
         api: &str,
         spec: &ResourceSpec,
         key: &Resource,
         changes: Changes,
-        check: impl FnOnce(&Resource) -> Result<(), E>,
+        check: impl FnOnce(Fields<'_>) -> Result<(), E>,
     ) -> Result<Resource, UpdateError<E>> {
+        self.update_row(api, spec, key, changes, check)
+            .map(|row| unpack(spec, &row))
+    }
+
+    /// [`Store::update`], giving the stored row (read it with [`Fields::Row`]): the
+    /// request path works on rows, without building a map of the resource.
+    pub fn update_row<E>(
+        &self,
+        api: &str,
+        spec: &ResourceSpec,
+        key: &Resource,
+        changes: Changes,
+        check: impl FnOnce(Fields<'_>) -> Result<(), E>,
+    ) -> Result<Row, UpdateError<E>> {
         let Some(mut c) = self.collection(api) else {
             return Err(UpdateError::NotFound);
         };
@@ -251,7 +288,7 @@ impl Store {
             c.unique = vec![HashMap::new(); spec.unique.len()];
         }
         let old_pk = primary_key(spec, key);
-        let Some(current) = c.rows.get(&old_pk).map(|r| unpack(spec, r)) else {
+        let Some(current) = c.rows.get(&old_pk).cloned() else {
             let parent_missing = parent_key(spec, key).is_some_and(|p| !c.parents.contains_key(&p));
             return Err(if parent_missing {
                 UpdateError::ParentNotFound
@@ -259,35 +296,46 @@ impl Store {
                 UpdateError::NotFound
             });
         };
-        check(&current).map_err(UpdateError::Rejected)?;
-        let mut next = current.clone();
+        fn view<'a>(spec: &'a ResourceSpec, row: &'a [Value]) -> Fields<'a> {
+            Fields::Row(&spec.fields, row)
+        }
+        check(view(spec, &current)).map_err(UpdateError::Rejected)?;
+        let mut next: Vec<Value> = current.to_vec();
         for (f, v) in changes.set {
-            next.insert(f, v);
+            if let Some(i) = spec.fields.iter().position(|field| field.name == f) {
+                next[i] = v;
+            }
         }
         let now = Now::current();
-        for f in spec.fields.iter().filter(|f| f.touch_on_update) {
-            next.insert(f.name.clone(), now.value(f.ty));
+        for (i, f) in spec.fields.iter().enumerate() {
+            if f.touch_on_update {
+                next[i] = now.value(f.ty);
+            }
         }
-        derive(spec, &mut next);
-        let new_pk = primary_key(spec, &next);
+        derive_row(spec, &mut next);
+        let new_pk = primary_key(spec, view(spec, &next));
         if new_pk != old_pk && c.rows.contains_key(&new_pk) {
             return Err(UpdateError::Conflict(spec.key.clone()));
         }
         // The same key in another letter case: a case-only rename, where the spec refuses it.
         if new_pk == old_pk
             && spec.case_only_rename == CaseOnlyRename::Conflict
-            && spec.key.iter().any(|k| current.get(k) != next.get(k))
+            && spec
+                .key
+                .iter()
+                .any(|k| view(spec, &current).get(k) != view(spec, &next).get(k))
         {
             return Err(UpdateError::Conflict(spec.key.clone()));
         }
-        let taken = unique_conflicts(spec, &c, &next, Some(&old_pk));
+        let taken = unique_conflicts(spec, &c, view(spec, &next), Some(&old_pk));
         if !taken.is_empty() {
             return Err(UpdateError::Conflict(taken));
         }
         c.rows.remove(&old_pk);
-        unindex(spec, &mut c, &current);
-        index(spec, &mut c, &next, &new_pk);
-        c.rows.insert(new_pk, pack(spec, &next));
+        unindex(spec, &mut c, view(spec, &current));
+        index(spec, &mut c, view(spec, &next), &new_pk);
+        let next: Row = next.into();
+        c.rows.insert(new_pk, next.clone());
         Ok(next)
     }
 }
@@ -301,55 +349,58 @@ fn missing(spec: &ResourceSpec, c: &Collection, key: &Resource) -> UpdateError<(
     }
 }
 
-fn key_text(v: Option<&Value>) -> String {
+/// Appends a key field's text: a string as it is, another value as JSON.
+fn push_key_text(out: &mut String, v: Option<&Value>) {
     match v {
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
+        Some(Value::String(s)) => out.push_str(s),
+        Some(other) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{other}");
+        }
+        None => {}
+    }
+}
+
+/// `fields`' values joined by U+001F into one string, in lower case when `fold`.
+fn joined<'a>(fields: impl IntoIterator<Item = &'a String>, r: Fields<'_>, fold: bool) -> String {
+    let mut out = String::new();
+    for (i, f) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push('\u{1f}');
+        }
+        push_key_text(&mut out, r.get(f));
+    }
+    if fold && out.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        out.to_lowercase()
+    } else {
+        out
     }
 }
 
 /// The key fields' values joined into one string (in lower case when the key is
 /// case-insensitive, so that every letter case of a key finds the same row).
-fn primary_key(spec: &ResourceSpec, r: &Resource) -> String {
-    let parts: Vec<String> = spec.key.iter().map(|k| key_text(r.get(k))).collect();
-    let joined = parts.join("\u{1f}");
-    if spec.key_case_insensitive {
-        joined.to_lowercase()
-    } else {
-        joined
-    }
+fn primary_key<'a>(spec: &ResourceSpec, r: impl Into<Fields<'a>>) -> String {
+    joined(&spec.key, r.into(), spec.key_case_insensitive)
 }
 
 /// The parent's key fields' values joined into one string (folded as the key is), when
 /// the resource has a parent.
-fn parent_key(spec: &ResourceSpec, r: &Resource) -> Option<String> {
+fn parent_key<'a>(spec: &ResourceSpec, r: impl Into<Fields<'a>>) -> Option<String> {
     let parent = spec.parent.as_ref()?;
-    let parts: Vec<String> = parent.key.iter().map(|k| key_text(r.get(k))).collect();
-    let joined = parts.join("\u{1f}");
-    Some(if spec.key_case_insensitive {
-        joined.to_lowercase()
-    } else {
-        joined
-    })
+    Some(joined(&parent.key, r.into(), spec.key_case_insensitive))
 }
 
-fn unique_value(u: &crate::spec::model::Unique, r: &Resource) -> String {
-    let parts: Vec<String> = u.fields.iter().map(|f| key_text(r.get(f))).collect();
-    let joined = parts.join("\u{1f}");
-    if u.case_insensitive {
-        joined.to_lowercase()
-    } else {
-        joined
-    }
+fn unique_value(u: &crate::spec::model::Unique, r: Fields<'_>) -> String {
+    joined(&u.fields, r, u.case_insensitive)
 }
 
-fn unique_conflicts(
+fn unique_conflicts<'a>(
     spec: &ResourceSpec,
     c: &Collection,
-    r: &Resource,
+    r: impl Into<Fields<'a>>,
     own_pk: Option<&str>,
 ) -> Vec<String> {
+    let r = r.into();
     let mut taken = Vec::new();
     for (i, u) in spec.unique.iter().enumerate() {
         if let Some(owner) = c.unique.get(i).and_then(|idx| idx.get(&unique_value(u, r))) {
@@ -361,7 +412,8 @@ fn unique_conflicts(
     taken
 }
 
-fn index(spec: &ResourceSpec, c: &mut Collection, r: &Resource, pk: &str) {
+fn index<'a>(spec: &ResourceSpec, c: &mut Collection, r: impl Into<Fields<'a>>, pk: &str) {
+    let r = r.into();
     for (i, u) in spec.unique.iter().enumerate() {
         if let Some(idx) = c.unique.get_mut(i) {
             idx.insert(unique_value(u, r), pk.to_string());
@@ -372,7 +424,8 @@ fn index(spec: &ResourceSpec, c: &mut Collection, r: &Resource, pk: &str) {
     }
 }
 
-fn unindex(spec: &ResourceSpec, c: &mut Collection, r: &Resource) {
+fn unindex<'a>(spec: &ResourceSpec, c: &mut Collection, r: impl Into<Fields<'a>>) {
+    let r = r.into();
     for (i, u) in spec.unique.iter().enumerate() {
         if let Some(idx) = c.unique.get_mut(i) {
             idx.remove(&unique_value(u, r));
@@ -407,38 +460,70 @@ pub fn complete(spec: &ResourceSpec, r: &mut Resource) {
 fn derive(spec: &ResourceSpec, r: &mut Resource) {
     for f in &spec.fields {
         if let Some(t) = &f.derive {
-            let mut s = t.clone();
-            for name in template_refs(t) {
-                let field = name.strip_prefix("resource.").unwrap_or(&name);
-                s = s.replace(&format!("${{{name}}}"), &key_text(r.get(field)));
-            }
-            r.insert(f.name.clone(), Value::String(s));
+            let v = derived(t, Fields::Map(r));
+            r.insert(f.name.clone(), v);
         }
     }
 }
 
-/// The current time, once per operation, in both wire forms.
+/// [`derive`] on a stored row.
+fn derive_row(spec: &ResourceSpec, row: &mut [Value]) {
+    for (i, f) in spec.fields.iter().enumerate() {
+        if let Some(t) = &f.derive {
+            row[i] = derived(t, Fields::Row(&spec.fields, row));
+        }
+    }
+}
+
+/// A derived field's value: `${name}` or `${resource.name}` replaced by the field's text,
+/// in one pass.
+fn derived(t: &str, r: Fields<'_>) -> Value {
+    let mut s = String::with_capacity(t.len() + 32);
+    let mut rest = t;
+    while let Some(i) = rest.find("${") {
+        let Some(j) = rest[i + 2..].find('}') else {
+            break;
+        };
+        s.push_str(&rest[..i]);
+        let name = &rest[i + 2..i + 2 + j];
+        push_key_text(
+            &mut s,
+            r.get(name.strip_prefix("resource.").unwrap_or(name)),
+        );
+        rest = &rest[i + 3 + j..];
+    }
+    s.push_str(rest);
+    Value::String(s)
+}
+
+/// The current time, once per operation, in both wire forms (the RFC 3339 text only
+/// made when a field needs it).
 struct Now {
-    secs: i64,
-    rfc3339: String,
+    at: time::OffsetDateTime,
+    rfc3339: std::cell::OnceCell<String>,
 }
 
 impl Now {
     fn current() -> Self {
         let t = time::OffsetDateTime::now_utc();
-        let t = t.replace_nanosecond(0).unwrap_or(t);
         Self {
-            secs: t.unix_timestamp(),
-            rfc3339: t
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            at: t.replace_nanosecond(0).unwrap_or(t),
+            rfc3339: std::cell::OnceCell::new(),
         }
     }
 
     fn value(&self, ty: FieldType) -> Value {
         match ty {
-            FieldType::DateTime | FieldType::String => Value::String(self.rfc3339.clone()),
-            _ => Value::Number(self.secs.into()),
+            FieldType::DateTime | FieldType::String => Value::String(
+                self.rfc3339
+                    .get_or_init(|| {
+                        self.at
+                            .format(&time::format_description::well_known::Rfc3339)
+                            .unwrap_or_default()
+                    })
+                    .clone(),
+            ),
+            _ => Value::Number(self.at.unix_timestamp().into()),
         }
     }
 }
@@ -655,8 +740,46 @@ mod tests {
             )
             .unwrap();
         assert_eq!(home("s-1", "bob"), Err(UpdateError::NotFound));
-        store.clear("t");
+        // The server exists while a user names it.
+        store
+            .delete(
+                "t",
+                &spec,
+                &obj(json!({"ServerId": "s-1", "UserName": "ann"})),
+            )
+            .unwrap();
         assert_eq!(home("s-1", "ann"), Err(UpdateError::ParentNotFound));
+    }
+
+    #[test]
+    fn a_restored_snapshot_undoes_updates_creates_and_deletes() {
+        let spec = iam();
+        let store = Store::new(["iam"]);
+        store
+            .put("iam", &spec, obj(json!({"UserName": "ann"})))
+            .unwrap();
+        let saved = store.snapshot();
+        rename(&store, &spec, "ann", "bob").unwrap();
+        store
+            .create("iam", &spec, obj(json!({"UserName": "carol"})))
+            .unwrap();
+        store.restore(&saved);
+        let names: Vec<Value> = store
+            .all("iam", &spec)
+            .into_iter()
+            .map(|r| r["UserName"].clone())
+            .collect();
+        assert_eq!(names, [json!("ann")]);
+        // The indexes came back too: the restored name is taken, the others are free.
+        assert!(matches!(
+            store.create("iam", &spec, obj(json!({"UserName": "ANN"}))),
+            Err(UpdateError::Conflict(_))
+        ));
+        rename(&store, &spec, "ann", "bob").unwrap();
+        store.restore(&saved);
+        store
+            .create("iam", &spec, obj(json!({"UserName": "bob"})))
+            .unwrap();
     }
 
     #[test]

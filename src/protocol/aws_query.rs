@@ -39,7 +39,7 @@ impl Codec for QueryProtocol {
     }
 
     fn carries_version(&self, req: &Request) -> bool {
-        form_value(req, "Version") == self.version
+        form_value(req, "Version").as_deref() == self.version.as_deref()
     }
 
     fn decode(&self, spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malformed> {

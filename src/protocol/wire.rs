@@ -212,7 +212,8 @@ pub fn form_pairs(req: &Request) -> Result<Vec<(String, String)>, Malformed> {
 
 /// The first value of `key` in the query string or the form body (what [`form_pairs`]
 /// would find first), decoding pairs only until it is found.
-pub fn form_value(req: &Request, key: &str) -> Option<String> {
+/// Borrowed from the request where nothing needed decoding (routing allocates nothing).
+pub fn form_value<'r>(req: &'r Request, key: &str) -> Option<std::borrow::Cow<'r, str>> {
     if form_body_undecodable(req) {
         return None;
     }
@@ -220,7 +221,7 @@ pub fn form_value(req: &Request, key: &str) -> Option<String> {
     form_urlencoded::parse(query)
         .chain(form_urlencoded::parse(form_body(req).unwrap_or(&[])))
         .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
+        .map(|(_, v)| v)
 }
 
 /// Sets a response header (names and values that are not valid HTTP are skipped).

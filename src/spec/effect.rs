@@ -51,7 +51,7 @@ fn collect_sets(p: &Parameter, v: &Value, set: &mut Vec<(String, Value)>) {
 pub fn broken_rule<'s>(
     spec: &'s Spec,
     params: &Map<String, Value>,
-    current: Option<&Map<String, Value>>,
+    current: Option<crate::spec::template::Fields<'_>>,
 ) -> Option<&'s Rule> {
     spec.rules.iter().find(|rule| {
         let RuleCheck::RequiresValue {

@@ -93,10 +93,38 @@ impl Template {
     }
 }
 
+/// A resource's fields by name: a map, or a stored row (values in the order of the spec's
+/// fields), read in place without building a map.
+#[derive(Clone, Copy, Debug)]
+pub enum Fields<'a> {
+    Map(&'a Map<String, Value>),
+    Row(&'a [crate::spec::model::Field], &'a [Value]),
+}
+
+impl<'a> Fields<'a> {
+    /// The field's value (`None` when it is unset).
+    pub fn get(&self, name: &str) -> Option<&'a Value> {
+        match *self {
+            Fields::Map(m) => m.get(name),
+            Fields::Row(fields, values) => fields
+                .iter()
+                .position(|f| f.name == name)
+                .and_then(|i| values.get(i))
+                .filter(|v| !v.is_null()),
+        }
+    }
+}
+
+impl<'a> From<&'a Map<String, Value>> for Fields<'a> {
+    fn from(m: &'a Map<String, Value>) -> Self {
+        Fields::Map(m)
+    }
+}
+
 /// What a template can refer to.
 pub struct Scope<'a> {
     pub params: &'a Map<String, Value>,
-    pub resource: Option<&'a Map<String, Value>>,
+    pub resource: Option<Fields<'a>>,
     pub request_id: &'a str,
     pub detail: &'a str,
     /// A list operation's page: `${list.items}`, `${list.next}`, `${list.truncated}`.
@@ -127,11 +155,45 @@ impl Scope<'_> {
             Ref::Now => Some(Value::Number(
                 time::OffsetDateTime::now_utc().unix_timestamp().into(),
             )),
-            Ref::Resource(f) => self.resource.and_then(|m| m.get(f)).cloned(),
-            Ref::List(f) => self.list.and_then(|m| m.get(f)).cloned(),
-            Ref::Param(p) => self.params.get(p).cloned(),
+            _ => self.stored(r).cloned(),
         }
         .filter(|v| !v.is_null())
+    }
+
+    /// What a reference to a parameter, a resource field or the page names, in place.
+    fn stored(&self, r: &Ref) -> Option<&Value> {
+        match r {
+            Ref::Resource(f) => self.resource.and_then(|m| m.get(f)),
+            Ref::List(f) => self.list.and_then(|m| m.get(f)),
+            Ref::Param(p) => self.params.get(p),
+            _ => None,
+        }
+    }
+
+    /// Whether a reference names a value (without copying it).
+    fn is_set(&self, r: &Ref) -> bool {
+        match r {
+            Ref::RequestId | Ref::Detail | Ref::Now => true,
+            _ => self.stored(r).is_some_and(|v| !v.is_null()),
+        }
+    }
+
+    /// Appends a reference's text (nothing when unset).
+    fn push_text(&self, out: &mut String, r: &Ref) {
+        match r {
+            Ref::RequestId => out.push_str(self.request_id),
+            Ref::Detail => out.push_str(self.detail),
+            _ => match self.stored(r) {
+                Some(Value::String(s)) => out.push_str(s),
+                Some(Value::Null) | None if !matches!(r, Ref::Now) => {}
+                _ => {
+                    if let Some(v) = self.resolve(r) {
+                        use std::fmt::Write;
+                        let _ = write!(out, "{v}");
+                    }
+                }
+            },
+        }
     }
 
     /// Renders a compiled template, as [`Scope::value`] renders its source.
@@ -144,11 +206,7 @@ impl Scope<'_> {
                 for p in pieces {
                     match p {
                         Piece::Lit(s) => out.push_str(s),
-                        Piece::Ref(r) => {
-                            if let Some(v) = self.resolve(r) {
-                                out.push_str(&display(&v));
-                            }
-                        }
+                        Piece::Ref(r) => self.push_text(&mut out, r),
                     }
                 }
                 Some(Value::String(out))
@@ -159,14 +217,12 @@ impl Scope<'_> {
             Template::Object(members) => {
                 // An object whose every reference is unset describes nothing (a structure
                 // with a constant member and an unset one): left out, as [`Scope::value`].
-                let refs: Vec<&Ref> = members
-                    .iter()
-                    .filter_map(|(_, t)| match t {
-                        Template::Ref(r) => Some(r),
-                        _ => None,
-                    })
-                    .collect();
-                if !refs.is_empty() && refs.iter().all(|r| self.resolve(r).is_none()) {
+                let mut refs = members.iter().filter_map(|(_, t)| match t {
+                    Template::Ref(r) => Some(r),
+                    _ => None,
+                });
+                let first = refs.next();
+                if first.is_some() && first.into_iter().chain(refs).all(|r| !self.is_set(r)) {
                     return None;
                 }
                 Some(Value::Object(
@@ -248,7 +304,7 @@ mod tests {
             .unwrap();
         let s = Scope {
             params: &params,
-            resource: Some(&res),
+            resource: Some((&res).into()),
             request_id: "r1",
             detail: "",
             list: None,
@@ -272,7 +328,7 @@ mod tests {
             .unwrap();
         let s = Scope {
             params: &params,
-            resource: Some(&res),
+            resource: Some((&res).into()),
             request_id: "r1",
             detail: "d",
             list: None,

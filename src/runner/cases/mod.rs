@@ -144,7 +144,7 @@ pub(super) fn expected_valid(spec: &Spec, params: &Map<String, Value>) -> Expect
     // send it explicitly.
     // A create's resource has nothing stored yet: the request alone decides.
     let nothing = Map::new();
-    let current = (spec.api.kind == OpKind::Create).then_some(&nothing);
+    let current = (spec.api.kind == OpKind::Create).then_some((&nothing).into());
     match crate::spec::effect::broken_rule(spec, &coerced, current) {
         Some(r) => Expect::Error(r.error.clone()),
         None => Expect::Success,
