@@ -606,11 +606,44 @@ fn check(spec: &Spec, out: &mut Problems) {
                         format!("'{}' is not a parameter", f.parameter),
                     );
                 }
-                if !fields.contains(f.field.as_str()) {
-                    say(
-                        format!("list.filters[{i}].field"),
-                        format!("'{}' is not a resource field", f.field),
-                    );
+                match (&f.field, f.fields.is_empty()) {
+                    (Some(_), false) => say(
+                        format!("list.filters[{i}].fields"),
+                        "a filter has `field` or `fields`, not both".into(),
+                    ),
+                    (None, true) => say(
+                        format!("list.filters[{i}]"),
+                        "a filter needs `field` (or `fields`): the resource field it matches"
+                            .into(),
+                    ),
+                    _ => {}
+                }
+                for name in f.field_names() {
+                    if !fields.contains(name) {
+                        let at = if f.field.is_some() { "field" } else { "fields" };
+                        say(
+                            format!("list.filters[{i}].{at}"),
+                            format!("'{name}' is not a resource field"),
+                        );
+                    }
+                }
+                for p in &f.ignored_with {
+                    if !params.contains(p.as_str()) {
+                        say(
+                            format!("list.filters[{i}].ignored_with"),
+                            format!("'{p}' is not a parameter"),
+                        );
+                    }
+                }
+                if let (crate::spec::model::FilterMatch::Values(map), Some(d)) =
+                    (&f.matches, &f.default)
+                {
+                    if !map.contains_key(d) {
+                        say(
+                            format!("list.filters[{i}].default"),
+                            format!("'{d}' is not one of the values `match` names"),
+                        );
+                    }
                 }
             }
             if let Some(code) = &l.bad_token {
