@@ -366,7 +366,18 @@ fn check(spec: &Spec, out: &mut Problems) {
         }
     }
     let params: HashSet<&str> = spec.parameters.iter().map(|p| p.name.as_str()).collect();
-    if spec.api.kind != OpKind::List && !spec.parameters.iter().any(|p| p.selects.is_some()) {
+    // A create may leave the whole key to the service (every key field generated).
+    let key_generated = spec.api.kind == OpKind::Create
+        && spec.resource.key.iter().all(|k| {
+            spec.resource
+                .fields
+                .iter()
+                .any(|f| &f.name == k && f.generate.is_some())
+        });
+    if spec.api.kind != OpKind::List
+        && !key_generated
+        && !spec.parameters.iter().any(|p| p.selects.is_some())
+    {
         say(
             "parameters".into(),
             "no parameter selects the resource (add `selects: <key field>` to one)".into(),
@@ -472,7 +483,20 @@ fn check(spec: &Spec, out: &mut Problems) {
             "a parameter renames the resource but no error row has `trigger: conflict`".into(),
         );
     }
-    if !spec.resource.unique.is_empty() && !has(&|t| matches!(t, Trigger::Conflict)) {
+    // Only an operation that writes a unique field (or makes a resource) can break a
+    // `unique` set: a read, a list, a delete, or an update of other fields cannot.
+    let writes_unique = spec.resource.unique.iter().any(|u| {
+        u.fields.iter().any(|f| {
+            spec.parameters.iter().any(|p| {
+                p.sets.as_deref() == Some(f.as_str()) || p.renames.as_deref() == Some(f.as_str())
+            })
+        })
+    });
+    let breaks_unique = spec.api.kind == OpKind::Create || writes_unique;
+    if !spec.resource.unique.is_empty()
+        && breaks_unique
+        && !has(&|t| matches!(t, Trigger::Conflict))
+    {
         say(
             "errors".into(),
             "`resource.unique` can be broken but no error row has `trigger: conflict`".into(),
