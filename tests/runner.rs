@@ -31,6 +31,18 @@ fn every_constraint_and_error_row_has_a_case(#[case] api: &str) {
     );
 }
 
+/// Every embedded spec, the companion operations (create, read, list, delete) included:
+/// the coverage table has no constraint or error row without a case.
+#[test]
+fn every_embedded_spec_has_a_case_for_each_row_of_its_coverage_table() {
+    let specs = apiconform::spec::embedded().expect("specs");
+    for spec in &specs {
+        let cases = apiconform::runner::cases::cases(spec);
+        let table = report::coverage(spec, &cases);
+        assert!(!table.contains("MISSING"), "{}:\n{table}", spec.api.id);
+    }
+}
+
 #[test]
 fn embedded_suites_read() {
     let specs = apiconform::spec::embedded().expect("specs");

@@ -109,6 +109,9 @@ fn the_embedded_specs_load() {
             "aws-transfer-list-users",
             "aws-transfer-delete-user",
             "aws-workdocs",
+            "aws-workdocs-create-user",
+            "aws-workdocs-describe-users",
+            "aws-workdocs-delete-user",
             "hpe-nimble",
             "nexfs"
         ]
