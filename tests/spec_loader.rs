@@ -302,6 +302,21 @@ fn list_filters_match_comma_lists_word_prefixes_and_named_values() {
     // A value `values` does not name keeps nothing.
     let odd = params(serde_json::json!({"Include": "SOME"}));
     assert!(kept(&odd).is_empty());
+    // `contains` (and letter case kept unless the filter says otherwise).
+    let contains = spec::model::ListFilter {
+        parameter: "Query".into(),
+        field: Some("GivenName".into()),
+        fields: Vec::new(),
+        matches: spec::model::FilterMatch::Contains,
+        case_insensitive: false,
+        default: None,
+        ignored_with: Vec::new(),
+    };
+    let q = |text: &str| params(serde_json::json!({ "Query": text }));
+    assert!(contains.keeps(&q("ckso"), &mateo));
+    assert!(!contains.keeps(&q("CKSO"), &mateo));
+    assert!(!contains.keeps(&q("ckso"), &maria));
+    assert!(contains.keeps(&params(serde_json::json!({})), &maria));
 }
 
 #[test]
