@@ -1241,6 +1241,17 @@ mod judge {
         );
     }
 
+    /// A create whose key the service makes is read back under the key its answer gives:
+    /// a target that answers the create but does not store a field fails on the state.
+    #[tokio::test]
+    async fn a_create_that_drops_a_field_is_caught_under_the_key_it_answered() {
+        let case = "aws-workdocs-create-user/effect/TimeZoneId";
+        let out = against_broken(case, swallow("TimeZoneId"), |_, _| {}).await;
+        failing_with(&out, case, "state: TimeZoneId is unset after the create");
+        let out = against_broken(case, no_op, |_, _| {}).await;
+        assert!(out.iter().all(Outcome::passed), "{}", report::text(&out));
+    }
+
     /// `api` as a foreign target: no control plane and no profile `read_back` (reset by a
     /// raw request before each case, as a peer's own reset endpoint would).
     fn no_control_plane(api: &'static str) -> impl FnOnce(&mut Profile) {

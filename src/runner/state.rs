@@ -146,6 +146,29 @@ fn template_paths(v: &Value, path: String, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// The resource's key as a success answer carries it (where the response template puts
+/// each key field); empty unless every key field is there.
+fn key_in_answer(spec: &Spec, body: &Value) -> Map<String, Value> {
+    let mut paths = Vec::new();
+    template_paths(&spec.response.body, String::new(), &mut paths);
+    let key: Map<String, Value> = spec
+        .resource
+        .key
+        .iter()
+        .filter_map(|k| {
+            let (path, _) = paths.iter().find(|(_, f)| f == k)?;
+            at_path(body, path)
+                .filter(|v| !v.is_null())
+                .map(|v| (k.clone(), v.clone()))
+        })
+        .collect();
+    if key.len() == spec.resource.key.len() {
+        key
+    } else {
+        Map::new()
+    }
+}
+
 /// The paths of `v` (a template) whose value is exactly `reference` (`${list.items}`).
 fn template_refs(v: &Value, path: String, reference: &str, out: &mut Vec<String>) {
     match v {
@@ -593,6 +616,10 @@ impl Runner {
             }
             return;
         }
+        if violations.is_empty() && effect.key.is_empty() && spec.api.kind == OpKind::Create {
+            // A create whose key the service makes: the key is the one the answer gives.
+            effect.key = key_in_answer(spec, &o.body);
+        }
         if !violations.is_empty() || effect.key.is_empty() {
             // The spec refuses this request: the status check has already failed it.
             return;
@@ -639,7 +666,8 @@ impl Runner {
             return fail(
                 outcome,
                 format!(
-                    "after the update, no {resource} has {} (read back)",
+                    "after the {}, no {resource} has {} (read back)",
+                    spec.api.kind.name(),
                     key_text(&new_key)
                 ),
             );
@@ -650,15 +678,17 @@ impl Runner {
                 Some(got) => fail(
                     outcome,
                     format!(
-                        "{f} is {} after the update (the request set {})",
+                        "{f} is {} after the {} (the request set {})",
                         show(got),
+                        spec.api.kind.name(),
                         show(want)
                     ),
                 ),
                 None if after.complete => fail(
                     outcome,
                     format!(
-                        "{f} is unset after the update (the request set {})",
+                        "{f} is unset after the {} (the request set {})",
+                        spec.api.kind.name(),
                         show(want)
                     ),
                 ),
