@@ -546,6 +546,9 @@ fn example_request(_e: &Engine, api: &str) -> http::Request<Bytes> {
             .uri("/")
             .header("x-amz-target", "TransferService.UpdateUser"),
         "aws-workdocs" => b.method("PATCH").uri("/api/v1/users/u1"),
+        "aws-workdocs-create-user" => b.method("POST").uri("/api/v1/users"),
+        "aws-workdocs-describe-users" => b.method("GET").uri("/api/v1/users"),
+        "aws-workdocs-delete-user" => b.method("DELETE").uri("/api/v1/users/u1"),
         "hpe-nimble" => b
             .method("PUT")
             .uri("/v1/users/1000000000000004d3000000000000000000000003"),

@@ -227,8 +227,9 @@ fn rest_json_malformed_bodies_and_paths() {
         b"{}".to_vec(),
     );
     refused(&e, Format::RestJson, r, &["InvalidArgumentException"]);
-    // The wrong method on the operation's path.
-    let r = req("DELETE", WORKDOCS_PATH, &[], Vec::new());
+    // A method no operation serves on the operation's path (PATCH updates, DELETE
+    // deletes).
+    let r = req("PUT", WORKDOCS_PATH, &[], Vec::new());
     refused(&e, Format::RestJson, r, &["UnknownOperationException"]);
 }
 

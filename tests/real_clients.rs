@@ -136,7 +136,7 @@ fn boto3_iam_transfer_workdocs() {
 }
 
 #[test]
-fn boto3_user_lifecycle_iam_transfer() {
+fn boto3_user_lifecycle_iam_transfer_workdocs() {
     pytest("test_lifecycle.py");
 }
 

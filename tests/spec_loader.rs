@@ -109,6 +109,9 @@ fn the_embedded_specs_load() {
             "aws-transfer-list-users",
             "aws-transfer-delete-user",
             "aws-workdocs",
+            "aws-workdocs-create-user",
+            "aws-workdocs-describe-users",
+            "aws-workdocs-delete-user",
             "hpe-nimble",
             "nexfs"
         ]
@@ -189,4 +192,178 @@ fn patterns_follow_java_semantics_whatever_the_anchors() {
     assert!(p.is_match("bob_1"));
     assert!(!p.is_match("bøb"));
     assert!(!p.is_match("bob smith"));
+}
+
+/// `minimal.yaml` turned into a list operation whose filters are `filters` (YAML lines
+/// under `filters:`), over users with a name, a given name and a status.
+fn list_spec(filters: &str) -> String {
+    let text = std::fs::read_to_string(fixtures().join("minimal.yaml")).expect("fixture");
+    let text = text
+        .replace("  operation: UpdateUser\n", "  operation: ListUsers\n  kind: list\n")
+        .replace("MiniService.UpdateUser", "MiniService.ListUsers")
+        .replace(",\n     message: \"User ${UserName} not found\"}", "}")
+        .replace(
+            "    - {name: Level, type: integer, default: 1}\n",
+            "    - {name: Level, type: integer, default: 1}\n    - {name: GivenName, type: string}\n    - {name: Status, type: string, default: ACTIVE}\n",
+        );
+    let params = "parameters:
+  - {name: Ids, location: body, type: string}
+  - {name: Query, location: body, type: string}
+  - {name: Include, location: body, type: string, enum: [ALL, ACTIVE_PENDING]}
+  - {name: Marker, location: body, type: string}
+errors:";
+    let start = text.find("parameters:").expect("parameters");
+    let end = text.find("\nerrors:").expect("errors") + 1;
+    let mut text = format!(
+        "{}{params}{}",
+        &text[..start],
+        &text[end + "errors:".len()..]
+    );
+    let body = text.find("  body: {UserName").expect("body");
+    let line_end = body + text[body..].find('\n').expect("eol");
+    text.replace_range(
+        body..line_end,
+        "  body: {Users: \"${list.items}\", Marker: \"${list.next}\"}",
+    );
+    let ex = text.find("examples:").expect("examples");
+    text.truncate(ex);
+    text.push_str(&format!(
+        "list:\n  token: Marker\n  default_page_size: 10\n  item: {{UserName: \"${{resource.UserName}}\"}}\n  filters:\n{filters}"
+    ));
+    text
+}
+
+#[test]
+fn list_filters_match_comma_lists_word_prefixes_and_named_values() {
+    let text = list_spec(
+        "    - {parameter: Ids, field: UserName, match: one-of}
+    - {parameter: Query, fields: [UserName, GivenName], match: word-prefixes, case_insensitive: true, ignored_with: [Ids]}
+    - parameter: Include
+      field: Status
+      match: {values: {ALL: [], ACTIVE_PENDING: [ACTIVE, PENDING]}}
+      default: ACTIVE_PENDING
+",
+    );
+    let s = spec::load_str("list.yaml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let l = s.list.as_ref().expect("list section");
+    let user = |name: &str, given: &str, status: &str| {
+        serde_json::json!({"UserName": name, "GivenName": given, "Status": status})
+            .as_object()
+            .cloned()
+            .expect("object")
+    };
+    let mateo = user("mjackson", "Mateo Jackson", "ACTIVE");
+    let maria = user("mgarcia", "Maria Garcia", "PENDING");
+    let gone = user("old", "Old Timer", "INACTIVE");
+    let params = |v: serde_json::Value| v.as_object().cloned().expect("object");
+    let kept = |p: &serde_json::Map<String, serde_json::Value>| -> Vec<String> {
+        [&mateo, &maria, &gone]
+            .into_iter()
+            .filter(|r| l.filters.iter().all(|f| f.keeps(p, r)))
+            .map(|r| r["UserName"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // No parameter: the default (ACTIVE_PENDING) hides the inactive user.
+    assert_eq!(
+        kept(&params(serde_json::json!({}))),
+        ["mjackson", "mgarcia"]
+    );
+    assert_eq!(
+        kept(&params(serde_json::json!({"Include": "ALL"}))),
+        ["mjackson", "mgarcia", "old"]
+    );
+    // A comma list, spaces trimmed: each id kept, others not.
+    assert_eq!(
+        kept(&params(
+            serde_json::json!({"Ids": "mgarcia, nobody ,mjackson"})
+        )),
+        ["mjackson", "mgarcia"]
+    );
+    // Every word of the query starts a word of the fields, in any letter case.
+    assert_eq!(
+        kept(&params(serde_json::json!({"Query": "ma"}))),
+        ["mjackson", "mgarcia"]
+    );
+    assert_eq!(
+        kept(&params(serde_json::json!({"Query": "Ma J"}))),
+        ["mjackson"]
+    );
+    assert_eq!(
+        kept(&params(serde_json::json!({"Query": "ackson"}))),
+        Vec::<String>::new()
+    );
+    // With Ids sent, Query is ignored.
+    assert_eq!(
+        kept(&params(
+            serde_json::json!({"Ids": "mgarcia", "Query": "Ma J"})
+        )),
+        ["mgarcia"]
+    );
+    // A value `values` does not name keeps nothing.
+    let odd = params(serde_json::json!({"Include": "SOME"}));
+    assert!(kept(&odd).is_empty());
+    // `contains` (and letter case kept unless the filter says otherwise).
+    let contains = spec::model::ListFilter {
+        parameter: "Query".into(),
+        field: Some("GivenName".into()),
+        fields: Vec::new(),
+        matches: spec::model::FilterMatch::Contains,
+        case_insensitive: false,
+        default: None,
+        ignored_with: Vec::new(),
+    };
+    let q = |text: &str| params(serde_json::json!({ "Query": text }));
+    assert!(contains.keeps(&q("ckso"), &mateo));
+    assert!(!contains.keeps(&q("CKSO"), &mateo));
+    assert!(!contains.keeps(&q("ckso"), &maria));
+    assert!(contains.keeps(&params(serde_json::json!({})), &maria));
+}
+
+#[test]
+fn list_filters_naming_what_the_spec_lacks_are_refused() {
+    for (filters, at, says) in [
+        (
+            "    - {parameter: Ids, field: Nope, match: one-of}\n",
+            "list.filters[0].field",
+            "'Nope' is not a resource field",
+        ),
+        (
+            "    - {parameter: Query, fields: [UserName, Nope], match: contains}\n",
+            "list.filters[0].fields",
+            "'Nope' is not a resource field",
+        ),
+        (
+            "    - {parameter: Query, field: UserName, fields: [GivenName], match: contains}\n",
+            "list.filters[0].fields",
+            "not both",
+        ),
+        (
+            "    - {parameter: Query, match: contains}\n",
+            "list.filters[0]",
+            "needs `field`",
+        ),
+        (
+            "    - {parameter: Query, field: UserName, match: prefix, ignored_with: [Nope]}\n",
+            "list.filters[0].ignored_with",
+            "'Nope' is not a parameter",
+        ),
+        (
+            "    - {parameter: Include, field: Status, match: {values: {ALL: []}}, default: SOME}\n",
+            "list.filters[0].default",
+            "'SOME' is not one of the values",
+        ),
+    ] {
+        let text = list_spec(filters);
+        let errors = match spec::load_str("list.yaml", &text) {
+            Ok(_) => panic!("loaded a spec whose filter is broken:\n{filters}"),
+            Err(e) => e,
+        };
+        assert!(
+            errors
+                .0
+                .iter()
+                .any(|e| e.path.as_deref() == Some(at) && e.message.contains(says)),
+            "expected `{says}` at {at}, got:\n{errors}"
+        );
+    }
 }

@@ -15,7 +15,7 @@ use super::store::{Changes, Snapshot, Store, UpdateError};
 use crate::auth::sigv4;
 use crate::auth::AuthConfig;
 use crate::protocol::{self, Fit, Request};
-use crate::spec::model::{Auth, ErrorRow, FilterMatch, OpKind, RuleCheck, Spec};
+use crate::spec::model::{Auth, ErrorRow, OpKind, RuleCheck, Spec};
 use crate::spec::template::Scope;
 use crate::spec::validate;
 
@@ -566,17 +566,7 @@ impl Engine {
         let keep = |r: &Map<String, Value>| {
             key.iter()
                 .all(|(k, v)| r.get(k).is_some_and(|got| fold(got) == fold(v)))
-                && l.filters.iter().all(|f| match params.get(&f.parameter) {
-                    None => true,
-                    Some(want) => {
-                        let got = r.get(&f.field).map(crate::spec::validate::display);
-                        let want = crate::spec::validate::display(want);
-                        match f.matches {
-                            FilterMatch::Prefix => got.is_some_and(|g| g.starts_with(&want)),
-                            FilterMatch::Equals => got.is_some_and(|g| g == want),
-                        }
-                    }
-                })
+                && l.filters.iter().all(|f| f.keeps(params, r))
         };
         let within = (!key.is_empty()).then_some(&key);
         let (page, next) = self.store.page(

@@ -131,7 +131,13 @@ pub fn decode(spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malforme
 
 /// Encodes a success response whose body tree was rendered from the spec's template.
 pub fn encode_success(spec: &Spec, body: &Value, request_id: &str) -> Response<Bytes> {
-    let mut resp = Response::new(codec(spec).success_body(body));
+    // A 204 answer has no content (RFC 9110 §15.3.5), whatever the template renders.
+    let content = if spec.response.status == 204 {
+        Bytes::new()
+    } else {
+        codec(spec).success_body(body)
+    };
+    let mut resp = Response::new(content);
     *resp.status_mut() = StatusCode::from_u16(spec.response.status).unwrap_or(StatusCode::OK);
     wire::set(
         &mut resp,

@@ -414,7 +414,7 @@ impl Runner {
             return outcome;
         }
         // The state the request starts from, read before any fault is injected.
-        let before = if self.can_read_back(t) {
+        let before = if self.can_read_back(spec, t) {
             match self
                 .read_state(spec, t, &Self::selected_key(spec, case))
                 .await
@@ -715,6 +715,19 @@ impl Runner {
         wire: client::WireRequest,
         signing: &Signing,
     ) -> Result<Sent, String> {
+        self.send_for(spec, t, wire, signing, &spec.api.id).await
+    }
+
+    /// As [`Self::send_full`], a timeout counted against the API `stalls` (the API under
+    /// test, when another operation of it reads its state back).
+    async fn send_for(
+        &self,
+        spec: &Spec,
+        t: &ApiTarget,
+        wire: client::WireRequest,
+        signing: &Signing,
+        stalls: &str,
+    ) -> Result<Sent, String> {
         let base = t.base_url.trim_end_matches('/');
         let token = match (&spec.auth, &t.login) {
             (Auth::Token { login_path, .. }, Some(l)) => Some(
@@ -760,7 +773,7 @@ impl Runner {
         let resp = match rb.body(req.body().clone()).send().await {
             Ok(r) => r,
             Err(e) => {
-                self.note_answer(&spec.api.id, e.is_timeout());
+                self.note_answer(stalls, e.is_timeout());
                 return Err(format!("no answer: {}", error_chain(&e)));
             }
         };
@@ -777,11 +790,11 @@ impl Runner {
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
-                self.note_answer(&spec.api.id, e.is_timeout());
+                self.note_answer(stalls, e.is_timeout());
                 return Err(format!("body cut short: {}", error_chain(&e)));
             }
         };
-        self.note_answer(&spec.api.id, false);
+        self.note_answer(stalls, false);
         Ok(Sent {
             summary,
             observed: client::observe(spec, status, &headers, &body),

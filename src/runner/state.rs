@@ -3,7 +3,9 @@
 //! request asked for (and touched what the spec says changes on every update), and that
 //! a refused request changed nothing. An apiconform target is read through its control
 //! plane (every resource of the API); any other target through the profile's `read_back`
-//! request (the selected resource, the fields it maps).
+//! request (the selected resource, the fields it maps), or, without one, through the
+//! API's own read operation: a spec of kind `read` (else `list`) on the same resource,
+//! its answer read where its response template puts each field.
 
 use serde_json::{Map, Value};
 
@@ -144,6 +146,71 @@ fn template_paths(v: &Value, path: String, out: &mut Vec<(String, String)>) {
     }
 }
 
+/// The resource's key as a success answer carries it (where the response template puts
+/// each key field); empty unless every key field is there.
+fn key_in_answer(spec: &Spec, body: &Value) -> Map<String, Value> {
+    let mut paths = Vec::new();
+    template_paths(&spec.response.body, String::new(), &mut paths);
+    let key: Map<String, Value> = spec
+        .resource
+        .key
+        .iter()
+        .filter_map(|k| {
+            let (path, _) = paths.iter().find(|(_, f)| f == k)?;
+            at_path(body, path)
+                .filter(|v| !v.is_null())
+                .map(|v| (k.clone(), v.clone()))
+        })
+        .collect();
+    if key.len() == spec.resource.key.len() {
+        key
+    } else {
+        Map::new()
+    }
+}
+
+/// The paths of `v` (a template) whose value is exactly `reference` (`${list.items}`).
+fn template_refs(v: &Value, path: String, reference: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, c) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}/{k}")
+                };
+                template_refs(c, p, reference, out);
+            }
+        }
+        Value::String(s) if s == reference => out.push(path),
+        _ => {}
+    }
+}
+
+/// The resource fields an answer carries where a template puts them (`paths` from
+/// [`template_paths`]).
+fn fields_at(spec: &Spec, body: &Value, paths: &[(String, String)]) -> Fields {
+    let is_list = |field: &str| {
+        spec.resource
+            .fields
+            .iter()
+            .any(|f| f.name == field && f.ty == crate::spec::model::FieldType::List)
+    };
+    paths
+        .iter()
+        .filter_map(|(path, field)| {
+            let v = at_path(body, path).filter(|v| !v.is_null())?;
+            // XML carries a list of one as the one element.
+            let v = match v {
+                Value::Array(_) => v.clone(),
+                _ if is_list(field) => Value::Array(vec![v.clone()]),
+                _ => v.clone(),
+            };
+            Some((field.clone(), v))
+        })
+        .collect()
+}
+
 /// Seconds since the epoch of a time value (a number, digits, or ISO-8601 text).
 fn epoch_of(v: &Value) -> Option<f64> {
     match v {
@@ -190,8 +257,31 @@ fn key_from(
 
 impl Runner {
     /// Whether this target can be read back at all.
-    pub(super) fn can_read_back(&self, t: &ApiTarget) -> bool {
-        t.control_plane || t.read_back.is_some()
+    pub(super) fn can_read_back(&self, spec: &Spec, t: &ApiTarget) -> bool {
+        t.control_plane || t.read_back.is_some() || self.reader(spec).is_some()
+    }
+
+    /// The operation that reads `spec`'s resource back when the target has neither a
+    /// control plane nor a profile `read_back`: a spec of kind `read` on the same store
+    /// whose parameters select every key field, else one of kind `list` that can be
+    /// narrowed to one resource (its selecting parameters and `equals`/`one-of` filters
+    /// cover the key) or that selects only the resource's parent.
+    pub(super) fn reader(&self, spec: &Spec) -> Option<&Spec> {
+        let key = &spec.resource.key;
+        let on_store = |s: &&Spec| s.store_id() == spec.store_id();
+        let selected =
+            |s: &Spec, f: &str| s.parameters.iter().any(|p| p.selects.as_deref() == Some(f));
+        let read = self
+            .specs
+            .iter()
+            .filter(on_store)
+            .find(|s| s.api.kind == OpKind::Read && key.iter().all(|f| selected(s, f)));
+        read.or_else(|| {
+            self.specs
+                .iter()
+                .filter(on_store)
+                .find(|s| s.api.kind == OpKind::List && s.list.is_some())
+        })
     }
 
     /// The key the case selects, from its parameters as the spec coerces them; empty
@@ -219,7 +309,19 @@ impl Runner {
             });
         }
         let Some(rb) = &t.read_back else {
-            return Err("no way to read the state back".into());
+            let Some(reader) = self.reader(spec) else {
+                return Err("no way to read the state back".into());
+            };
+            let selected = if key.is_empty() {
+                None
+            } else {
+                self.read_with(spec, reader, t, key).await?
+            };
+            return Ok(State {
+                selected,
+                all: None,
+                complete: false,
+            });
         };
         let selected = if key.is_empty() {
             None
@@ -316,6 +418,147 @@ impl Runner {
         Ok(Some(fields))
     }
 
+    /// Reads the resource with `key` through the API's own read (or list) operation,
+    /// sent to that operation's target (else `t`), signed as the cases are; a timeout
+    /// counts against `spec`'s API (a stalled target stalls the API under test).
+    async fn read_with(
+        &self,
+        spec: &Spec,
+        reader: &Spec,
+        t: &ApiTarget,
+        key: &Map<String, Value>,
+    ) -> Result<Option<Fields>, String> {
+        let t = self.profile.apis.get(&reader.api.id).unwrap_or(t);
+        let text = |v: &Value| Value::String(validate::display(v));
+        let mut params = Map::new();
+        for p in &reader.parameters {
+            if let Some(v) = p.selects.as_ref().and_then(|f| key.get(f)) {
+                params.insert(p.name.clone(), v.clone());
+            }
+        }
+        let Some(l) = &reader.list else {
+            let (request, o) = self
+                .send_for(
+                    reader,
+                    t,
+                    crate::protocol::encode_request(reader, &params, None),
+                    &Signing::Signed,
+                    &spec.api.id,
+                )
+                .await
+                .map(|s| (s.summary, s.observed))
+                .map_err(|e| format!("read-back through {}: {e}", reader.api.operation))?;
+            if o.status == reader.not_found_row().status
+                && o.code.as_deref() == Some(reader.not_found_row().code.as_str())
+            {
+                return Ok(None);
+            }
+            if !(200..300).contains(&o.status) {
+                return Err(format!(
+                    "read-back {} answered {} {}",
+                    request.lines().next().unwrap_or_default(),
+                    o.status,
+                    o.code.as_deref().unwrap_or_default()
+                ));
+            }
+            let mut paths = Vec::new();
+            template_paths(&reader.response.body, String::new(), &mut paths);
+            let fields = fields_at(reader, &o.body, &paths);
+            return Ok(matches_key(reader, &fields, key).then_some(fields));
+        };
+        // A list: narrowed to the key where its filters can say it, every status kept.
+        for f in &l.filters {
+            use crate::spec::model::FilterMatch;
+            match &f.matches {
+                FilterMatch::Equals | FilterMatch::OneOf | FilterMatch::Prefix => {
+                    let field = f.field_names().find(|n| key.contains_key(*n));
+                    if let Some(v) = field.and_then(|n| key.get(n)) {
+                        params.insert(f.parameter.clone(), text(v));
+                    }
+                }
+                FilterMatch::Values(map) => {
+                    if let Some((all, _)) = map.iter().find(|(_, keep)| keep.is_empty()) {
+                        params.insert(f.parameter.clone(), Value::String(all.clone()));
+                    }
+                }
+                FilterMatch::Contains | FilterMatch::WordPrefixes => {}
+            }
+        }
+        let mut items_at = Vec::new();
+        template_refs(
+            &reader.response.body,
+            String::new(),
+            "${list.items}",
+            &mut items_at,
+        );
+        let mut next_at = Vec::new();
+        template_refs(
+            &reader.response.body,
+            String::new(),
+            "${list.next}",
+            &mut next_at,
+        );
+        let Some(items_at) = items_at.first() else {
+            return Err(format!(
+                "read-back through {}: its response has no ${{list.items}}",
+                reader.api.operation
+            ));
+        };
+        let mut item_paths = Vec::new();
+        template_paths(&l.item, String::new(), &mut item_paths);
+        // Page after page until the resource shows up or the list ends (bounded).
+        for _ in 0..100 {
+            let (request, o) = self
+                .send_for(
+                    reader,
+                    t,
+                    crate::protocol::encode_request(reader, &params, None),
+                    &Signing::Signed,
+                    &spec.api.id,
+                )
+                .await
+                .map(|s| (s.summary, s.observed))
+                .map_err(|e| format!("read-back through {}: {e}", reader.api.operation))?;
+            if o.status == reader.not_found_row().status
+                && o.code.as_deref() == Some(reader.not_found_row().code.as_str())
+            {
+                return Ok(None);
+            }
+            if !(200..300).contains(&o.status) {
+                return Err(format!(
+                    "read-back {} answered {} {}",
+                    request.lines().next().unwrap_or_default(),
+                    o.status,
+                    o.code.as_deref().unwrap_or_default()
+                ));
+            }
+            let items = match at_path(&o.body, items_at) {
+                Some(Value::Array(a)) => a.clone(),
+                // XML: one item is an element, not a list of them.
+                Some(v @ Value::Object(_)) => vec![v.clone()],
+                _ => Vec::new(),
+            };
+            if let Some(found) = items
+                .iter()
+                .map(|i| fields_at(reader, i, &item_paths))
+                .find(|f| matches_key(reader, f, key))
+            {
+                return Ok(Some(found));
+            }
+            let next = next_at
+                .first()
+                .and_then(|p| at_path(&o.body, p))
+                .filter(|v| !matches!(v, Value::Null) && v.as_str() != Some(""));
+            match (next, &l.token) {
+                (Some(n), Some(token)) => {
+                    params.insert(token.clone(), n.clone());
+                }
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
+    }
+
     /// After the request under test: what it did to the state, against what the spec
     /// says it must do. `before` was read just before the request.
     pub(super) async fn verify_state(
@@ -373,6 +616,10 @@ impl Runner {
             }
             return;
         }
+        if violations.is_empty() && effect.key.is_empty() && spec.api.kind == OpKind::Create {
+            // A create whose key the service makes: the key is the one the answer gives.
+            effect.key = key_in_answer(spec, &o.body);
+        }
         if !violations.is_empty() || effect.key.is_empty() {
             // The spec refuses this request: the status check has already failed it.
             return;
@@ -419,7 +666,8 @@ impl Runner {
             return fail(
                 outcome,
                 format!(
-                    "after the update, no {resource} has {} (read back)",
+                    "after the {}, no {resource} has {} (read back)",
+                    spec.api.kind.name(),
                     key_text(&new_key)
                 ),
             );
@@ -430,15 +678,17 @@ impl Runner {
                 Some(got) => fail(
                     outcome,
                     format!(
-                        "{f} is {} after the update (the request set {})",
+                        "{f} is {} after the {} (the request set {})",
                         show(got),
+                        spec.api.kind.name(),
                         show(want)
                     ),
                 ),
                 None if after.complete => fail(
                     outcome,
                     format!(
-                        "{f} is unset after the update (the request set {})",
+                        "{f} is unset after the {} (the request set {})",
+                        spec.api.kind.name(),
                         show(want)
                     ),
                 ),

@@ -366,7 +366,18 @@ fn check(spec: &Spec, out: &mut Problems) {
         }
     }
     let params: HashSet<&str> = spec.parameters.iter().map(|p| p.name.as_str()).collect();
-    if spec.api.kind != OpKind::List && !spec.parameters.iter().any(|p| p.selects.is_some()) {
+    // A create may leave the whole key to the service (every key field generated).
+    let key_generated = spec.api.kind == OpKind::Create
+        && spec.resource.key.iter().all(|k| {
+            spec.resource
+                .fields
+                .iter()
+                .any(|f| &f.name == k && f.generate.is_some())
+        });
+    if spec.api.kind != OpKind::List
+        && !key_generated
+        && !spec.parameters.iter().any(|p| p.selects.is_some())
+    {
         say(
             "parameters".into(),
             "no parameter selects the resource (add `selects: <key field>` to one)".into(),
@@ -472,7 +483,20 @@ fn check(spec: &Spec, out: &mut Problems) {
             "a parameter renames the resource but no error row has `trigger: conflict`".into(),
         );
     }
-    if !spec.resource.unique.is_empty() && !has(&|t| matches!(t, Trigger::Conflict)) {
+    // Only an operation that writes a unique field (or makes a resource) can break a
+    // `unique` set: a read, a list, a delete, or an update of other fields cannot.
+    let writes_unique = spec.resource.unique.iter().any(|u| {
+        u.fields.iter().any(|f| {
+            spec.parameters.iter().any(|p| {
+                p.sets.as_deref() == Some(f.as_str()) || p.renames.as_deref() == Some(f.as_str())
+            })
+        })
+    });
+    let breaks_unique = spec.api.kind == OpKind::Create || writes_unique;
+    if !spec.resource.unique.is_empty()
+        && breaks_unique
+        && !has(&|t| matches!(t, Trigger::Conflict))
+    {
         say(
             "errors".into(),
             "`resource.unique` can be broken but no error row has `trigger: conflict`".into(),
@@ -606,11 +630,44 @@ fn check(spec: &Spec, out: &mut Problems) {
                         format!("'{}' is not a parameter", f.parameter),
                     );
                 }
-                if !fields.contains(f.field.as_str()) {
-                    say(
-                        format!("list.filters[{i}].field"),
-                        format!("'{}' is not a resource field", f.field),
-                    );
+                match (&f.field, f.fields.is_empty()) {
+                    (Some(_), false) => say(
+                        format!("list.filters[{i}].fields"),
+                        "a filter has `field` or `fields`, not both".into(),
+                    ),
+                    (None, true) => say(
+                        format!("list.filters[{i}]"),
+                        "a filter needs `field` (or `fields`): the resource field it matches"
+                            .into(),
+                    ),
+                    _ => {}
+                }
+                for name in f.field_names() {
+                    if !fields.contains(name) {
+                        let at = if f.field.is_some() { "field" } else { "fields" };
+                        say(
+                            format!("list.filters[{i}].{at}"),
+                            format!("'{name}' is not a resource field"),
+                        );
+                    }
+                }
+                for p in &f.ignored_with {
+                    if !params.contains(p.as_str()) {
+                        say(
+                            format!("list.filters[{i}].ignored_with"),
+                            format!("'{p}' is not a parameter"),
+                        );
+                    }
+                }
+                if let (crate::spec::model::FilterMatch::Values(map), Some(d)) =
+                    (&f.matches, &f.default)
+                {
+                    if !map.contains_key(d) {
+                        say(
+                            format!("list.filters[{i}].default"),
+                            format!("'{d}' is not one of the values `match` names"),
+                        );
+                    }
                 }
             }
             if let Some(code) = &l.bad_token {

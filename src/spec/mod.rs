@@ -63,6 +63,18 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../specs/aws-workdocs.update-user.yaml"),
     ),
     (
+        "aws-workdocs.create-user.yaml",
+        include_str!("../../specs/aws-workdocs.create-user.yaml"),
+    ),
+    (
+        "aws-workdocs.describe-users.yaml",
+        include_str!("../../specs/aws-workdocs.describe-users.yaml"),
+    ),
+    (
+        "aws-workdocs.delete-user.yaml",
+        include_str!("../../specs/aws-workdocs.delete-user.yaml"),
+    ),
+    (
         "hpe-nimble.update-user.yaml",
         include_str!("../../specs/hpe-nimble.update-user.yaml"),
     ),

@@ -188,23 +188,117 @@ pub struct ListSpec {
     pub filters: Vec<ListFilter>,
 }
 
-/// A parameter that keeps only the resources whose `field` matches it.
+/// A parameter that keeps only the resources whose `field` (or one of `fields`) matches
+/// it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListFilter {
     pub parameter: String,
-    pub field: String,
+    /// The resource field the parameter is matched against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Several resource fields, instead of `field`: a resource is kept when one of them
+    /// matches (for `word-prefixes`, when the words of all of them together do).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
     #[serde(rename = "match")]
     pub matches: FilterMatch,
+    /// Compare text whatever its letter case.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub case_insensitive: bool,
+    /// The parameter's value when the request sends none (a filter the service applies
+    /// by default); without one, an absent parameter keeps every resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// Parameters that, when sent, turn this filter off (the service ignores this
+    /// parameter when one of those is given).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored_with: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FilterMatch {
     /// The field's text starts with the parameter's.
     Prefix,
     /// The field equals the parameter.
     Equals,
+    /// The parameter is a comma-separated list (each item trimmed of spaces); the field
+    /// equals one of its items.
+    OneOf,
+    /// The field's text contains the parameter's.
+    Contains,
+    /// Every space-separated word of the parameter starts a word of the field (of the
+    /// fields, taken together): `Ma J` keeps `Mateo Jackson`.
+    WordPrefixes,
+    /// The parameter's value names the field values it keeps: `{ALL: [], ACTIVE_PENDING:
+    /// [ACTIVE, PENDING]}`; an empty list keeps every resource, a value not named keeps
+    /// none.
+    Values(std::collections::BTreeMap<String, Vec<String>>),
+}
+
+impl ListFilter {
+    /// The resource fields the filter looks at.
+    pub fn field_names(&self) -> impl Iterator<Item = &str> {
+        self.field.iter().chain(&self.fields).map(String::as_str)
+    }
+
+    /// Whether the filter keeps the resource `r` for the request's `params` (validated).
+    pub fn keeps(
+        &self,
+        params: &serde_json::Map<String, serde_json::Value>,
+        r: &serde_json::Map<String, serde_json::Value>,
+    ) -> bool {
+        if self.ignored_with.iter().any(|p| params.contains_key(p)) {
+            return true;
+        }
+        let want = match params.get(&self.parameter) {
+            Some(v) => crate::spec::validate::display(v),
+            None => match &self.default {
+                Some(d) => d.clone(),
+                None => return true,
+            },
+        };
+        let fold = |t: String| {
+            if self.case_insensitive {
+                t.to_lowercase()
+            } else {
+                t
+            }
+        };
+        let got: Vec<String> = self
+            .field_names()
+            .filter_map(|f| r.get(f))
+            .filter(|v| !v.is_null())
+            .map(|v| fold(crate::spec::validate::display(v)))
+            .collect();
+        let folded = fold(want.clone());
+        let want = folded.as_str();
+        match &self.matches {
+            FilterMatch::Prefix => got.iter().any(|g| g.starts_with(want)),
+            FilterMatch::Equals => got.iter().any(|g| g == want),
+            FilterMatch::Contains => got.iter().any(|g| g.contains(want)),
+            FilterMatch::OneOf => {
+                let items: Vec<&str> = want.split(',').map(str::trim).collect();
+                got.iter().any(|g| items.contains(&g.as_str()))
+            }
+            FilterMatch::WordPrefixes => {
+                let words: Vec<&str> = got.iter().flat_map(|g| g.split_whitespace()).collect();
+                want.split_whitespace()
+                    .all(|w| words.iter().any(|g| g.starts_with(w)))
+            }
+            // The value names the field values kept (looked up as sent).
+            FilterMatch::Values(map) => {
+                match map.iter().find(|(k, _)| fold((*k).clone()) == want) {
+                    None => false,
+                    Some((_, keep)) if keep.is_empty() => true,
+                    Some((_, keep)) => got
+                        .iter()
+                        .any(|g| keep.iter().any(|k| fold(k.clone()) == *g)),
+                }
+            }
+        }
+    }
 }
 
 /// The wire protocol and its settings. One codec exists per kind

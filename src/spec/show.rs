@@ -35,11 +35,37 @@ pub fn render(spec: &Spec) -> String {
                 l.filters
                     .iter()
                     .map(|f| {
-                        let how = match f.matches {
-                            crate::spec::model::FilterMatch::Prefix => "a prefix of",
-                            crate::spec::model::FilterMatch::Equals => "equal to",
+                        use crate::spec::model::FilterMatch as M;
+                        let how = match &f.matches {
+                            M::Prefix => "a prefix of".to_string(),
+                            M::Equals => "equal to".to_string(),
+                            M::OneOf => "a comma list, one equal to".to_string(),
+                            M::Contains => "contained in".to_string(),
+                            M::WordPrefixes => "word prefixes of".to_string(),
+                            M::Values(map) => format!(
+                                "{} in",
+                                map.iter()
+                                    .map(|(k, v)| match v.is_empty() {
+                                        true => format!("{k}: any"),
+                                        false => format!("{k}: {}", v.join("|")),
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
+                            ),
                         };
-                        format!("{} ({how} {})", f.parameter, f.field)
+                        let fields = f.field_names().collect::<Vec<_>>().join(" or ");
+                        let mut s = format!("{} ({how} {fields}", f.parameter);
+                        if f.case_insensitive {
+                            s.push_str(", any case");
+                        }
+                        if let Some(d) = &f.default {
+                            s.push_str(&format!(", default {d}"));
+                        }
+                        if !f.ignored_with.is_empty() {
+                            s.push_str(&format!(", ignored with {}", f.ignored_with.join(", ")));
+                        }
+                        s.push(')');
+                        s
                     })
                     .collect::<Vec<_>>()
                     .join(", ")

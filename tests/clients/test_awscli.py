@@ -1,7 +1,9 @@
 """The AWS CLI (v1, the `aws` from the venv), unmodified, against `apiconform serve`:
 --endpoint-url and credentials from the environment; update-user on IAM, Transfer and
-WorkDocs exits 0; a service error exits 255 with the error code on stderr."""
+WorkDocs exits 0; IAM's whole user lifecycle (create, update, get, list, delete);
+a service error exits 255 with the error code on stderr."""
 
+import json
 import pathlib
 import subprocess
 import sys
@@ -55,3 +57,27 @@ def test_errors_exit_255_with_the_code(fake, aws_env):
     r = aws(fake, aws_env, "workdocs", "update-user", "--user-id", "nobody", "--given-name", "X")
     assert r.returncode == 255
     assert "(EntityNotExistsException)" in r.stderr
+
+
+def test_iam_user_lifecycle(fake, aws_env):
+    def ok(*args):
+        r = aws(fake, aws_env, "iam", *args)
+        assert r.returncode == 0, (args, r.stderr)
+        return json.loads(r.stdout) if r.stdout.strip() else None
+
+    made = ok("create-user", "--user-name", "Dave", "--path", "/qa/",
+              "--tags", "Key=team,Value=qa")["User"]
+    assert made["Arn"] == "arn:aws:iam::123456789012:user/qa/Dave"
+    ok("update-user", "--user-name", "Dave", "--new-user-name", "David", "--new-path", "/ops/")
+    got = ok("get-user", "--user-name", "david")["User"]
+    assert (got["UserName"], got["Path"], got["UserId"]) == ("David", "/ops/", made["UserId"])
+    # The CLI paginates by itself (MaxItems 1 a request), and joins the pages.
+    listed = ok("list-users", "--page-size", "1")["Users"]
+    assert [u["UserName"] for u in listed] == ["Alice", "Bob", "David"]
+    listed = ok("list-users", "--path-prefix", "/ops/")["Users"]
+    assert [u["UserName"] for u in listed] == ["David"]
+    assert ok("delete-user", "--user-name", "David") is None
+    r = aws(fake, aws_env, "iam", "get-user", "--user-name", "David")
+    assert r.returncode == 255
+    assert "(NoSuchEntity)" in r.stderr
+    assert {u["UserName"] for u in fake.state("aws-iam")} == {"Alice", "Bob"}

@@ -89,8 +89,12 @@ pub(super) fn each_parameter(g: &mut Gen) {
                 };
                 let before = g.out.len();
                 // Beyond these three, a character outside Latin-1 (`[\u0020-\u00FF]+`),
-                // only for a pattern that takes all three.
-                let extra = [("beyond-latin-1", '\u{100}')];
+                // then a control character (`[\u0020-\uFFFF]+`), only for a pattern that
+                // takes all that came before.
+                let extra = [
+                    ("beyond-latin-1", '\u{100}'),
+                    ("control-character", '\u{1}'),
+                ];
                 for (i, (label, bad)) in [("space", ' '), ("non-ascii-letter", 'é'), ("bang", '!')]
                     .into_iter()
                     .chain(extra)
