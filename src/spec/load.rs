@@ -8,8 +8,8 @@ use std::fmt;
 use serde_json::Value;
 
 use super::model::{
-    Auth, CaseOnlyRename, Expectation, OpKind, ParamType, Parameter, Protocol, RuleCheck, Spec,
-    Trigger,
+    Auth, CaseOnlyRename, Expectation, OpKind, Paging, ParamType, Parameter, Protocol, RuleCheck,
+    Spec, Trigger,
 };
 use super::pattern::Pattern;
 use super::validate;
@@ -366,7 +366,20 @@ fn check(spec: &Spec, out: &mut Problems) {
         }
     }
     let params: HashSet<&str> = spec.parameters.iter().map(|p| p.name.as_str()).collect();
-    if spec.api.kind != OpKind::List && !spec.parameters.iter().any(|p| p.selects.is_some()) {
+    // A create whose every key field is generated (an id the service assigns) selects
+    // nothing: the new resource's key is made, not sent.
+    let key_generated = spec.api.kind == OpKind::Create
+        && !spec.resource.key.is_empty()
+        && spec.resource.key.iter().all(|k| {
+            spec.resource
+                .fields
+                .iter()
+                .any(|f| &f.name == k && f.generate.is_some())
+        });
+    if spec.api.kind != OpKind::List
+        && !key_generated
+        && !spec.parameters.iter().any(|p| p.selects.is_some())
+    {
         say(
             "parameters".into(),
             "no parameter selects the resource (add `selects: <key field>` to one)".into(),
@@ -472,7 +485,13 @@ fn check(spec: &Spec, out: &mut Problems) {
             "a parameter renames the resource but no error row has `trigger: conflict`".into(),
         );
     }
-    if !spec.resource.unique.is_empty() && !has(&|t| matches!(t, Trigger::Conflict)) {
+    // Only an operation that stores a value can break a unique set (reads, lists and
+    // deletes cannot).
+    let stores = spec
+        .parameters
+        .iter()
+        .any(|p| p.sets.is_some() || p.renames.is_some());
+    if !spec.resource.unique.is_empty() && stores && !has(&|t| matches!(t, Trigger::Conflict)) {
         say(
             "errors".into(),
             "`resource.unique` can be broken but no error row has `trigger: conflict`".into(),
@@ -567,10 +586,19 @@ fn check(spec: &Spec, out: &mut Problems) {
     let mut refs = Vec::new();
     collect_template_refs(&spec.response.body, &mut refs);
     for name in refs {
-        if spec.list.is_some()
-            && matches!(name.as_str(), "list.items" | "list.next" | "list.truncated")
-        {
-            continue;
+        if let Some(l) = &spec.list {
+            match name.as_str() {
+                "list.items" | "list.next" | "list.truncated" => continue,
+                "list.start" | "list.end" | "list.total" if l.paging == Paging::Offset => continue,
+                "list.start" | "list.end" | "list.total" => {
+                    say(
+                        "response.body".into(),
+                        format!("${{{name}}} is only known with `list.paging: offset`"),
+                    );
+                    continue;
+                }
+                _ => {}
+            }
         }
         check_ref(&name, &params, &fields, "response.body", &mut say);
     }
@@ -592,7 +620,18 @@ fn check(spec: &Spec, out: &mut Problems) {
             for name in refs {
                 check_ref(&name, &params, &fields, "list.item", &mut say);
             }
-            for (at, p) in [("list.token", &l.token), ("list.page_size", &l.page_size)] {
+            if l.end.is_some() && l.paging != Paging::Offset {
+                say(
+                    "list.end".into(),
+                    "an end row needs `paging: offset` (a key token has no row numbers)".into(),
+                );
+            }
+            for (at, p) in [
+                ("list.token", &l.token),
+                ("list.page_size", &l.page_size),
+                ("list.end", &l.end),
+                ("list.fields", &l.fields),
+            ] {
                 if let Some(p) = p {
                     if !params.contains(p.as_str()) {
                         say(at.into(), format!("'{p}' is not a parameter"));
