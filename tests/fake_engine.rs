@@ -552,6 +552,15 @@ fn example_request(_e: &Engine, api: &str) -> http::Request<Bytes> {
         "hpe-nimble" => b
             .method("PUT")
             .uri("/v1/users/1000000000000004d3000000000000000000000003"),
+        "hpe-nimble-create-user" => b.method("POST").uri("/v1/users"),
+        "hpe-nimble-get-user" => b
+            .method("GET")
+            .uri("/v1/users/1000000000000004d3000000000000000000000003"),
+        "hpe-nimble-list-users" => b.method("GET").uri("/v1/users"),
+        "hpe-nimble-list-users-detail" => b.method("GET").uri("/v1/users/detail"),
+        "hpe-nimble-delete-user" => b
+            .method("DELETE")
+            .uri("/v1/users/1000000000000004d3000000000000000000000003"),
         other => panic!("unknown api {other}"),
     };
     b.body(Bytes::new()).unwrap()

@@ -113,6 +113,11 @@ fn the_embedded_specs_load() {
             "aws-workdocs-describe-users",
             "aws-workdocs-delete-user",
             "hpe-nimble",
+            "hpe-nimble-create-user",
+            "hpe-nimble-get-user",
+            "hpe-nimble-list-users",
+            "hpe-nimble-list-users-detail",
+            "hpe-nimble-delete-user",
             "nexfs"
         ]
     );
@@ -366,4 +371,58 @@ fn list_filters_naming_what_the_spec_lacks_are_refused() {
             "expected `{says}` at {at}, got:\n{errors}"
         );
     }
+}
+
+/// `minimal.yaml` as a list operation with row-number paging, its `list` section and
+/// response body given.
+fn offset_list(list: &str, body: &str) -> Result<spec::Spec, spec::SpecErrors> {
+    let text = std::fs::read_to_string(fixtures().join("minimal.yaml")).expect("readable");
+    let text = text
+        .replace(
+            "  document: tests/fixtures/specs/minimal.yaml\n",
+            "  document: tests/fixtures/specs/minimal.yaml\n  kind: list\n",
+        )
+        .replace("    selects: UserName\n", "")
+        .replace("    required: true\n", "")
+        .replace(
+            "  body: {UserName: \"${resource.UserName}\", Level: \"${resource.Level}\"}\n",
+            &format!("  body: {body}\n{list}"),
+        )
+        .replace(
+            "    params: {UserName: bob, Level: 3}\n",
+            "    params: {}\n",
+        );
+    spec::load_str("offset-list.yaml", &text)
+}
+
+#[test]
+fn offset_paging_loads_and_is_checked() {
+    let body = r#"{Start: "${list.start}", End: "${list.end}", Total: "${list.total}", Users: "${list.items}"}"#;
+    let good = "list:\n  paging: offset\n  token: UserName\n  end: Level\n  fields: UserName\n  default_page_size: 2\n  item: {UserName: \"${resource.UserName}\"}\n";
+    let s = offset_list(good, body).unwrap_or_else(|e| panic!("{e}"));
+    let l = s.list.expect("a list section");
+    assert_eq!(l.paging, spec::model::Paging::Offset);
+    assert_eq!(l.end.as_deref(), Some("Level"));
+    assert_eq!(l.fields.as_deref(), Some("UserName"));
+
+    // Row numbers only exist with offset paging.
+    let keyed = good.replace("  paging: offset\n", "");
+    let e = offset_list(&keyed, body).expect_err("end and list.total need offset paging");
+    let text = e.to_string();
+    assert!(text.contains("an end row needs `paging: offset`"), "{text}");
+    assert!(
+        text.contains("${list.total} is only known with `list.paging: offset`"),
+        "{text}"
+    );
+    // Every parameter a list section names must exist.
+    let unknown = good.replace("  fields: UserName\n", "  fields: Columns\n");
+    let e = offset_list(&unknown, body).expect_err("fields names no parameter");
+    assert!(
+        e.to_string().contains("'Columns' is not a parameter"),
+        "{e}"
+    );
+    // An unknown paging kind is refused by name.
+    let bad = good.replace("paging: offset", "paging: pages");
+    let e = offset_list(&bad, body).expect_err("no such paging");
+    assert!(e.to_string().contains("pages"), "{e}");
 }

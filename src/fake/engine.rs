@@ -15,7 +15,7 @@ use super::store::{Changes, Snapshot, Store, UpdateError};
 use crate::auth::sigv4;
 use crate::auth::AuthConfig;
 use crate::protocol::{self, Fit, Request};
-use crate::spec::model::{Auth, ErrorRow, OpKind, RuleCheck, Spec};
+use crate::spec::model::{Auth, ErrorRow, OpKind, Paging, RuleCheck, Spec};
 use crate::spec::template::Scope;
 use crate::spec::validate;
 
@@ -545,8 +545,12 @@ impl Engine {
             return Err(UpdateError::NotFound);
         };
         let text = |p: &Option<String>| p.as_ref().and_then(|p| params.get(p)).cloned();
+        let row = |p: &Option<String>| text(p).and_then(|v| v.as_u64()).map(|n| n as usize);
+        let offset = l.paging == Paging::Offset;
         let from = match text(&l.token) {
-            Some(Value::String(t)) => Some(decode_token(&t).ok_or(UpdateError::Rejected(()))?),
+            Some(Value::String(t)) if !offset => {
+                Some(decode_token(&t).ok_or(UpdateError::Rejected(()))?)
+            }
             _ => None,
         };
         let size = match text(&l.page_size) {
@@ -569,32 +573,65 @@ impl Engine {
                 && l.filters.iter().all(|f| f.keeps(params, r))
         };
         let within = (!key.is_empty()).then_some(&key);
-        let (page, next) = self.store.page(
-            spec.store_id(),
-            &spec.resource,
-            within,
-            keep,
-            from.as_deref(),
-            size,
-        )?;
+        let mut list = Map::new();
+        let (page, next) = if offset {
+            // Row numbers: every row the filters keep, then the rows asked for.
+            let (all, _) = self.store.page(
+                spec.store_id(),
+                &spec.resource,
+                within,
+                keep,
+                None,
+                usize::MAX,
+            )?;
+            let total = all.len();
+            let start = row(&l.token).unwrap_or(0).min(total);
+            let mut end = start.saturating_add(size).min(total);
+            if let Some(e) = row(&l.end) {
+                end = end.min(e.max(start));
+            }
+            for (k, n) in [("start", start), ("end", end), ("total", total)] {
+                list.insert(k.into(), Value::from(n));
+            }
+            let next = (end < total).then(|| Value::from(end));
+            (all[start..end].to_vec(), next)
+        } else {
+            let (page, next) = self.store.page(
+                spec.store_id(),
+                &spec.resource,
+                within,
+                keep,
+                from.as_deref(),
+                size,
+            )?;
+            (page, next.map(|n| Value::String(encode_token(&n))))
+        };
+        // Only the members a `fields` parameter names, when it is sent.
+        let wanted: Option<Vec<String>> = match text(&l.fields) {
+            Some(Value::String(f)) => Some(f.split(',').map(|m| m.trim().to_string()).collect()),
+            _ => None,
+        };
         let items: Vec<Value> = page
             .iter()
             .filter_map(|r| {
-                Scope {
+                let mut item = Scope {
                     params,
                     resource: Some(r.into()),
                     request_id,
                     detail: "",
                     list: None,
                 }
-                .value(&l.item)
+                .value(&l.item)?;
+                if let (Some(w), Value::Object(m)) = (&wanted, &mut item) {
+                    m.retain(|k, _| w.iter().any(|f| f == k));
+                }
+                Some(item)
             })
             .collect();
-        let mut list = Map::new();
         list.insert("items".into(), Value::Array(items));
         list.insert("truncated".into(), Value::Bool(next.is_some()));
         if let Some(n) = next {
-            list.insert("next".into(), Value::String(encode_token(&n)));
+            list.insert("next".into(), n);
         }
         Ok(answer(spec, params, None, Some(&list), request_id))
     }

@@ -28,8 +28,8 @@ pub enum Fit {
     /// The request's shape belongs to this API's protocol, but names another operation
     /// (answered with the protocol's "unknown operation" error).
     OtherOperation,
-    /// The request names this operation at one of the protocol's alias paths: it is this
-    /// API's unless another API claims it.
+    /// The request names this operation at one of the protocol's alias paths, or through
+    /// a path `{Label}`: it is this API's unless another API claims it (a literal path).
     Alias,
     Yes,
 }

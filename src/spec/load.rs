@@ -8,8 +8,8 @@ use std::fmt;
 use serde_json::Value;
 
 use super::model::{
-    Auth, CaseOnlyRename, Expectation, OpKind, ParamType, Parameter, Protocol, RuleCheck, Spec,
-    Trigger,
+    Auth, CaseOnlyRename, Expectation, OpKind, Paging, ParamType, Parameter, Protocol, RuleCheck,
+    Spec, Trigger,
 };
 use super::pattern::Pattern;
 use super::validate;
@@ -366,8 +366,10 @@ fn check(spec: &Spec, out: &mut Problems) {
         }
     }
     let params: HashSet<&str> = spec.parameters.iter().map(|p| p.name.as_str()).collect();
-    // A create may leave the whole key to the service (every key field generated).
+    // A create whose every key field is generated (an id the service assigns) selects
+    // nothing: the new resource's key is made, not sent.
     let key_generated = spec.api.kind == OpKind::Create
+        && !spec.resource.key.is_empty()
         && spec.resource.key.iter().all(|k| {
             spec.resource
                 .fields
@@ -591,10 +593,19 @@ fn check(spec: &Spec, out: &mut Problems) {
     let mut refs = Vec::new();
     collect_template_refs(&spec.response.body, &mut refs);
     for name in refs {
-        if spec.list.is_some()
-            && matches!(name.as_str(), "list.items" | "list.next" | "list.truncated")
-        {
-            continue;
+        if let Some(l) = &spec.list {
+            match name.as_str() {
+                "list.items" | "list.next" | "list.truncated" => continue,
+                "list.start" | "list.end" | "list.total" if l.paging == Paging::Offset => continue,
+                "list.start" | "list.end" | "list.total" => {
+                    say(
+                        "response.body".into(),
+                        format!("${{{name}}} is only known with `list.paging: offset`"),
+                    );
+                    continue;
+                }
+                _ => {}
+            }
         }
         check_ref(&name, &params, &fields, "response.body", &mut say);
     }
@@ -616,7 +627,18 @@ fn check(spec: &Spec, out: &mut Problems) {
             for name in refs {
                 check_ref(&name, &params, &fields, "list.item", &mut say);
             }
-            for (at, p) in [("list.token", &l.token), ("list.page_size", &l.page_size)] {
+            if l.end.is_some() && l.paging != Paging::Offset {
+                say(
+                    "list.end".into(),
+                    "an end row needs `paging: offset` (a key token has no row numbers)".into(),
+                );
+            }
+            for (at, p) in [
+                ("list.token", &l.token),
+                ("list.page_size", &l.page_size),
+                ("list.end", &l.end),
+                ("list.fields", &l.fields),
+            ] {
                 if let Some(p) = p {
                     if !params.contains(p.as_str()) {
                         say(at.into(), format!("'{p}' is not a parameter"));

@@ -79,6 +79,26 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../specs/hpe-nimble.update-user.yaml"),
     ),
     (
+        "hpe-nimble.create-user.yaml",
+        include_str!("../../specs/hpe-nimble.create-user.yaml"),
+    ),
+    (
+        "hpe-nimble.get-user.yaml",
+        include_str!("../../specs/hpe-nimble.get-user.yaml"),
+    ),
+    (
+        "hpe-nimble.list-users.yaml",
+        include_str!("../../specs/hpe-nimble.list-users.yaml"),
+    ),
+    (
+        "hpe-nimble.list-users-detail.yaml",
+        include_str!("../../specs/hpe-nimble.list-users-detail.yaml"),
+    ),
+    (
+        "hpe-nimble.delete-user.yaml",
+        include_str!("../../specs/hpe-nimble.delete-user.yaml"),
+    ),
+    (
         "nexfs.update-user.yaml",
         include_str!("../../specs/nexfs.update-user.yaml"),
     ),

@@ -162,16 +162,29 @@ impl OpKind {
 
 /// How a `list` operation filters, pages and writes its items. The body template refers
 /// to `${list.items}` (the page, each item written by `item`), `${list.next}` (the token
-/// of the next page, unset on the last) and `${list.truncated}` (whether one follows).
+/// of the next page, unset on the last) and `${list.truncated}` (whether one follows);
+/// with `paging: offset` also `${list.start}`, `${list.end}` and `${list.total}`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListSpec {
     /// The template of one item, over the resource (`${resource.F}`).
     pub item: serde_json::Value,
+    /// What the `token` parameter carries: an opaque token the service gave (`key`, the
+    /// default) or the number of the first row to answer (`offset`, 0 the first).
+    #[serde(default)]
+    pub paging: Paging,
     /// The request parameter carrying the token of the page to answer (IAM `Marker`,
-    /// Transfer `NextToken`).
+    /// Transfer `NextToken`; with `paging: offset` the first row, NimbleOS `startRow`).
     #[serde(default)]
     pub token: Option<String>,
+    /// With `paging: offset`: the request parameter carrying the row the page ends before
+    /// (NimbleOS `endRow`); the page ends at whichever of it and the page size comes first.
+    #[serde(default)]
+    pub end: Option<String>,
+    /// The request parameter carrying a comma-separated list of item members: each item
+    /// then holds only those of its members (NimbleOS `fields`).
+    #[serde(default)]
+    pub fields: Option<String>,
     /// The request parameter carrying the page size (IAM `MaxItems`, Transfer
     /// `MaxResults`).
     #[serde(default)]
@@ -186,6 +199,21 @@ pub struct ListSpec {
     /// which keep the resources whose key field equals them).
     #[serde(default)]
     pub filters: Vec<ListFilter>,
+}
+
+/// What a list's page token is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Paging {
+    /// An opaque token the service gave with the previous page (the key the next page
+    /// starts at); one it did not give answers the `bad_token` row.
+    #[default]
+    Key,
+    /// A row number: the page starts at that row of the filtered, ordered list (0 the
+    /// first; past the end, an empty page). `${list.next}` is the next page's first row;
+    /// `${list.start}`, `${list.end}` (the row after the page's last) and `${list.total}`
+    /// (every row the filters keep) are numbers.
+    Offset,
 }
 
 /// A parameter that keeps only the resources whose `field` (or one of `fields`) matches

@@ -23,10 +23,20 @@ pub fn render(spec: &Spec) -> String {
     let _ = writeln!(out, "kind:     {} (store: {owner})", a.kind.name());
     if let Some(l) = &spec.list {
         let param = |p: &Option<String>| p.clone().unwrap_or_else(|| "none".into());
+        let from = match l.paging {
+            crate::spec::model::Paging::Key => format!("token {}", param(&l.token)),
+            crate::spec::model::Paging::Offset => {
+                format!("first row {}, end row {}", param(&l.token), param(&l.end))
+            }
+        };
+        let fields = l
+            .fields
+            .as_ref()
+            .map(|f| format!(", members named by {f}"))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "list:     token {}, page size {} (default {}), filters {}",
-            param(&l.token),
+            "list:     {from}, page size {} (default {}){fields}, filters {}",
             param(&l.page_size),
             l.default_page_size,
             if l.filters.is_empty() {

@@ -129,3 +129,71 @@ def test_injected_unauthorized_is_retried_once_by_the_sdk(fake_tls):
     fake_tls.fail_next("hpe-nimble", "SM_http_unauthorized", 1)
     user = client.users.update(USER_ID, description="after-401")
     assert user.attrs["description"] == "after-401"
+
+
+def test_user_lifecycle(fake_tls):
+    """users.create -> update -> get -> list (summary, detail, by name, paged) -> delete ->
+    get fails: each the SDK's own call, against one store shared by the five specs."""
+    client = connect(fake_tls)
+    created = client.users.create("sdkuser1", password="password-91", full_name="Sam Dee",
+                                  role="operator", email_addr="sam@example.com")
+    new_id = created.id
+    assert len(new_id) == 42 and all(c in "0123456789abcdef" for c in new_id), new_id
+    assert created.attrs["name"] == "sdkuser1"
+    assert created.attrs["role"] == "operator"
+    assert created.attrs["search_name"] == "Sam Dee (sdkuser1)"
+    assert created.attrs["disabled"] is False  # the documented default
+    assert "password" not in created.attrs
+    assert ("POST", "/v1/users", 201) in [(j["method"], j["path"], j["status"])
+                                          for j in fake_tls.journal()]
+
+    # The same name again: 409 SM_http_conflict.
+    with pytest.raises(exceptions.NimOSAPIError) as e:
+        client.users.create("sdkuser1", password="password-91")
+    assert e.value.args[0]["messages"][0]["code"] == "SM_http_conflict"
+    # A password of 7 characters, as the SDK's own test tries: SM_invalid_arg_value.
+    with pytest.raises(exceptions.NimOSAPIError) as e:
+        client.users.create("sdkuser2", password="pass91*")
+    assert e.value.args[0]["messages"][0]["code"] == "SM_invalid_arg_value"
+
+    updated = client.users.update(new_id, description="made by nimble-sdk", disabled=True)
+    assert updated.id == new_id and updated.attrs["disabled"] is True
+
+    got = client.users.get(new_id)
+    assert got.id == new_id
+    assert got.attrs["description"] == "made by nimble-sdk"
+    assert got.attrs["email_addr"] == "sam@example.com"
+
+    # The summary list: id and name of each user (the two fixtures and the new one).
+    summary = client.users.list()
+    assert {u.id: u.attrs for u in summary}[new_id] == {"id": new_id, "name": "sdkuser1"}
+    assert len(summary) == 3
+    # The detailed list: every field.
+    detail = {u.id: u.attrs for u in client.users.list(detail=True)}
+    assert detail[new_id]["role"] == "operator" and detail[new_id]["disabled"] is True
+    # By name (GET v1/users/detail?name=...): the SDK takes the first user answered.
+    by_name = client.users.get(name="sdkuser1")
+    assert by_name.id == new_id and by_name.attrs["full_name"] == "Sam Dee"
+    assert client.users.get(name="nosuchuser") is None
+    # Only some fields.
+    some = client.users.list(detail=True, fields="id,role")
+    assert all(set(u.attrs) == {"id", "role"} for u in some), [u.attrs for u in some]
+
+    # Paging: limit=1 is one page of one row; a startRow makes the SDK's loop walk the
+    # rest of the list page by page until endRow == totalRows.
+    assert len(client.users.list(limit=1)) == 1
+    rest = client.users.list(startRow=1, pageSize=1)
+    assert [u.id for u in rest] == [u.id for u in summary][1:]
+    paged = [(j["path"], j["status"]) for j in fake_tls.journal() if j["path"] == "/v1/users"]
+    assert len(paged) >= 4, paged
+
+    deleted = client.users.delete(new_id)
+    assert deleted == {}
+    with pytest.raises(exceptions.NimOSAPIError) as e:
+        client.users.get(new_id)
+    assert e.value.args[0]["messages"][0]["code"] == "SM_http_not_found"
+    with pytest.raises(exceptions.NimOSAPIError) as e:
+        client.users.delete(new_id)
+    assert e.value.args[0]["messages"][0]["code"] == "SM_http_not_found"
+    assert new_id not in {u.id for u in client.users.list()}
+    assert new_id not in {u["id"] for u in fake_tls.state("hpe-nimble")}

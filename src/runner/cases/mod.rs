@@ -73,8 +73,14 @@ pub fn expected_for(spec: &Spec, params: &Map<String, Value>) -> Expect {
         return e;
     }
     let kind = spec.api.kind;
-    // A page token the target did not give (every generated one): the list's row.
-    if let Some(token) = spec.list.as_ref().and_then(|l| l.token.as_ref()) {
+    // A page token the target did not give (every generated one): the list's row. A row
+    // number (`paging: offset`) is never refused.
+    if let Some(token) = spec
+        .list
+        .as_ref()
+        .filter(|l| l.paging == crate::spec::model::Paging::Key)
+        .and_then(|l| l.token.as_ref())
+    {
         if params.contains_key(token) {
             return Expect::Error(crate::fake::engine::bad_token_row(spec).code.clone());
         }
