@@ -12,14 +12,14 @@ use crate::spec::model::{Location, RestErrors, RestProtocol, Spec};
 
 impl Codec for RestProtocol {
     fn fit(&self, _spec: &Spec, req: &Request) -> Fit {
-        match wire::match_path(&self.path, req.uri().path()) {
+        match wire::path_fits(&self.path, req.uri().path()) {
             None => Fit::No,
             Some(_) if !self.method.eq_ignore_ascii_case(req.method().as_str()) => {
                 Fit::OtherOperation
             }
             // A path whose every segment is literal wins over a `{Label}` that would take
             // the same segment (`GET /v1/users/detail` is not `GET /v1/users/{id}`).
-            Some(labels) if labels.is_empty() => Fit::Yes,
+            Some(0) => Fit::Yes,
             Some(_) => Fit::Alias,
         }
     }

@@ -29,6 +29,31 @@ pub fn text(v: &Value) -> String {
     }
 }
 
+/// Whether a path template (`/api/v1/users/{UserId}`) matches a raw path, and with how
+/// many `{Label}` segments: what routing needs, without allocating (every request is
+/// matched against every spec of its protocol).
+pub fn path_fits(template: &str, path: &str) -> Option<usize> {
+    let mut t = template.trim_end_matches('/').split('/');
+    let mut p = path.trim_end_matches('/').split('/');
+    let mut labels = 0;
+    loop {
+        match (t.next(), p.next()) {
+            (None, None) => return Some(labels),
+            (Some(ts), Some(ps)) => {
+                if ts.starts_with('{') && ts.ends_with('}') && ts.len() >= 2 {
+                    if ps.is_empty() {
+                        return None;
+                    }
+                    labels += 1;
+                } else if ts != ps {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// Matches a path template (`/api/v1/users/{UserId}`) against a raw path; returns the
 /// raw (still percent-encoded) label values.
 pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
@@ -322,5 +347,30 @@ pub fn query_pairs_of(
             }
         }
         _ => out.push((name.to_string(), text(v))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_fits_agrees_with_match_path() {
+        for (t, p) in [
+            ("/api/v1/users/{UserId}", "/api/v1/users/S-1%26x"),
+            ("/api/v1/users/{UserId}", "/api/v1/users/"),
+            ("/api/v1/users/{UserId}", "/api/v1/users/a/b"),
+            ("/v1/users/detail", "/v1/users/detail"),
+            ("/v1/users/detail", "/v1/users/details"),
+            ("/v1/users", "/v1/users/"),
+            ("/", "/"),
+            ("/{a}/x/{b}", "/1/x/2"),
+        ] {
+            assert_eq!(
+                path_fits(t, p),
+                match_path(t, p).map(|l| l.len()),
+                "{t} against {p}"
+            );
+        }
     }
 }
