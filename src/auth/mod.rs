@@ -63,6 +63,15 @@ impl Default for AuthConfig {
     }
 }
 
+impl sigv4::Secret for Credential {
+    fn secret_key(&self) -> &str {
+        &self.secret_key
+    }
+    fn session_token(&self) -> Option<&str> {
+        self.session_token.as_deref()
+    }
+}
+
 impl AuthConfig {
     pub fn credential(&self, access_key: &str) -> Option<&Credential> {
         self.credentials.iter().find(|c| c.access_key == access_key)

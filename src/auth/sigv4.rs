@@ -16,7 +16,7 @@
 //! | wrong terminator, service, region or scope date; `host` not signed; `x-amz-content-sha256` not the body's hash (`UNSIGNED-PAYLOAD` outside S3); signature mismatch | `BadSignature` |
 //! | date more than `max_skew` before or after now; presigned URL past `X-Amz-Expires` | `Expired` |
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use hmac::{Hmac, Mac};
@@ -97,13 +97,25 @@ pub struct Expected<'a> {
     pub double_encode_path: bool,
 }
 
-/// A request whose signature checked out.
+/// A request whose signature checked out; what it names is borrowed from the request
+/// where it can be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    pub access_key: String,
-    pub session_token: Option<String>,
+pub struct Verified<'r> {
+    pub access_key: Cow<'r, str>,
+    pub session_token: Option<Cow<'r, str>>,
     /// The region of the credential scope.
-    pub region: String,
+    pub region: Cow<'r, str>,
+}
+
+impl Verified<'_> {
+    /// The same, owning its text.
+    pub fn into_owned(self) -> Verified<'static> {
+        Verified {
+            access_key: Cow::Owned(self.access_key.into_owned()),
+            session_token: self.session_token.map(|t| Cow::Owned(t.into_owned())),
+            region: Cow::Owned(self.region.into_owned()),
+        }
+    }
 }
 
 /// The kinds of failure; a spec names the error row each one answers with.
@@ -162,23 +174,29 @@ impl SigV4Error {
     }
 }
 
-/// The parts of a signature, from the `Authorization` header or a presigned query.
+/// The parts of a signature, from the `Authorization` header or a presigned query,
+/// borrowed from the request unless a query escape had to be decoded.
 #[derive(Debug)]
-struct Signature {
-    access_key: String,
-    date: String,
-    region: String,
-    service: String,
-    terminator: String,
-    signed_headers: Vec<String>,
-    signature: String,
-    amz_date: String,
-    session_token: Option<String>,
+struct Signature<'r> {
+    /// `<key>/<date>/<region>/<service>/<terminator>`: five parts, checked by [`build`].
+    credential: Cow<'r, str>,
+    /// The signed header names, lower-case and sorted, joined by `;`.
+    signed_headers: Cow<'r, str>,
+    signature: Cow<'r, str>,
+    amz_date: Cow<'r, str>,
+    session_token: Option<Cow<'r, str>>,
     /// Presigned URLs: seconds the signature stays valid.
     expires: Option<i64>,
     presigned: bool,
 }
 
+impl Signature<'_> {
+    /// The credential's access key, date, region, service and terminator.
+    fn scope(&self) -> [&str; 5] {
+        let mut parts = self.credential.splitn(5, '/');
+        std::array::from_fn(|_| parts.next().unwrap_or_default())
+    }
+}
 /// What the verifier reads of a request: its method, URI and headers. Implemented for
 /// `http::request::Parts` and for any `http::Request`, so a server verifies the request it
 /// holds without copying its head.
@@ -212,29 +230,57 @@ impl<B> Head for http::Request<B> {
     }
 }
 
-/// Checks `parts` + `body` against the signature they carry.
-pub fn verify(
-    parts: &impl Head,
+/// What the verifier needs of a known access key: its secret, and the session token that
+/// goes with it. Implemented for [`Credentials`] and for the fake's configured identities,
+/// so a lookup hands out a reference instead of a copy.
+pub trait Secret {
+    fn secret_key(&self) -> &str;
+    fn session_token(&self) -> Option<&str>;
+}
+
+impl Secret for Credentials {
+    fn secret_key(&self) -> &str {
+        &self.secret_key
+    }
+    fn session_token(&self) -> Option<&str> {
+        self.session_token.as_deref()
+    }
+}
+
+impl<T: Secret + ?Sized> Secret for &T {
+    fn secret_key(&self) -> &str {
+        (**self).secret_key()
+    }
+    fn session_token(&self) -> Option<&str> {
+        (**self).session_token()
+    }
+}
+
+/// Checks `parts` + `body` against the signature they carry. `lookup` finds the secret of
+/// an access key. Nothing is copied from the request on the way: the canonical request is
+/// hashed as it is written, and what the answer names is borrowed from `parts`.
+pub fn verify<'r, K: Secret>(
+    parts: &'r impl Head,
     body: &[u8],
     expected: &Expected,
     now: OffsetDateTime,
-    lookup: impl Fn(&str) -> Option<Credentials>,
-) -> Result<Verified, SigV4Error> {
+    lookup: impl Fn(&str) -> Option<K>,
+) -> Result<Verified<'r>, SigV4Error> {
     let sig = read_signature(parts)?;
+    let [access_key, date, region, service, terminator] = sig.scope();
 
-    if sig.terminator != TERMINATOR {
+    if terminator != TERMINATOR {
         return Err(SigV4Error::Scope(format!(
-            "Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{}'. ",
-            sig.terminator
+            "Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{terminator}'. "
         )));
     }
-    if sig.service != expected.service {
+    if service != expected.service {
         return Err(SigV4Error::Scope(format!(
             "Credential should be scoped to correct service: '{}'. ",
             expected.service
         )));
     }
-    if expected.region.is_some_and(|r| r != sig.region) || sig.region.is_empty() {
+    if expected.region.is_some_and(|r| r != region) || region.is_empty() {
         return Err(SigV4Error::Scope(
             "Credential should be scoped to a valid region. ".into(),
         ));
@@ -246,18 +292,18 @@ pub fn verify(
         )));
     };
     let when = when.assume_utc();
-    if !sig.amz_date.starts_with(&sig.date) {
+    if !sig.amz_date.starts_with(date) {
         return Err(SigV4Error::Scope(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{}'.",
-            sig.date,
+            date,
             sig.amz_date.get(..8).unwrap_or_default(),
             sig.amz_date
         )));
     }
     check_time(&sig, when, now, expected.max_skew)?;
-    for h in &sig.signed_headers {
-        let present = parts.headers().get(h.as_str()).is_some()
-            || (h == "host" && parts.uri().authority().is_some());
+    for h in sig.signed_headers.split(';') {
+        let present =
+            parts.headers().get(h).is_some() || (h == "host" && parts.uri().authority().is_some());
         if !present {
             return Err(SigV4Error::Incomplete(format!(
                 "'{h}' is named in SignedHeaders but is not in the request. Authorization={ALGORITHM}"
@@ -265,8 +311,8 @@ pub fn verify(
         }
     }
 
-    let creds = lookup(&sig.access_key).ok_or(SigV4Error::UnknownKey)?;
-    match (&creds.session_token, &sig.session_token) {
+    let creds = lookup(access_key).ok_or(SigV4Error::UnknownKey)?;
+    match (creds.session_token(), sig.session_token.as_deref()) {
         (_, None) if expected.session_token_required => {
             return Err(SigV4Error::BadToken("a session token is required"))
         }
@@ -278,22 +324,46 @@ pub fn verify(
     }
 
     let payload = verified_payload_hash(parts, body, !expected.double_encode_path)?;
-    let canonical = canonical_request(
+    let mut canonical = Hashing::default();
+    write_canonical_request(
+        &mut canonical,
         parts,
         &sig.signed_headers,
-        &payload,
+        payload.as_str(),
         expected.double_encode_path,
         sig.presigned,
     );
-    let scope = format!("{}/{}/{}/{TERMINATOR}", sig.date, sig.region, sig.service);
-    let want = signature_for(&creds.secret_key, &sig.amz_date, &scope, &canonical);
-    if !bool::from(want.as_bytes().ct_eq(sig.signature.as_bytes())) {
+    let want = signature(
+        creds.secret_key(),
+        &sig.amz_date,
+        [date, region, service],
+        &canonical.finish(),
+    );
+    if !bool::from(want.as_slice().ct_eq(sig.signature.as_bytes())) {
         return Err(SigV4Error::Mismatch);
     }
+    let key_end = access_key.len();
+    let region_at = key_end + date.len() + 2;
+    let region_range = region_at..region_at + region.len();
+    let Signature {
+        credential,
+        session_token,
+        ..
+    } = sig;
+    let (access_key, region) = match credential {
+        Cow::Borrowed(c) => (
+            Cow::Borrowed(&c[..key_end]),
+            Cow::Borrowed(&c[region_range]),
+        ),
+        Cow::Owned(c) => (
+            Cow::Owned(c[..key_end].to_owned()),
+            Cow::Owned(c[region_range].to_owned()),
+        ),
+    };
     Ok(Verified {
-        access_key: sig.access_key,
-        session_token: sig.session_token,
-        region: sig.region,
+        access_key,
+        session_token,
+        region,
     })
 }
 
@@ -375,14 +445,26 @@ pub fn sign(
         .collect();
     names.sort();
     names.dedup();
-    let payload = payload_hash(parts, body);
-    let canonical = canonical_request(parts, &names, &payload, service != "s3", false);
-    let scope = format!("{date}/{region}/{service}/{TERMINATOR}");
-    let signature = signature_for(&creds.secret_key, &amz_date, &scope, &canonical);
+    let signed = names.join(";");
+    let mut canonical = Hashing::default();
+    write_canonical_request(
+        &mut canonical,
+        parts,
+        &signed,
+        payload_hash(parts, body).as_str(),
+        service != "s3",
+        false,
+    );
+    let signature = signature(
+        &creds.secret_key,
+        &amz_date,
+        [&date, region, service],
+        &canonical.finish(),
+    );
     let value = format!(
-        "{ALGORITHM} Credential={}/{scope}, SignedHeaders={}, Signature={signature}",
+        "{ALGORITHM} Credential={}/{date}/{region}/{service}/{TERMINATOR}, SignedHeaders={signed}, Signature={}",
         creds.access_key,
-        names.join(";")
+        String::from_utf8_lossy(&signature)
     );
     insert(parts, "authorization", &value);
 }
@@ -410,17 +492,19 @@ fn insert(parts: &mut Parts, name: &'static str, value: &str) {
 }
 
 /// Reads the signature from the `Authorization` header, or from a presigned query string.
-fn read_signature(parts: &impl Head) -> Result<Signature, SigV4Error> {
-    let header = parts
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+fn read_signature(parts: &impl Head) -> Result<Signature<'_>, SigV4Error> {
     let token = parts
         .headers()
         .get("x-amz-security-token")
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    match header {
-        Some(h) => read_header(&h, parts, token),
+        .map(|v| String::from_utf8_lossy(v.as_bytes()));
+    match parts.headers().get(http::header::AUTHORIZATION) {
+        Some(h) => match std::str::from_utf8(h.as_bytes()) {
+            Ok(h) => read_header(h, parts, token),
+            Err(_) => Err(SigV4Error::Incomplete(format!(
+                "The Authorization header is not UTF-8 text. Authorization={}",
+                String::from_utf8_lossy(h.as_bytes())
+            ))),
+        },
         None => {
             let query = query_pairs(parts.uri().query().unwrap_or_default());
             if query.iter().any(|(k, _)| k == "X-Amz-Algorithm") {
@@ -432,11 +516,11 @@ fn read_signature(parts: &impl Head) -> Result<Signature, SigV4Error> {
     }
 }
 
-fn read_header(
-    header: &str,
-    parts: &impl Head,
-    token: Option<String>,
-) -> Result<Signature, SigV4Error> {
+fn read_header<'r>(
+    header: &'r str,
+    parts: &'r impl Head,
+    token: Option<Cow<'r, str>>,
+) -> Result<Signature<'r>, SigV4Error> {
     let Some(rest) = header
         .strip_prefix(ALGORITHM)
         .filter(|r| r.starts_with(' '))
@@ -452,9 +536,9 @@ fn read_header(
     for item in rest.split(',') {
         let item = item.trim();
         match item.split_once('=') {
-            Some(("Credential", v)) => credential = Some(v.to_string()),
-            Some(("SignedHeaders", v)) => signed = Some(v.to_string()),
-            Some(("Signature", v)) => signature = Some(v.to_string()),
+            Some(("Credential", v)) => credential = Some(v),
+            Some(("SignedHeaders", v)) => signed = Some(v),
+            Some(("Signature", v)) => signature = Some(v),
             _ => {}
         }
     }
@@ -483,9 +567,9 @@ fn read_header(
         )));
     }
     build(
-        credential.unwrap_or_default(),
-        signed.unwrap_or_default(),
-        signature.unwrap_or_default(),
+        Cow::Borrowed(credential.unwrap_or_default()),
+        Cow::Borrowed(signed.unwrap_or_default()),
+        Cow::Borrowed(signature.unwrap_or_default()),
         amz_date.unwrap_or_default(),
         token,
         None,
@@ -496,12 +580,15 @@ fn read_header(
 /// The request's date in `YYYYMMDDTHHMMSSZ` form: `X-Amz-Date`, else `Date` (which botocore
 /// sends as RFC 2822 when the request already had a `Date`; an unreadable one is passed on
 /// unchanged so the ISO-8601 check reports it).
-fn request_date(parts: &impl Head) -> Option<String> {
+fn request_date(parts: &impl Head) -> Option<Cow<'_, str>> {
     let text = |name: &str| {
         parts
             .headers()
             .get(name)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+            .map(|v| match String::from_utf8_lossy(v.as_bytes()) {
+                Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+                Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
+            })
     };
     if let Some(d) = text("x-amz-date") {
         return Some(d);
@@ -516,14 +603,16 @@ fn request_date(parts: &impl Head) -> Option<String> {
             .or_else(|| date.strip_suffix(" UTC"))
             .and_then(|d| rfc(&format!("{d} +0000")))
     });
-    Some(
-        parsed
-            .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(AMZ_DATE).ok())
-            .unwrap_or(date),
-    )
+    match parsed.and_then(|t| t.to_offset(time::UtcOffset::UTC).format(AMZ_DATE).ok()) {
+        Some(d) => Some(Cow::Owned(d)),
+        None => Some(date),
+    }
 }
 
-fn read_query(query: &[(String, String)], token: Option<String>) -> Result<Signature, SigV4Error> {
+fn read_query<'r>(
+    query: &[(Cow<'r, str>, Cow<'r, str>)],
+    token: Option<Cow<'r, str>>,
+) -> Result<Signature<'r>, SigV4Error> {
     let get = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     if get("X-Amz-Algorithm").as_deref() != Some(ALGORITHM) {
         return Err(SigV4Error::Incomplete(
@@ -569,38 +658,36 @@ fn read_query(query: &[(String, String)], token: Option<String>) -> Result<Signa
     )
 }
 
-fn build(
-    credential: String,
-    signed: String,
-    signature: String,
-    amz_date: String,
-    session_token: Option<String>,
+fn build<'r>(
+    credential: Cow<'r, str>,
+    signed: Cow<'r, str>,
+    signature: Cow<'r, str>,
+    amz_date: Cow<'r, str>,
+    session_token: Option<Cow<'r, str>>,
     expires: Option<i64>,
     presigned: bool,
-) -> Result<Signature, SigV4Error> {
-    let scope: Vec<&str> = credential.split('/').collect();
-    let [access_key, date, region, service, terminator] = scope[..] else {
+) -> Result<Signature<'r>, SigV4Error> {
+    if credential.split('/').count() != 5 {
         return Err(SigV4Error::Incomplete(format!(
             "Credential is not of the form <key>/<date>/<region>/<service>/aws4_request: '{credential}'"
         )));
-    };
-    if access_key.is_empty() {
+    }
+    if credential.starts_with('/') {
         return Err(SigV4Error::Incomplete(
             "Credential names no access key".into(),
         ));
     }
-    let signed_headers: Vec<String> = signed.split(';').map(str::to_ascii_lowercase).collect();
-    if !signed_headers.iter().any(|h| h == "host") {
+    let signed_headers = match signed {
+        Cow::Borrowed(s) => sorted_lower_case(s),
+        Cow::Owned(s) => Cow::Owned(sorted_lower_case(&s).into_owned()),
+    };
+    if !signed_headers.split(';').any(|h| h == "host") {
         return Err(SigV4Error::Refused(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
         ));
     }
     Ok(Signature {
-        access_key: access_key.to_string(),
-        date: date.to_string(),
-        region: region.to_string(),
-        service: service.to_string(),
-        terminator: terminator.to_string(),
+        credential,
         signed_headers,
         signature,
         amz_date,
@@ -610,152 +697,222 @@ fn build(
     })
 }
 
+/// `SignedHeaders` as the canonical request lists them: lower-case, sorted. Clients send
+/// them that way already, so the list is borrowed unless it has to change.
+fn sorted_lower_case(signed: &str) -> Cow<'_, str> {
+    let lower = !signed.bytes().any(|b| b.is_ascii_uppercase());
+    if lower && signed.split(';').is_sorted() {
+        return Cow::Borrowed(signed);
+    }
+    let mut names: Vec<String> = signed.split(';').map(str::to_ascii_lowercase).collect();
+    names.sort();
+    Cow::Owned(names.join(";"))
+}
+
+/// A payload hash as the canonical request holds it: computed (hex) or as the request's
+/// `x-amz-content-sha256` header gave it.
+enum PayloadHash<'r> {
+    Computed([u8; 64]),
+    Sent(&'r str),
+}
+
+impl PayloadHash<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            PayloadHash::Computed(hex) => std::str::from_utf8(hex).unwrap_or_default(),
+            PayloadHash::Sent(s) => s,
+        }
+    }
+}
+
 /// The payload hash a signer puts in the canonical request: botocore takes
 /// `x-amz-content-sha256` as it is when the request has one, else hashes the body.
-fn payload_hash(parts: &impl Head, body: &[u8]) -> String {
-    if let Some(v) = parts
+fn payload_hash<'r>(parts: &'r impl Head, body: &[u8]) -> PayloadHash<'r> {
+    match parts
         .headers()
         .get("x-amz-content-sha256")
         .and_then(|v| v.to_str().ok())
     {
-        return v.to_string();
+        Some(v) => PayloadHash::Sent(v),
+        None => PayloadHash::Computed(hex64(&Sha256::digest(body).into())),
     }
-    sha256_hex(body)
 }
 
 /// The payload hash for verifying. A `x-amz-content-sha256` header is signed as sent (as
 /// botocore does), but must also be the body's real hash, so the header cannot vouch for
 /// a body it does not describe; `UNSIGNED-PAYLOAD` is accepted for S3 (`allow_unsigned`)
 /// only. Anything else is refused as S3 refuses it (`XAmzContentSHA256Mismatch`'s text).
-fn verified_payload_hash(
-    parts: &impl Head,
+fn verified_payload_hash<'r>(
+    parts: &'r impl Head,
     body: &[u8],
     allow_unsigned: bool,
-) -> Result<String, SigV4Error> {
-    let actual = sha256_hex(body);
+) -> Result<PayloadHash<'r>, SigV4Error> {
+    let actual = PayloadHash::Computed(hex64(&Sha256::digest(body).into()));
     let Some(claimed) = parts.headers().get("x-amz-content-sha256") else {
         return Ok(actual);
     };
-    let claimed = String::from_utf8_lossy(claimed.as_bytes()).into_owned();
-    if (allow_unsigned && claimed == UNSIGNED_PAYLOAD) || claimed.eq_ignore_ascii_case(&actual) {
+    match std::str::from_utf8(claimed.as_bytes()) {
         Ok(claimed)
-    } else {
-        Err(SigV4Error::Refused(
+            if (allow_unsigned && claimed == UNSIGNED_PAYLOAD)
+                || claimed.eq_ignore_ascii_case(actual.as_str()) =>
+        {
+            Ok(PayloadHash::Sent(claimed))
+        }
+        _ => Err(SigV4Error::Refused(
             "The provided 'x-amz-content-sha256' header does not match what was computed.".into(),
-        ))
+        )),
     }
 }
 
-/// The canonical request of SigV4, over the headers named in `signed` (lower-case, sorted).
-fn canonical_request(
+/// A `fmt::Write` that hashes what is written to it, so the canonical request is hashed
+/// as it is produced and never held.
+#[derive(Default)]
+struct Hashing(Sha256);
+
+impl std::fmt::Write for Hashing {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
+}
+
+impl Hashing {
+    fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
+}
+
+/// Writes the canonical request of SigV4 over the headers named in `signed` (lower-case,
+/// sorted, joined by `;`).
+fn write_canonical_request(
+    out: &mut impl std::fmt::Write,
     parts: &impl Head,
-    signed: &[String],
+    signed: &str,
     payload: &str,
     double_encode: bool,
     presigned: bool,
-) -> String {
-    let mut out = String::new();
-    out.push_str(parts.method().as_str());
-    out.push('\n');
-    out.push_str(&canonical_uri(parts.uri().path(), double_encode));
-    out.push('\n');
-    out.push_str(&canonical_query(
-        parts.uri().query().unwrap_or_default(),
-        presigned,
-    ));
-    out.push('\n');
-    let mut names: Vec<&String> = signed.iter().collect();
-    names.sort();
-    for name in &names {
-        let value = if name.as_str() == "host" && parts.headers().get("host").is_none() {
-            parts
-                .uri()
-                .authority()
-                .map(|a| a.to_string())
-                .unwrap_or_default()
-        } else {
-            parts
-                .headers()
-                .get_all(name.as_str())
-                .iter()
-                .map(|v| collapse(&String::from_utf8_lossy(v.as_bytes())))
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        let _ = writeln!(out, "{name}:{value}");
-    }
-    out.push('\n');
-    out.push_str(
-        &names
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(";"),
-    );
-    out.push('\n');
-    out.push_str(payload);
-    out
+) {
+    let mut write = || -> std::fmt::Result {
+        out.write_str(parts.method().as_str())?;
+        out.write_char('\n')?;
+        write_canonical_uri(out, parts.uri().path(), double_encode)?;
+        out.write_char('\n')?;
+        write_canonical_query(out, parts.uri().query().unwrap_or_default(), presigned)?;
+        out.write_char('\n')?;
+        for name in signed.split(';') {
+            out.write_str(name)?;
+            out.write_char(':')?;
+            if name == "host" && parts.headers().get("host").is_none() {
+                out.write_str(parts.uri().authority().map_or("", |a| a.as_str()))?;
+            } else {
+                for (i, v) in parts.headers().get_all(name).iter().enumerate() {
+                    if i > 0 {
+                        out.write_char(',')?;
+                    }
+                    write_collapsed(out, &String::from_utf8_lossy(v.as_bytes()))?;
+                }
+            }
+            out.write_char('\n')?;
+        }
+        out.write_char('\n')?;
+        out.write_str(signed)?;
+        out.write_char('\n')?;
+        out.write_str(payload)
+    };
+    // Neither a String nor the hasher fails to take text.
+    let _ = write();
 }
 
-/// Trims a header value and collapses inner runs of whitespace into one space.
-fn collapse(v: &str) -> String {
-    v.split_whitespace().collect::<Vec<_>>().join(" ")
+/// A header value trimmed, with inner runs of whitespace written as one space.
+fn write_collapsed(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Result {
+    for (i, word) in v.split_whitespace().enumerate() {
+        if i > 0 {
+            out.write_char(' ')?;
+        }
+        out.write_str(word)?;
+    }
+    Ok(())
 }
 
 /// The path with dot segments removed and `//` collapsed, then encoded once more (non-S3)
 /// keeping only unreserved characters and `/`: `%26` becomes `%2526`.
-fn canonical_uri(path: &str, double_encode: bool) -> String {
+fn write_canonical_uri(
+    out: &mut impl std::fmt::Write,
+    path: &str,
+    double_encode: bool,
+) -> std::fmt::Result {
     if !double_encode {
-        return if path.is_empty() {
-            "/".into()
-        } else {
-            path.into()
-        };
+        return out.write_str(if path.is_empty() { "/" } else { path });
     }
-    let mut segments: Vec<&str> = Vec::new();
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
+    // Only a `..` needs the segments held (it takes back the one before).
+    let mut stacked = Vec::new();
+    let climbs = path.split('/').any(|s| s == "..");
+    if climbs {
+        for seg in path.split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    stacked.pop();
+                }
+                s => stacked.push(s),
             }
-            s => segments.push(s),
         }
     }
-    let mut normalized = format!("/{}", segments.join("/"));
-    if path.ends_with('/') && normalized.len() > 1 {
-        normalized.push('/');
+    let mut written = 0;
+    let mut segment = |seg: &str| -> std::fmt::Result {
+        written += 1;
+        out.write_char('/')?;
+        utf8_percent_encode(seg, PATH).try_for_each(|chunk| out.write_str(chunk))
+    };
+    if climbs {
+        stacked.iter().try_for_each(|s| segment(s))?;
+    } else {
+        path.split('/')
+            .filter(|s| !matches!(*s, "" | "."))
+            .try_for_each(&mut segment)?;
     }
-    utf8_percent_encode(&normalized, PATH).to_string()
+    if written == 0 || path.ends_with('/') {
+        out.write_char('/')?;
+    }
+    Ok(())
 }
 
 /// The query decoded as a form: `%XX` escapes, and `+` as a space. That is how AWS reads a
 /// query, and what botocore relies on: an `AWSRequest` with `params` goes on the wire through
 /// `urlencode` (`a b` as `a+b`) but is signed as `quote(v, safe='-_.~')` (`a%20b`).
-fn query_pairs(query: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+fn query_pairs(query: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+    form_urlencoded::parse(query.as_bytes()).collect()
 }
 
-/// Query parameters decoded, re-encoded strictly, and sorted by name then value.
-fn canonical_query(query: &str, presigned: bool) -> String {
-    let mut pairs: Vec<(String, String)> = query_pairs(query)
-        .into_iter()
-        .filter(|(k, _)| !(presigned && k == "X-Amz-Signature"))
-        .map(|(k, v)| {
-            (
-                utf8_percent_encode(&k, STRICT).to_string(),
-                utf8_percent_encode(&v, STRICT).to_string(),
-            )
-        })
-        .collect();
-    pairs.sort();
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+/// Query parameters decoded, re-encoded strictly, and sorted by name then value (as the
+/// re-encoded text sorts, compared without building it).
+fn write_canonical_query(
+    out: &mut impl std::fmt::Write,
+    query: &str,
+    presigned: bool,
+) -> std::fmt::Result {
+    if query.is_empty() {
+        return Ok(());
+    }
+    let mut pairs = query_pairs(query);
+    pairs.retain(|(k, _)| !(presigned && k == "X-Amz-Signature"));
+    fn encoded(s: &str) -> impl Iterator<Item = u8> + '_ {
+        utf8_percent_encode(s, STRICT).flat_map(str::bytes)
+    }
+    pairs.sort_by(|(k1, v1), (k2, v2)| {
+        encoded(k1)
+            .cmp(encoded(k2))
+            .then_with(|| encoded(v1).cmp(encoded(v2)))
+    });
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.write_char('&')?;
+        }
+        utf8_percent_encode(k, STRICT).try_for_each(|c| out.write_str(c))?;
+        out.write_char('=')?;
+        utf8_percent_encode(v, STRICT).try_for_each(|c| out.write_str(c))?;
+    }
+    Ok(())
 }
 
 fn hmac(key: &[u8], data: &str) -> [u8; 32] {
@@ -766,25 +923,26 @@ fn hmac(key: &[u8], data: &str) -> [u8; 32] {
 
 /// Lower-case hex of a digest, through the hex crate's table-driven encoder (its `encode`
 /// goes a char at a time).
-fn hex32(bytes: &[u8; 32]) -> String {
+fn hex64(bytes: &[u8; 32]) -> [u8; 64] {
     let mut out = [0u8; 64];
     // 64 bytes of room for 32 bytes of input: cannot fail.
     let _ = hex::encode_to_slice(bytes, &mut out);
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn sha256_hex(data: &[u8]) -> String {
-    hex32(&Sha256::digest(data).into())
+    out
 }
 
 /// The signing key for one secret, date, region and service: four HMACs that every
-/// request of a client repeats within a day, so each thread keeps the last few.
+/// request of a client repeats within a day, so each thread keeps the last few (found by
+/// comparing, so a hit allocates nothing).
 fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
-    type Scope = (String, String, String, String);
-    thread_local! {
-        static KEYS: std::cell::RefCell<HashMap<Scope, [u8; 32]>> =
-            std::cell::RefCell::new(HashMap::new());
+    struct Cached {
+        scope: [String; 4],
+        key: [u8; 32],
     }
+    const KEPT: usize = 16;
+    thread_local! {
+        static KEYS: std::cell::RefCell<Vec<Cached>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let scope = [secret, date, region, service];
     let derive = || {
         let k_date = hmac(format!("AWS4{secret}").as_bytes(), date);
         let k_region = hmac(&k_date, region);
@@ -795,32 +953,83 @@ fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32
         let Ok(mut keys) = keys.try_borrow_mut() else {
             return derive();
         };
-        let scope = (secret.into(), date.into(), region.into(), service.into());
-        if let Some(k) = keys.get(&scope) {
-            return *k;
+        if let Some(c) = keys.iter().find(|c| c.scope == scope) {
+            return c.key;
         }
-        if keys.len() >= 64 {
-            keys.clear();
+        if keys.len() >= KEPT {
+            keys.remove(0);
         }
-        let k = derive();
-        keys.insert(scope, k);
-        k
+        let key = derive();
+        keys.push(Cached {
+            scope: scope.map(str::to_owned),
+            key,
+        });
+        key
     })
 }
 
+/// The signature (lower-case hex) of a canonical request, given its SHA-256: the
+/// string to sign is fed to the HMAC in pieces.
+fn signature(
+    secret: &str,
+    amz_date: &str,
+    [date, region, service]: [&str; 3],
+    canonical_hash: &[u8; 32],
+) -> [u8; 64] {
+    let key = signing_key(secret, date, region, service);
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes keys of any length");
+    for piece in [
+        ALGORITHM, "\n", amz_date, "\n", date, "/", region, "/", service, "/", TERMINATOR, "\n",
+    ] {
+        mac.update(piece.as_bytes());
+    }
+    mac.update(&hex64(canonical_hash));
+    hex64(&mac.finalize().into_bytes().into())
+}
+/// The canonical request as text (the tests compare it; the verifier and signer only hash it).
+#[cfg(test)]
+fn canonical_request(
+    parts: &impl Head,
+    signed: &[String],
+    payload: &str,
+    double_encode: bool,
+    presigned: bool,
+) -> String {
+    let mut names: Vec<&str> = signed.iter().map(String::as_str).collect();
+    names.sort_unstable();
+    let mut out = String::new();
+    write_canonical_request(
+        &mut out,
+        parts,
+        &names.join(";"),
+        payload,
+        double_encode,
+        presigned,
+    );
+    out
+}
+
+#[cfg(test)]
+fn canonical_uri(path: &str, double_encode: bool) -> String {
+    let mut out = String::new();
+    let _ = write_canonical_uri(&mut out, path, double_encode);
+    out
+}
+
+#[cfg(test)]
+fn canonical_query(query: &str, presigned: bool) -> String {
+    let mut out = String::new();
+    let _ = write_canonical_query(&mut out, query, presigned);
+    out
+}
+
+/// The signature of a canonical request given as text, under `scope` (`date/region/service/...`).
+#[cfg(test)]
 fn signature_for(secret: &str, amz_date: &str, scope: &str, canonical: &str) -> String {
-    let string_to_sign = format!(
-        "{ALGORITHM}\n{amz_date}\n{scope}\n{}",
-        sha256_hex(canonical.as_bytes())
-    );
     let mut parts = scope.split('/');
-    let (date, region, service) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
-    let k_signing = signing_key(secret, date, region, service);
-    hex32(&hmac(&k_signing, &string_to_sign))
+    let scope = std::array::from_fn(|_| parts.next().unwrap_or_default());
+    let hash: [u8; 32] = Sha256::digest(canonical.as_bytes()).into();
+    String::from_utf8_lossy(&signature(secret, amz_date, scope, &hash)).into_owned()
 }
 
 #[cfg(test)]
@@ -1254,7 +1463,7 @@ mod tests {
             "{e}"
         );
 
-        let stranger = |_: &str| None;
+        let stranger = |_: &str| None::<Credentials>;
         let e = verify(&p, &body, &exp, now, stranger).expect_err("unknown key");
         assert_eq!(e.kind(), AuthFailure::UnknownKey);
         assert_eq!(
@@ -1429,5 +1638,24 @@ mod tests {
     fn canonical_query_sorts_and_reencodes() {
         assert_eq!(canonical_query("b=2&a=1&a=0&c", false), "a=0&a=1&b=2&c=");
         assert_eq!(canonical_query("k=a b&s=%2F", false), "k=a%20b&s=%2F");
+        // Sorted as the encoded text sorts: `%C3%A9` before `~`, though `é` is after `~`.
+        assert_eq!(canonical_query("%7E=2&%C3%A9=1", false), "%C3%A9=1&~=2");
+        assert_eq!(
+            canonical_query("X-Amz-Signature=ff&a=1", true),
+            "a=1",
+            "a presigned URL's signature is not signed"
+        );
+    }
+
+    #[test]
+    fn signed_headers_are_borrowed_when_already_canonical() {
+        assert!(matches!(
+            sorted_lower_case("content-type;host;x-amz-date"),
+            Cow::Borrowed("content-type;host;x-amz-date")
+        ));
+        assert_eq!(
+            sorted_lower_case("X-Amz-Date;Host;content-type"),
+            "content-type;host;x-amz-date"
+        );
     }
 }

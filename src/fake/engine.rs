@@ -2,6 +2,7 @@
 //! out. Routing, authentication, decoding, validation, rules, the state change and the
 //! answer all follow the specs; no code here knows a particular API.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -485,8 +486,8 @@ impl Engine {
         let mut key = e.key;
         // A read that names no resource is about the caller itself (IAM GetUser).
         if kind == OpKind::Read && key.is_empty() && res.key.len() == 1 {
-            if let Some(user) = caller.and_then(|c| c.user.clone()) {
-                key.insert(res.key[0].clone(), Value::String(user));
+            if let Some(user) = caller.and_then(|c| c.user.as_deref()) {
+                key.insert(res.key[0].clone(), Value::String(user.to_owned()));
             }
         }
         let refused = |e: UpdateError<()>| -> Rejection<'s> {
@@ -641,7 +642,7 @@ impl Engine {
         &self,
         spec: &'s Spec,
         req: &Request,
-    ) -> Result<Option<Caller>, Failure<'s>> {
+    ) -> Result<Option<Caller<'_>>, Failure<'s>> {
         if self.config.no_auth {
             return Ok(None);
         }
@@ -659,28 +660,18 @@ impl Engine {
                     max_skew: time::Duration::minutes(15),
                     double_encode_path: true,
                 };
-                let lookup = |key: &str| {
-                    self.config
-                        .auth
-                        .credential(key)
-                        .map(|c| sigv4::Credentials {
-                            access_key: c.access_key.clone(),
-                            secret_key: c.secret_key.clone(),
-                            session_token: c.session_token.clone(),
-                        })
-                };
                 match sigv4::verify(
                     req,
                     req.body(),
                     &expected,
                     time::OffsetDateTime::now_utc(),
-                    lookup,
+                    |key| self.config.auth.credential(key),
                 ) {
                     Ok(v) => {
                         let c = self.config.auth.credential(&v.access_key);
                         Ok(Some(Caller {
-                            roles: c.map(|c| c.roles.clone()).unwrap_or_default(),
-                            user: c.and_then(|c| c.user.clone()),
+                            roles: c.map_or(&[], |c| c.roles.as_slice()),
+                            user: c.and_then(|c| c.user.as_deref()).map(Cow::Borrowed),
                         }))
                     }
                     Err(e) => {
@@ -709,8 +700,8 @@ impl Engine {
                     .and_then(|v| v.to_str().ok());
                 match token.and_then(|t| self.sessions.user(t)) {
                     Some(user) => Ok(Some(Caller {
-                        roles: Vec::new(),
-                        user: Some(user),
+                        roles: &[],
+                        user: Some(Cow::Owned(user)),
                     })),
                     None => Err(Failure {
                         row: spec.row(unauthenticated),
@@ -819,10 +810,10 @@ impl Engine {
     }
 }
 
-/// The authenticated caller.
-struct Caller {
-    roles: Vec<String>,
-    user: Option<String>,
+/// The authenticated caller, borrowed from the configured identities where it can be.
+struct Caller<'c> {
+    roles: &'c [String],
+    user: Option<Cow<'c, str>>,
 }
 
 /// Whether the parameter that selects the resource's (first) key names `user`.

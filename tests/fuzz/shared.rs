@@ -50,7 +50,7 @@ pub fn sigv4_lookup(key: &str) -> Option<Credentials> {
 /// Verifies a POST whose `Authorization` and `X-Amz-Date` headers are the given bytes
 /// (each left out when it is not a valid header value) against the IAM setting above.
 /// `None` when no request can be built.
-pub fn sigv4_verify(auth: &[u8], date: &[u8]) -> Option<Result<Verified, SigV4Error>> {
+pub fn sigv4_verify(auth: &[u8], date: &[u8]) -> Option<Result<Verified<'static>, SigV4Error>> {
     let mut b = http::Request::builder()
         .method("POST")
         .uri("/?a=b&c=%ZZ")
@@ -62,13 +62,16 @@ pub fn sigv4_verify(auth: &[u8], date: &[u8]) -> Option<Result<Verified, SigV4Er
         b = b.header("x-amz-date", v);
     }
     let (parts, ()) = b.body(()).ok()?.into_parts();
-    Some(sigv4::verify(
-        &parts,
-        b"body",
-        &sigv4_expected(),
-        sigv4_now(),
-        sigv4_lookup,
-    ))
+    Some(
+        sigv4::verify(
+            &parts,
+            b"body",
+            &sigv4_expected(),
+            sigv4_now(),
+            sigv4_lookup,
+        )
+        .map(Verified::into_owned),
+    )
 }
 
 /// Hands `req` to the engine and says what is wrong with its answer, if anything: the
