@@ -11,7 +11,7 @@
 //! | refusal | kind |
 //! |---|---|
 //! | no `Authorization` header and no presigned query | `Missing` |
-//! | not `AWS4-HMAC-SHA256`, a missing `Credential`/`SignedHeaders`/`Signature`, no `X-Amz-Date` or `Date`, a date not in ISO-8601 basic form, a malformed credential, a signed header absent from the request | `Incomplete` |
+//! | an `Authorization` header that is not UTF-8; not `AWS4-HMAC-SHA256`, a missing `Credential`/`SignedHeaders`/`Signature`, no `X-Amz-Date` or `Date`, a date not in ISO-8601 basic form, a malformed credential, a signed header absent from the request | `Incomplete` |
 //! | unknown access key; session token required but absent, or different from the key's, or sent for a key that has none | `UnknownKey` |
 //! | wrong terminator, service, region or scope date; `host` not signed; `x-amz-content-sha256` not the body's hash (`UNSIGNED-PAYLOAD` outside S3); signature mismatch | `BadSignature` |
 //! | date more than `max_skew` before or after now; presigned URL past `X-Amz-Expires` | `Expired` |

@@ -5,6 +5,8 @@
 //!
 //! Used by the fake for every request and by the loader to replay each spec example.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Number, Value};
 
 use super::model::{
@@ -35,13 +37,18 @@ pub fn validate(spec: &Spec, params: &Params) -> (Params, Vec<Violation>) {
     let mut v = Validator {
         names: spec.validation.member_names,
         violations: Vec::new(),
-        top: String::new(),
+        top: "",
     };
     let mut out = Map::new();
     for p in &spec.parameters {
-        v.top.clone_from(&p.name);
+        let given = params.get(&p.name);
+        if !p.required && given.is_none_or(Value::is_null) {
+            // Nothing to check, and nothing to name.
+            continue;
+        }
+        v.top = &p.name;
         let path = v.member_name(&p.name);
-        if let Some(value) = v.check(p, params.get(&p.name), &path) {
+        if let Some(value) = v.check(p, given, &path) {
             out.insert(p.name.clone(), value);
         }
     }
@@ -50,7 +57,7 @@ pub fn validate(spec: &Spec, params: &Params) -> (Params, Vec<Violation>) {
             if !spec.parameters.iter().any(|p| &p.name == k) {
                 v.violations.push(Violation {
                     parameter: k.clone(),
-                    path: v.member_name(k),
+                    path: v.member_name(k).into_owned(),
                     constraint: Constraint::Unknown,
                     value: Some(display(value)),
                     requirement: "Member is not a parameter of this operation".into(),
@@ -157,23 +164,25 @@ pub fn describe(style: ValidationStyle, violations: &[Violation]) -> String {
     }
 }
 
-struct Validator {
+struct Validator<'s> {
     names: MemberNames,
     violations: Vec<Violation>,
-    top: String,
+    /// The top-level parameter being checked.
+    top: &'s str,
 }
 
-impl Validator {
-    fn member_name(&self, name: &str) -> String {
+impl Validator<'_> {
+    /// A member's name as the service's messages write it (borrowed when unchanged).
+    fn member_name<'n>(&self, name: &'n str) -> Cow<'n, str> {
         match self.names {
-            MemberNames::AsIs => name.to_string(),
-            MemberNames::LowerCamel => {
+            MemberNames::LowerCamel if name.starts_with(|c: char| !c.is_lowercase()) => {
                 let mut c = name.chars();
                 match c.next() {
-                    Some(f) => f.to_lowercase().chain(c).collect(),
-                    None => String::new(),
+                    Some(f) => Cow::Owned(f.to_lowercase().chain(c).collect()),
+                    None => Cow::Borrowed(name),
                 }
             }
+            _ => Cow::Borrowed(name),
         }
     }
 
@@ -186,7 +195,7 @@ impl Validator {
         req: String,
     ) {
         self.violations.push(Violation {
-            parameter: self.top.clone(),
+            parameter: self.top.to_owned(),
             path: path.to_string(),
             constraint: c,
             value: if p.sensitive {
@@ -462,7 +471,7 @@ mod tests {
         let mut v = Validator {
             names: MemberNames::LowerCamel,
             violations: vec![],
-            top: p.name.clone(),
+            top: &p.name,
         };
         let path = v.member_name(&p.name);
         v.check(&p, Some(&value), &path);
