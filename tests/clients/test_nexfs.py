@@ -56,7 +56,8 @@ def test_the_documents_example(fake):
     assert root.findtext("UpdateUserResponse/ResponseMetadata/RequestId").isdigit()
     users = {u["UserId"]: u for u in fake.state("nexfs")}
     assert "ExampleUser" not in users
-    assert users["ExampleUserUpdated"]["Description"] == {"UserDescription2": "of updating a user"}
+    assert users["ExampleUserUpdated"]["UserDescription2"] == "of updating a user"
+    assert users["ExampleUserUpdated"]["UserDescription1"] == "An example user"
 
 
 def test_unknown_user_is_409_no_such_entity(fake):
