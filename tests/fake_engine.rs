@@ -407,9 +407,10 @@ fn nexfs_is_served_at_the_console_api_path_and_still_at_the_root() {
         assert_eq!(body["Error"]["Code"], "NoSuchEntity", "{uri}");
         assert_eq!(body["Error"]["Resource"], "/nexfsconsoleapi", "{uri}");
     }
-    // Another action at the console API's path: its own InvalidAction.
+    // An action no spec serves at the console API's path (ChangePassword is documented
+    // but not encoded): its own InvalidAction.
     let resp = e.handle(nexfs(
-        "/nexfsconsoleapi?Action=DeleteUser&UserId=ExampleUser",
+        "/nexfsconsoleapi?Action=ChangePassword&NewSecretHash=00",
     ));
     assert_eq!(resp.status(), 400);
     assert_eq!(xml_body(&resp)["Error"]["Code"], "InvalidAction");
@@ -534,13 +535,22 @@ fn example_request(_e: &Engine, api: &str) -> http::Request<Bytes> {
                 .uri("/")
                 .header("x-amz-target", format!("TransferService.{op}"))
         }
-        "nexfs" => b
-            .method("GET")
-            .uri("/nexfsconsoleapi?Action=UpdateUser")
-            .header(
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/nexfs/nexfsconsoleapi/aws4_request",
-        ),
+        "nexfs" | "nexfs-create-user" | "nexfs-get-user" | "nexfs-list-users"
+        | "nexfs-delete-user" => {
+            let action = match api {
+                "nexfs-create-user" => "CreateUser",
+                "nexfs-get-user" => "GetUser",
+                "nexfs-list-users" => "ListUsers",
+                "nexfs-delete-user" => "DeleteUser",
+                _ => "UpdateUser",
+            };
+            b.method("GET")
+                .uri(format!("/nexfsconsoleapi?Action={action}"))
+                .header(
+                    "authorization",
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/nexfs/nexfsconsoleapi/aws4_request",
+                )
+        }
         "aws-transfer" => b
             .method("POST")
             .uri("/")

@@ -864,7 +864,11 @@ mod judge {
         "description",
         "state: description is"
     )]
-    #[case("nexfs/effect/Description", "Description", "state: Description is")]
+    #[case(
+        "nexfs/effect/Description",
+        "Description",
+        "state: UserDescription2 is"
+    )]
     #[tokio::test]
     async fn an_update_that_was_not_applied(
         #[case] case: &str,

@@ -118,7 +118,11 @@ fn the_embedded_specs_load() {
             "hpe-nimble-list-users",
             "hpe-nimble-list-users-detail",
             "hpe-nimble-delete-user",
-            "nexfs"
+            "nexfs",
+            "nexfs-create-user",
+            "nexfs-get-user",
+            "nexfs-list-users",
+            "nexfs-delete-user"
         ]
     );
 }

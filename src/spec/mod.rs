@@ -102,6 +102,22 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "nexfs.update-user.yaml",
         include_str!("../../specs/nexfs.update-user.yaml"),
     ),
+    (
+        "nexfs.create-user.yaml",
+        include_str!("../../specs/nexfs.create-user.yaml"),
+    ),
+    (
+        "nexfs.get-user.yaml",
+        include_str!("../../specs/nexfs.get-user.yaml"),
+    ),
+    (
+        "nexfs.list-users.yaml",
+        include_str!("../../specs/nexfs.list-users.yaml"),
+    ),
+    (
+        "nexfs.delete-user.yaml",
+        include_str!("../../specs/nexfs.delete-user.yaml"),
+    ),
 ];
 
 /// Loads every embedded spec. They are checked by the test suite, so a failure here is a

@@ -1,7 +1,8 @@
 """Nexfs console API requests signed by botocore's own SigV4 signer
 (`SigV4Auth(credentials, 'nexfsconsoleapi', 'nexfs')`, with the session token the document
 requires) and sent with requests to `/nexfsconsoleapi`, where the vendor serves the console
-API: the document's example, roles (403 Forbidden), errors, and the `/` alias."""
+API: the document's example, roles (403 Forbidden), errors, the `/` alias, and the user
+lifecycle through CreateUser, GetUser, ListUsers and DeleteUser."""
 
 import urllib.parse
 from xml.etree import ElementTree
@@ -56,7 +57,8 @@ def test_the_documents_example(fake):
     assert root.findtext("UpdateUserResponse/ResponseMetadata/RequestId").isdigit()
     users = {u["UserId"]: u for u in fake.state("nexfs")}
     assert "ExampleUser" not in users
-    assert users["ExampleUserUpdated"]["Description"] == {"UserDescription2": "of updating a user"}
+    assert users["ExampleUserUpdated"]["UserDescription2"] == "of updating a user"
+    assert users["ExampleUserUpdated"]["UserDescription1"] == "An example user"
 
 
 def test_unknown_user_is_409_no_such_entity(fake):
@@ -145,3 +147,92 @@ def test_bad_hash_is_bad_request(fake):
     r = call(fake, {"UserId": "ExampleUser", "NewSecretHash": "not-md5"})
     assert r.status_code == 400
     assert "<Code>BadRequest</Code>" in r.text
+
+
+def console(fake, action, params, creds=ADMIN):
+    """One console API action, signed by botocore as the vendor's console signs it."""
+    url = f"{fake.uri}{CONSOLE_API}?" + urllib.parse.urlencode(
+        {"Action": action, **params}, quote_via=urllib.parse.quote)
+    req = AWSRequest(method="GET", url=url)
+    SigV4Auth(creds, "nexfsconsoleapi", "nexfs").add_auth(req)
+    return requests.get(url, headers=dict(req.headers.items()), timeout=10)
+
+
+def test_user_lifecycle(fake):
+    # CreateUser -> UpdateUser -> GetUser -> ListUsers -> DeleteUser -> GetUser fails: five
+    # specs sharing the users nexfs (UpdateUser) owns.
+    r = console(fake, "CreateUser", {
+        "UserId": "carol",
+        "UserName": "Carol",
+        "Email": "carol@example.com",
+        "NewSecretHash": "9f94debc27074c380d3028c52705e891",
+        "AssumeRolePolicyDocument": '{"Roles": ["ReadOnly", "Operators"]}',
+        "Description": '{"UserDescription1": "storage team"}',
+        "UserPOSIXUID": "1001",
+    })
+    assert r.status_code == 200, r.text
+    made = ElementTree.fromstring(r.content)
+    assert made.findtext("Code") == "OK"
+    assert made.findtext("CreateUserResponse/CreateUserResult/User/UserId") == "carol"
+    assert made.findtext("CreateUserResponse/ResponseMetadata/RequestId").isdigit()
+    r = console(fake, "CreateUser", {"UserId": "carol", "UserName": "Again"})
+    assert r.status_code == 409, r.text
+    assert ElementTree.fromstring(r.content).findtext("Code") == "EntityAlreadyExists"
+
+    r = console(fake, "UpdateUser", {"UserId": "carol", "NewUserId": "caroline",
+                                     "UserName": "Caroline",
+                                     "Description": '{"UserDescription2": "on call"}'})
+    assert r.status_code == 200, r.text
+
+    r = console(fake, "GetUser", {"UserId": "caroline"})
+    assert r.status_code == 200, r.text
+    user = ElementTree.fromstring(r.content).find("GetUserResponse/GetUserResult/User")
+    assert user.findtext("UserId") == "caroline"
+    assert user.findtext("UserName") == "Caroline"
+    assert user.findtext("UserEnabled") == "1"
+    assert user.findtext("UserEmail") == "carol@example.com"
+    assert user.findtext("UserPOSIXUID") == "1001"
+    assert user.find("UserPOSIXGID") is None            # never set
+    assert user.findtext("UserDescription1") == "storage team"
+    assert user.findtext("UserDescription2") == "on call"
+    assert user.findtext("AuthenicationMethod") == "0"
+    assert [e.text for e in user.findall("Roles/MgmtRole")] == ["ReadOnly", "Operators"]
+    r = console(fake, "GetUser", {"UserId": "carol"})
+    assert r.status_code == 409
+    assert ElementTree.fromstring(r.content).findtext("Code") == "NoSuchEntity"
+
+    r = console(fake, "ListUsers", {})
+    assert r.status_code == 200, r.text
+    results = ElementTree.fromstring(r.content).find("ListUsersResponse/ListUsersResults")
+    assert results.findtext("IsTruncated") == "false"
+    listed = {m.findtext("UserId"): m.findtext("UserName") for m in results.findall("Users/member")}
+    assert listed == {"ExampleUser": "Example User", "LimitedUser": "Limited session user",
+                      "OtherUser": "Other User", "caroline": "Caroline"}
+
+    r = console(fake, "DeleteUser", {"UserId": "caroline"})
+    assert r.status_code == 200, r.text
+    assert ElementTree.fromstring(r.content).find("DeleteUserResponse/ResponseMetadata") is not None
+    r = console(fake, "GetUser", {"UserId": "caroline"})
+    assert r.status_code == 409                         # NoSuchEntity, as the vendor documents
+    assert ElementTree.fromstring(r.content).findtext("Code") == "NoSuchEntity"
+    r = console(fake, "DeleteUser", {"UserId": "caroline"})
+    assert r.status_code == 409
+    assert "caroline" not in {u["UserId"] for u in fake.state("nexfs")}
+
+
+def test_lifecycle_roles(fake):
+    # GetUser needs iam/GetUser, ListUsers iam/ListUsers; the limited session holds
+    # iam/UpdateUsers only, so it may create and delete but not read.
+    r = console(fake, "CreateUser", {"UserId": "dave", "UserName": "Dave"}, LIMITED)
+    assert r.status_code == 200, r.text
+    for action, params in [("GetUser", {"UserId": "dave"}), ("ListUsers", {})]:
+        r = console(fake, action, params, LIMITED)
+        assert r.status_code == 403, r.text
+        assert "<Code>Forbidden</Code>" in r.text
+    r = console(fake, "DeleteUser", {"UserId": "dave"}, LIMITED)
+    assert r.status_code == 200, r.text
+    r = console(fake, "CreateUser", {"UserId": "erin", "UserName": "Erin",
+                                     "AssumeRolePolicyDocument": '{"Roles": %s}' % (
+                                         str([f"r{i}" for i in range(17)]).replace("'", '"'))})
+    assert r.status_code == 507, r.text
+    assert "<Code>ToManyRoles</Code>" in r.text

@@ -328,6 +328,10 @@ fn member_cases(
 }
 
 fn nested_cases(spec: &Spec, p: &Parameter, base: &Map<String, Value>, g: &mut Gen) {
+    if p.ty == ParamType::JsonString {
+        json_string_cases(spec, p, base, g);
+        return;
+    }
     if !matches!(p.ty, ParamType::List | ParamType::Structure) {
         return;
     }
@@ -379,4 +383,26 @@ fn nested_cases(spec: &Spec, p: &Parameter, base: &Map<String, Value>, g: &mut G
         }
         _ => {}
     }
+}
+
+/// A json-string's members (Nexfs `AssumeRolePolicyDocument`'s `Roles`), checked once the
+/// text is decoded: the example's object varied member by member, then sent encoded again.
+fn json_string_cases(spec: &Spec, p: &Parameter, base: &Map<String, Value>, g: &mut Gen) {
+    let text = base
+        .get(&p.name)
+        .cloned()
+        .or_else(|| example_value(spec, &p.name));
+    let Some(Value::Object(obj)) = text
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+    else {
+        return;
+    };
+    let wrap = |o: Map<String, Value>| {
+        let mut m = base.clone();
+        m.insert(p.name.clone(), Value::String(Value::Object(o).to_string()));
+        m
+    };
+    member_cases(spec, &p.name, &p.members, &obj, &wrap, g);
 }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::values::*;
 use super::{expected_for, expected_valid, Expect, Gen};
-use crate::spec::model::{OpKind, RuleCheck, Trigger};
+use crate::spec::model::{OpKind, Parameter, RuleCheck, Trigger};
 
 /// Each field a parameter sets, set alone to a new value, so that reading the resource
 /// back shows the change (or its absence).
@@ -32,6 +32,22 @@ pub(super) fn effects(g: &mut Gen) {
             .collect();
         for p in &spec.parameters {
             let Some(field) = p.sets.as_ref().or(p.renames.as_ref()) else {
+                // A parameter whose members set fields (Nexfs `Description`): the example's
+                // value alone, so the read-back shows each member's field.
+                if members_set(p) {
+                    if let Some(v) = base.get(&p.name) {
+                        let mut request = minimal.clone();
+                        request.insert(p.name.clone(), v.clone());
+                        if expected_for(spec, &request) == Expect::Success {
+                            g.push(
+                                format!("effect/{}", p.name),
+                                request,
+                                Expect::Success,
+                                vec![format!("effect:{}", p.name)],
+                            );
+                        }
+                    }
+                }
                 continue;
             };
             let default = spec
@@ -89,6 +105,14 @@ pub(super) fn effects(g: &mut Gen) {
             }
         }
     }
+}
+
+/// Whether some nested member of `p` sets or renames a field.
+fn members_set(p: &Parameter) -> bool {
+    p.members
+        .iter()
+        .chain(p.member.as_deref())
+        .any(|m| m.sets.is_some() || m.renames.is_some() || members_set(m))
 }
 
 /// A valid selector no fixture has.
