@@ -15,6 +15,7 @@ use super::journal::{Journal, JournalEntry, Recorded};
 use super::store::{Changes, Snapshot, Store, UpdateError};
 use crate::auth::sigv4;
 use crate::auth::AuthConfig;
+use crate::protocol::routes::Routes;
 use crate::protocol::{self, Fit, Request};
 use crate::spec::model::{Auth, ErrorRow, OpKind, Paging, RuleCheck, Spec};
 use crate::spec::template::Scope;
@@ -44,6 +45,8 @@ impl Default for Config {
 /// over the specs, with the state, journal, faults and sessions beside it.
 pub struct Engine {
     apis: Vec<Arc<Spec>>,
+    /// Which of `apis` a request may be for.
+    routes: Routes,
     store: Store,
     /// What a reset goes back to: the specs' fixtures and any [`Engine::seed_fixtures`].
     fixtures: std::sync::RwLock<Snapshot>,
@@ -83,6 +86,7 @@ impl Engine {
         let apis: Vec<Arc<Spec>> = specs.into_iter().map(Arc::new).collect();
         let store = Store::new(apis.iter().map(|s| s.store_id()));
         let engine = Self {
+            routes: Routes::new(apis.iter().map(|s| &**s)),
             apis,
             store,
             fixtures: Default::default(),
@@ -291,34 +295,60 @@ impl Engine {
     /// Picks the spec a request is for: the protocol shape first, then, when two APIs
     /// share a shape (IAM and Nexfs both take `Action=UpdateUser` at `/`, Nexfs through
     /// an alias path), the SigV4 scope, then `Version`, then the API whose own path it is.
+    /// Only the specs the route table names are asked; every spec when none of those
+    /// fits (an unknown operation, a malformed request).
     fn route(&self, req: &Request) -> (Option<&Spec>, Option<&Spec>) {
-        let mut best: Vec<&Spec> = Vec::new();
-        let mut aliased: Vec<&Spec> = Vec::new();
-        let mut other: Option<&Spec> = None;
-        for spec in &self.apis {
+        match self.route_among(req, self.routes.candidates(req)) {
+            found @ (Some(_), _) => found,
+            _ => self.route_among(req, 0..self.apis.len()),
+        }
+    }
+
+    /// [`Self::route`] over the specs at `positions` (in spec order): literal fits before
+    /// alias fits, ties broken by the SigV4 scope, then by `Version`.
+    fn route_among(
+        &self,
+        req: &Request,
+        positions: impl Iterator<Item = usize> + Clone,
+    ) -> (Option<&Spec>, Option<&Spec>) {
+        let (mut yes, mut alias, mut other, mut fits) = (None, None, None, 0);
+        for i in positions.clone() {
+            let spec = &*self.apis[i];
             match protocol::fit(spec, req) {
-                Fit::Yes => best.push(spec),
-                Fit::Alias => aliased.push(spec),
+                Fit::Yes => {
+                    fits += 1;
+                    yes = yes.or(Some(spec));
+                }
+                Fit::Alias => {
+                    fits += 1;
+                    alias = alias.or(Some(spec));
+                }
                 Fit::OtherOperation => other = other.or(Some(spec)),
                 Fit::No => {}
             }
         }
-        best.extend(aliased);
-        if best.len() > 1 {
+        if fits > 1 {
+            // Asked again, in order: the literal fits, then the alias fits.
+            let of = |want: Fit| {
+                positions
+                    .clone()
+                    .map(|i| &*self.apis[i])
+                    .filter(move |s| protocol::fit(s, req) == want)
+            };
+            let ordered = || of(Fit::Yes).chain(of(Fit::Alias));
             if let Some(scope) = scope_service(req) {
-                if let Some(s) = best
-                    .iter()
+                if let Some(s) = ordered()
                     .find(|s| matches!(&s.auth, Auth::Sigv4 { service, .. } if *service == scope))
                 {
                     return (Some(s), None);
                 }
             }
             // Unsigned: awsQuery requests carry `Version`, Nexfs console requests do not.
-            if let Some(s) = best.iter().find(|s| protocol::carries_version(s, req)) {
+            if let Some(s) = ordered().find(|s| protocol::carries_version(s, req)) {
                 return (Some(s), None);
             }
         }
-        (best.first().copied(), other)
+        (yes.or(alias), other)
     }
 
     /// Routes and answers one request; also gives the request id it answered with, in
@@ -949,10 +979,10 @@ fn invalid_failure<'s>(spec: &'s Spec, violations: &[validate::Violation]) -> Fa
 }
 
 /// The SigV4 credential-scope service of a request, if it carries one.
-fn scope_service(req: &Request) -> Option<String> {
+fn scope_service(req: &Request) -> Option<&str> {
     let auth = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let cred = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
-    cred.split('/').nth(3).map(str::to_string)
+    cred.split('/').nth(3)
 }
 
 fn describe_op(req: &Request) -> String {

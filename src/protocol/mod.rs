@@ -7,6 +7,7 @@
 mod aws_json;
 mod aws_query;
 mod rest_json;
+pub mod routes;
 pub mod wire;
 pub mod xml;
 

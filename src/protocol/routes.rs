@@ -1,0 +1,81 @@
+//! The route table: which specs a request may be for, found by the name the request gives
+//! its operation in each protocol (`Action`, `X-Amz-Target`, the HTTP method), so that only
+//! those specs' [`fit`](super::fit) is asked. A spec can only fit (`Yes` or `Alias`) a
+//! request that names its operation this way, so narrowing changes no routing decision;
+//! when no candidate fits, the engine asks every spec (unknown operations, malformed
+//! requests), as it did before the table.
+
+use std::collections::HashMap;
+
+use super::wire::form_value;
+use super::Request;
+use crate::spec::model::{Protocol, Spec};
+
+/// Spec positions by operation name, each list in spec order.
+#[derive(Debug, Default)]
+pub struct Routes {
+    /// aws-query specs by `Action`.
+    by_action: HashMap<String, Vec<usize>>,
+    /// aws-json specs by `X-Amz-Target`.
+    by_target: HashMap<String, Vec<usize>>,
+    /// REST specs by method (upper case).
+    by_method: HashMap<String, Vec<usize>>,
+}
+
+impl Routes {
+    pub fn new<'s>(specs: impl IntoIterator<Item = &'s Spec>) -> Self {
+        let mut routes = Routes::default();
+        for (i, spec) in specs.into_iter().enumerate() {
+            let (table, name) = match &spec.protocol {
+                Protocol::AwsQuery(q) => (&mut routes.by_action, q.action.clone()),
+                Protocol::AwsJson(j) => (&mut routes.by_target, j.target.clone()),
+                Protocol::RestJson(r) => (&mut routes.by_method, r.method.to_ascii_uppercase()),
+            };
+            table.entry(name).or_default().push(i);
+        }
+        routes
+    }
+
+    /// The positions of the specs `req` may be for, in spec order.
+    pub fn candidates<'a>(&'a self, req: &Request) -> impl Iterator<Item = usize> + Clone + 'a {
+        let list = |table: &'a HashMap<String, Vec<usize>>, name: Option<&str>| {
+            name.and_then(|n| table.get(n))
+                .map_or(&[][..], Vec::as_slice)
+        };
+        let target = req
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok());
+        let action = form_value(req, "Action");
+        merged([
+            list(&self.by_action, action.as_deref()),
+            list(&self.by_target, target),
+            list(&self.by_method, Some(req.method().as_str())),
+        ])
+    }
+}
+
+/// The union of sorted lists with no element in common, in order.
+fn merged<const N: usize>(mut lists: [&[usize]; N]) -> impl Iterator<Item = usize> + Clone + '_ {
+    std::iter::from_fn(move || {
+        let (l, _) = lists
+            .iter()
+            .enumerate()
+            .filter_map(|(l, list)| list.first().map(|first| (l, *first)))
+            .min_by_key(|(_, first)| *first)?;
+        let (head, rest) = lists[l].split_first()?;
+        lists[l] = rest;
+        Some(*head)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_lists_come_out_in_order() {
+        let all: Vec<usize> = merged([&[1, 4, 9][..], &[0, 5], &[], &[2, 3, 10]]).collect();
+        assert_eq!(all, [0, 1, 2, 3, 4, 5, 9, 10]);
+    }
+}
