@@ -18,7 +18,7 @@ use crate::auth::AuthConfig;
 use crate::protocol::routes::Routes;
 use crate::protocol::{self, Fit, Request};
 use crate::spec::model::{Auth, ErrorRow, OpKind, Paging, RuleCheck, Spec};
-use crate::spec::template::Scope;
+use crate::spec::template::{Rendered, Scope};
 use crate::spec::validate;
 
 /// Settings of one fake instance.
@@ -896,9 +896,9 @@ fn answer(
     };
     let body = match &spec.response.compiled {
         Some(t) => scope.render(t),
-        None => scope.value(&spec.response.body),
+        None => scope.value(&spec.response.body).map(Rendered::Owned),
     }
-    .unwrap_or(Value::Null);
+    .unwrap_or(Rendered::Owned(Value::Null));
     protocol::encode_success(spec, &body, request_id)
 }
 

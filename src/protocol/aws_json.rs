@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::wire::{self, json_body};
 use super::{clean_code, Codec, Encoded, ErrorParts, Fit, Malformed, Request, WireRequest};
 use crate::spec::model::{JsonProtocol, Location, Spec};
+use crate::spec::template::Rendered;
 
 impl JsonProtocol {
     fn content_type(&self) -> String {
@@ -40,7 +41,7 @@ impl Codec for JsonProtocol {
         Ok(out)
     }
 
-    fn success_body(&self, body: &Value) -> Bytes {
+    fn success_body(&self, body: &Rendered<'_>) -> Bytes {
         Bytes::from(serde_json::to_vec(body).unwrap_or_default())
     }
 

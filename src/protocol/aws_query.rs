@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use super::wire::{self, enc, form_value};
 use super::{Codec, Encoded, ErrorParts, Fit, Malformed, Request, WireRequest};
 use crate::spec::model::{Fault, Location, QueryErrors, QueryProtocol, QuerySend, Spec};
+use crate::spec::template::Rendered;
 
 impl QueryProtocol {
     fn write(&self, tree: &Value) -> Bytes {
@@ -46,8 +47,8 @@ impl Codec for QueryProtocol {
         wire::query_params(spec, req)
     }
 
-    fn success_body(&self, body: &Value) -> Bytes {
-        self.write(body)
+    fn success_body(&self, body: &Rendered<'_>) -> Bytes {
+        Bytes::from(super::xml::write_doc(body, self.xml_declaration))
     }
 
     fn error(&self, spec: Option<&Spec>, e: ErrorParts<'_>) -> Encoded {

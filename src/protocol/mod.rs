@@ -16,6 +16,7 @@ use http::{header, Response, StatusCode};
 use serde_json::{Map, Value};
 
 use crate::spec::model::{ErrorRow, Fault, Spec, ValueFormat};
+use crate::spec::template::Rendered;
 
 pub use wire::match_path;
 
@@ -83,7 +84,7 @@ pub trait Codec {
     fn decode(&self, spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malformed>;
 
     /// The success body rendered from the spec's template.
-    fn success_body(&self, body: &Value) -> Bytes;
+    fn success_body(&self, body: &Rendered<'_>) -> Bytes;
 
     /// An error in the protocol's own format.
     fn error(&self, spec: Option<&Spec>, e: ErrorParts<'_>) -> Encoded;
@@ -131,7 +132,7 @@ pub fn decode(spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malforme
 }
 
 /// Encodes a success response whose body tree was rendered from the spec's template.
-pub fn encode_success(spec: &Spec, body: &Value, request_id: &str) -> Response<Bytes> {
+pub fn encode_success(spec: &Spec, body: &Rendered<'_>, request_id: &str) -> Response<Bytes> {
     // A 204 answer has no content (RFC 9110 §15.3.5), whatever the template renders.
     let content = if spec.response.status == 204 {
         Bytes::new()
@@ -146,10 +147,17 @@ pub fn encode_success(spec: &Spec, body: &Value, request_id: &str) -> Response<B
         &spec.response.content_type,
     );
     for (k, v) in &spec.response.headers {
-        wire::set(&mut resp, k, &v.replace("${request_id}", request_id));
+        if v.contains("${request_id}") {
+            wire::set(&mut resp, k, &v.replace("${request_id}", request_id));
+        } else {
+            wire::set(&mut resp, k, v);
+        }
     }
     if spec.protocol.aws_errors() {
-        wire::set(&mut resp, "x-amzn-RequestId", request_id);
+        if let Ok(v) = http::HeaderValue::from_str(request_id) {
+            resp.headers_mut()
+                .insert(header::HeaderName::from_static("x-amzn-requestid"), v);
+        }
     }
     resp
 }

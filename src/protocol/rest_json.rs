@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use super::wire::{self, json_body, text};
 use super::{clean_code, Codec, Encoded, ErrorParts, Fit, Malformed, Request, WireRequest};
 use crate::spec::model::{Location, RestErrors, RestProtocol, Spec};
+use crate::spec::template::Rendered;
 
 impl Codec for RestProtocol {
     fn fit(&self, _spec: &Spec, req: &Request) -> Fit {
@@ -45,7 +46,7 @@ impl Codec for RestProtocol {
         Ok(out)
     }
 
-    fn success_body(&self, body: &Value) -> Bytes {
+    fn success_body(&self, body: &Rendered<'_>) -> Bytes {
         Bytes::from(serde_json::to_vec(body).unwrap_or_default())
     }
 

@@ -208,8 +208,9 @@ fn is_form(req: &Request) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| {
-            ct.to_ascii_lowercase()
-                .starts_with("application/x-www-form-urlencoded")
+            const FORM: &str = "application/x-www-form-urlencoded";
+            ct.get(..FORM.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(FORM))
         })
 }
 

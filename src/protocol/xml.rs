@@ -5,19 +5,80 @@
 
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::{Reader, Writer};
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
+use crate::spec::template::Rendered;
+
+/// A node the XML writer walks, in place: of a JSON value, or of a rendered response
+/// body (whose values are JSON values).
+#[derive(Clone, Copy)]
+pub enum Node<'n> {
+    Value(&'n Value),
+    Rendered(&'n Rendered<'n>),
+}
+
+impl<'n> From<&'n Value> for Node<'n> {
+    fn from(v: &'n Value) -> Self {
+        Node::Value(v)
+    }
+}
+
+impl<'n> From<&'n Rendered<'n>> for Node<'n> {
+    fn from(r: &'n Rendered<'n>) -> Self {
+        match r {
+            Rendered::Value(v) => Node::Value(v),
+            Rendered::Owned(v) => Node::Value(v),
+            other => Node::Rendered(other),
+        }
+    }
+}
+
+impl<'n> Node<'n> {
+    /// Text of a scalar (`None` for null, arrays and objects).
+    fn text(self) -> Option<Cow<'n, str>> {
+        match self {
+            Node::Value(Value::String(s)) => Some(Cow::Borrowed(s)),
+            Node::Rendered(Rendered::Str(s)) => Some(Cow::Borrowed(s)),
+            Node::Value(v @ (Value::Number(_) | Value::Bool(_))) => Some(Cow::Owned(v.to_string())),
+            _ => None,
+        }
+    }
+
+    fn is_null(self) -> bool {
+        matches!(self, Node::Value(Value::Null))
+    }
+
+    /// The items of an array, `None` for anything else.
+    fn for_each_item(self, f: &mut dyn FnMut(Node<'n>)) -> Option<()> {
+        match self {
+            Node::Value(Value::Array(items)) => items.iter().for_each(|v| f(v.into())),
+            Node::Rendered(Rendered::Array(items)) => items.iter().for_each(|v| f(v.into())),
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// The members of an object, in order; `None` for anything else.
+    fn for_each_member(self, f: &mut dyn FnMut(&'n str, Node<'n>)) -> Option<()> {
+        match self {
+            Node::Value(Value::Object(m)) => m.iter().for_each(|(k, v)| f(k, v.into())),
+            Node::Rendered(Rendered::Object(m)) => m.iter().for_each(|(k, v)| f(k, v.into())),
+            _ => return None,
+        }
+        Some(())
+    }
+}
+
 /// Renders a tree as XML, with an `<?xml?>` declaration when `declaration` is set.
-pub fn write_doc(tree: &Value, declaration: bool) -> Vec<u8> {
+pub fn write_doc<'n>(tree: impl Into<Node<'n>>, declaration: bool) -> Vec<u8> {
     let mut w = Writer::new(Vec::with_capacity(256));
     if declaration {
         let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
     }
-    if let Value::Object(root) = tree {
-        for (name, v) in root {
-            element(&mut w, name, v);
-        }
-    }
+    tree.into()
+        .for_each_member(&mut |name, v| element(&mut w, name, v));
     w.into_inner()
 }
 
@@ -26,41 +87,31 @@ pub fn write(tree: &Value) -> Vec<u8> {
     write_doc(tree, false)
 }
 
-fn element(w: &mut Writer<Vec<u8>>, name: &str, v: &Value) {
-    match v {
-        Value::Null => {}
-        Value::Array(items) => items.iter().for_each(|i| element(w, name, i)),
-        Value::Object(children) => {
-            let mut start = BytesStart::new(name);
-            for (k, a) in children {
-                if let Some(attr) = k.strip_prefix('@') {
-                    start.push_attribute((attr, text_of(a).as_str()));
-                }
-            }
-            let _ = w.write_event(Event::Start(start));
-            for (k, c) in children {
-                if k == "#text" {
-                    let _ = w.write_event(Event::Text(BytesText::new(&text_of(c))));
-                } else if !k.starts_with('@') {
-                    element(w, k, c);
-                }
-            }
-            let _ = w.write_event(Event::End(BytesEnd::new(name)));
-        }
-        scalar => {
-            let _ = w.write_event(Event::Start(BytesStart::new(name)));
-            let _ = w.write_event(Event::Text(BytesText::new(&text_of(scalar))));
-            let _ = w.write_event(Event::End(BytesEnd::new(name)));
-        }
+fn element(w: &mut Writer<Vec<u8>>, name: &str, v: Node<'_>) {
+    if v.is_null() || v.for_each_item(&mut |i| element(w, name, i)).is_some() {
+        return;
     }
-}
-
-fn text_of(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
+    if let Some(text) = v.text() {
+        let _ = w.write_event(Event::Start(BytesStart::new(name)));
+        let _ = w.write_event(Event::Text(BytesText::new(&text)));
+        let _ = w.write_event(Event::End(BytesEnd::new(name)));
+        return;
     }
+    let mut start = BytesStart::new(name);
+    v.for_each_member(&mut |k, a| {
+        if let Some(attr) = k.strip_prefix('@') {
+            start.push_attribute((attr, a.text().unwrap_or_default().as_ref()));
+        }
+    });
+    let _ = w.write_event(Event::Start(start));
+    v.for_each_member(&mut |k, c| {
+        if k == "#text" {
+            let _ = w.write_event(Event::Text(BytesText::new(&c.text().unwrap_or_default())));
+        } else if !k.starts_with('@') {
+            element(w, k, c);
+        }
+    });
+    let _ = w.write_event(Event::End(BytesEnd::new(name)));
 }
 
 /// Why an XML document could not be read.

@@ -121,6 +121,49 @@ impl<'a> From<&'a Map<String, Value>> for Fields<'a> {
     }
 }
 
+/// A rendered response body: member names borrowed from the compiled template, values
+/// from the request and the resource where they can be, so an answer is written without
+/// copying what it shows. Serialized as JSON through serde, as XML by
+/// [`crate::protocol::xml::write_doc`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rendered<'a> {
+    Value(&'a Value),
+    Str(&'a str),
+    Owned(Value),
+    Array(Vec<Rendered<'a>>),
+    Object(Vec<(&'a str, Rendered<'a>)>),
+}
+
+impl Rendered<'_> {
+    /// The same tree as a JSON value.
+    pub fn to_value(&self) -> Value {
+        match self {
+            Rendered::Value(v) => (*v).clone(),
+            Rendered::Str(s) => Value::String((*s).to_owned()),
+            Rendered::Owned(v) => v.clone(),
+            Rendered::Array(items) => Value::Array(items.iter().map(Rendered::to_value).collect()),
+            Rendered::Object(members) => Value::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.to_value()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl serde::Serialize for Rendered<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Rendered::Value(v) => v.serialize(s),
+            Rendered::Str(t) => s.serialize_str(t),
+            Rendered::Owned(v) => v.serialize(s),
+            Rendered::Array(items) => s.collect_seq(items),
+            Rendered::Object(members) => s.collect_map(members.iter().map(|(k, v)| (k, v))),
+        }
+    }
+}
+
 /// What a template can refer to.
 pub struct Scope<'a> {
     pub params: &'a Map<String, Value>,
@@ -131,7 +174,7 @@ pub struct Scope<'a> {
     pub list: Option<&'a Map<String, Value>>,
 }
 
-impl Scope<'_> {
+impl<'a> Scope<'a> {
     fn lookup(&self, name: &str) -> Option<Value> {
         match name {
             "request_id" => Some(Value::String(self.request_id.into())),
@@ -161,7 +204,7 @@ impl Scope<'_> {
     }
 
     /// What a reference to a parameter, a resource field or the page names, in place.
-    fn stored(&self, r: &Ref) -> Option<&Value> {
+    fn stored(&self, r: &Ref) -> Option<&'a Value> {
         match r {
             Ref::Resource(f) => self.resource.and_then(|m| m.get(f)),
             Ref::List(f) => self.list.and_then(|m| m.get(f)),
@@ -197,10 +240,18 @@ impl Scope<'_> {
     }
 
     /// Renders a compiled template, as [`Scope::value`] renders its source.
-    pub fn render(&self, t: &Template) -> Option<Value> {
+    pub fn render<'t>(&self, t: &'t Template) -> Option<Rendered<'t>>
+    where
+        'a: 't,
+    {
         match t {
-            Template::Literal(v) => Some(v.clone()),
-            Template::Ref(r) => self.resolve(r),
+            Template::Literal(v) => Some(Rendered::Value(v)),
+            Template::Ref(r) => match r {
+                Ref::RequestId => Some(Rendered::Str(self.request_id)),
+                Ref::Detail => Some(Rendered::Str(self.detail)),
+                Ref::Now => self.resolve(r).map(Rendered::Owned),
+                _ => self.stored(r).filter(|v| !v.is_null()).map(Rendered::Value),
+            },
             Template::Text(pieces) => {
                 let mut out = String::new();
                 for p in pieces {
@@ -209,9 +260,9 @@ impl Scope<'_> {
                         Piece::Ref(r) => self.push_text(&mut out, r),
                     }
                 }
-                Some(Value::String(out))
+                Some(Rendered::Owned(Value::String(out)))
             }
-            Template::Array(items) => Some(Value::Array(
+            Template::Array(items) => Some(Rendered::Array(
                 items.iter().filter_map(|i| self.render(i)).collect(),
             )),
             Template::Object(members) => {
@@ -225,10 +276,10 @@ impl Scope<'_> {
                 if first.is_some() && first.into_iter().chain(refs).all(|r| !self.is_set(r)) {
                     return None;
                 }
-                Some(Value::Object(
+                Some(Rendered::Object(
                     members
                         .iter()
-                        .filter_map(|(k, v)| self.render(v).map(|v| (k.clone(), v)))
+                        .filter_map(|(k, v)| self.render(v).map(|v| (k.as_str(), v)))
                         .collect(),
                 ))
             }
@@ -339,6 +390,7 @@ mod tests {
             "Ids": ["${UserName}", 1, null], "Detail": "${detail}", "Plain": "no refs", "Broken": "${open",
             "Boundary": {"Type": "Policy", "Arn": "${resource.Missing}"}, "Kept": {"Type": "T", "Uid": "${resource.Uid}"}
         });
-        assert_eq!(s.render(&Template::compile(&source)), s.value(&source));
+        let compiled = Template::compile(&source);
+        assert_eq!(s.render(&compiled).map(|r| r.to_value()), s.value(&source));
     }
 }
