@@ -32,8 +32,9 @@ pub struct Changes {
 }
 
 /// A stored resource: one slot per spec field, in the spec's order (`Null` when unset).
-/// Field names live once in the spec, not in every row: 100 000 users stay small. Rows are
-/// replaced whole, never changed in place, so a [`Snapshot`] shares them with the store.
+/// Field names live once in the spec, not in every row: 100 000 users stay small. A
+/// [`Snapshot`] shares rows with the store; an update copies a shared row before changing
+/// it (`Arc::make_mut`), and changes a row no one else holds in place.
 pub type Row = Arc<[Value]>;
 
 fn pack(spec: &ResourceSpec, r: &Resource) -> Row {
@@ -288,6 +289,18 @@ impl Store {
             c.unique = vec![HashMap::new(); spec.unique.len()];
         }
         let old_pk = primary_key(spec, key);
+        // An update that cannot move the resource (no key field can change) is made in
+        // place: only the changed fields are written, and only the unique sets they touch
+        // are re-indexed.
+        let key_may_change = spec.key.iter().any(|k| {
+            spec.fields
+                .iter()
+                .position(|f| f.name == *k)
+                .is_some_and(|i| changes_field(spec, &changes, i))
+        });
+        if !key_may_change {
+            return update_in_place(spec, &mut c, &old_pk, key, changes, check);
+        }
         let Some(current) = c.rows.get(&old_pk).cloned() else {
             let parent_missing = parent_key(spec, key).is_some_and(|p| !c.parents.contains_key(&p));
             return Err(if parent_missing {
@@ -337,6 +350,136 @@ impl Store {
         let next: Row = next.into();
         c.rows.insert(new_pk, next.clone());
         Ok(next)
+    }
+}
+
+/// [`Store::update_row`] for an update that leaves the resource's key as it is: the row
+/// is changed in place when no snapshot or reader shares it (else copied once, as
+/// `Arc::make_mut` does), through an [`InPlace`] that puts the old values back unless the
+/// update completes.
+fn update_in_place<E>(
+    spec: &ResourceSpec,
+    c: &mut Collection,
+    pk: &str,
+    key: &Resource,
+    changes: Changes,
+    check: impl FnOnce(Fields<'_>) -> Result<(), E>,
+) -> Result<Row, UpdateError<E>> {
+    let Collection {
+        rows,
+        unique: indexes,
+        parents,
+    } = c;
+    let Some(slot) = rows.get_mut(pk) else {
+        let parent_missing = parent_key(spec, key).is_some_and(|p| !parents.contains_key(&p));
+        return Err(if parent_missing {
+            UpdateError::ParentNotFound
+        } else {
+            UpdateError::NotFound
+        });
+    };
+    check(Fields::Row(&spec.fields, slot)).map_err(UpdateError::Rejected)?;
+    // The unique sets a changed field belongs to, with their value before the change.
+    let may_change = |u: &crate::spec::model::Unique| {
+        u.fields.iter().any(|f| {
+            spec.fields
+                .iter()
+                .position(|field| field.name == *f)
+                .is_some_and(|i| changes_field(spec, &changes, i))
+        })
+    };
+    let before: Vec<(usize, String)> = spec
+        .unique
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| may_change(u))
+        .map(|(i, u)| (i, unique_value(u, Fields::Row(&spec.fields, slot))))
+        .collect();
+    {
+        let mut row = InPlace {
+            row: Arc::make_mut(slot),
+            old: Vec::new(),
+            done: false,
+        };
+        for (f, v) in changes.set {
+            if let Some(i) = spec.fields.iter().position(|field| field.name == f) {
+                row.set(i, v);
+            }
+        }
+        let now = Now::current();
+        for (i, f) in spec.fields.iter().enumerate() {
+            if f.touch_on_update {
+                row.set(i, now.value(f.ty));
+            }
+        }
+        for (i, f) in spec.fields.iter().enumerate() {
+            if let Some(t) = &f.derive {
+                let v = derived(t, Fields::Row(&spec.fields, row.row));
+                row.set(i, v);
+            }
+        }
+        let mut moved = Vec::new();
+        let mut taken = Vec::new();
+        for (i, was) in before {
+            let u = &spec.unique[i];
+            let now = unique_value(u, Fields::Row(&spec.fields, row.row));
+            if now == was {
+                continue;
+            }
+            if indexes
+                .get(i)
+                .and_then(|idx| idx.get(&now))
+                .is_some_and(|owner| owner != pk)
+            {
+                taken.extend(u.fields.iter().cloned());
+            }
+            moved.push((i, was, now));
+        }
+        if !taken.is_empty() {
+            return Err(UpdateError::Conflict(taken));
+        }
+        for (i, was, now) in moved {
+            if let Some(idx) = indexes.get_mut(i) {
+                idx.remove(&was);
+                idx.insert(now, pk.to_string());
+            }
+        }
+        row.done = true;
+    }
+    Ok(slot.clone())
+}
+
+/// Whether an update can change the field at `i`: it sets it, or the field is touched by
+/// every update or derived from others.
+fn changes_field(spec: &ResourceSpec, changes: &Changes, i: usize) -> bool {
+    let f = &spec.fields[i];
+    f.touch_on_update || f.derive.is_some() || changes.set.iter().any(|(name, _)| *name == f.name)
+}
+
+/// A stored row being changed in place: each old value is kept as it is replaced, and put
+/// back when this is dropped before `done` is set (a refused update, or a panic), so a
+/// row is never left half-written.
+struct InPlace<'r> {
+    row: &'r mut [Value],
+    old: Vec<(usize, Value)>,
+    done: bool,
+}
+
+impl InPlace<'_> {
+    fn set(&mut self, i: usize, v: Value) {
+        if let Some(slot) = self.row.get_mut(i) {
+            self.old.push((i, std::mem::replace(slot, v)));
+        }
+    }
+}
+
+impl Drop for InPlace<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            for (i, v) in self.old.drain(..).rev() {
+                self.row[i] = v;
+            }
+        }
     }
 }
 
@@ -610,6 +753,51 @@ mod tests {
         assert!(r["UserId"].as_str().unwrap().starts_with("AIDA"));
         assert_eq!(r["UserId"].as_str().unwrap().len(), 21);
         assert_eq!(r["Arn"], "arn:aws:iam::123456789012:user/Bob");
+    }
+
+    #[test]
+    fn an_update_in_place_refused_leaves_the_row_and_its_indexes_as_they_were() {
+        // Path made unique, and not the key: changing it is an update in place.
+        let mut spec = iam();
+        spec.unique
+            .push(serde_json::from_value(json!({"fields": ["Path"]})).unwrap());
+        let store = Store::new(["iam"]);
+        for (name, path) in [("alice", "/a/"), ("bob", "/b/")] {
+            store
+                .put("iam", &spec, obj(json!({"UserName": name, "Path": path})))
+                .unwrap();
+        }
+        let key = obj(json!({"UserName": "bob"}));
+        let set_path = |path: &str| Changes {
+            set: vec![("Path".into(), json!(path))],
+        };
+        let before = store.get("iam", &spec, &key).unwrap();
+        // Taken by alice: refused, and bob is untouched (Path, and the Arn derived from it).
+        let e = store.update("iam", &spec, &key, set_path("/a/"), |_| Ok::<(), ()>(()));
+        assert!(matches!(e, Err(UpdateError::Conflict(f)) if f == ["Path"]));
+        assert_eq!(store.get("iam", &spec, &key).unwrap(), before);
+        // A rule refusing the update: the same.
+        let e = store.update("iam", &spec, &key, set_path("/c/"), |_| Err(()));
+        assert!(matches!(e, Err(UpdateError::Rejected(()))));
+        assert_eq!(store.get("iam", &spec, &key).unwrap(), before);
+        // Accepted: the old value is free again, the new one taken.
+        let after = store
+            .update("iam", &spec, &key, set_path("/c/"), |_| Ok::<(), ()>(()))
+            .unwrap();
+        assert_eq!(after["Arn"], json!("arn:aws:iam::123456789012:user/c/bob"));
+        let alice = obj(json!({"UserName": "alice"}));
+        assert!(store
+            .update("iam", &spec, &alice, set_path("/b/"), |_| Ok::<(), ()>(()))
+            .is_ok());
+        let e = store.update("iam", &spec, &alice, set_path("/c/"), |_| Ok::<(), ()>(()));
+        assert!(matches!(e, Err(UpdateError::Conflict(_))));
+        // A snapshot shares the row: the update copies it, and restoring brings it back.
+        let saved = store.snapshot();
+        store
+            .update("iam", &spec, &key, set_path("/d/"), |_| Ok::<(), ()>(()))
+            .unwrap();
+        store.restore(&saved);
+        assert_eq!(store.get("iam", &spec, &key).unwrap(), after);
     }
 
     #[test]
