@@ -37,7 +37,7 @@ impl Codec for JsonProtocol {
     fn decode(&self, spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malformed> {
         let body = json_body(req.body())?;
         let mut out = Map::new();
-        wire::take_members(spec, &body, &mut out);
+        wire::take_members(spec, body, &mut out);
         Ok(out)
     }
 

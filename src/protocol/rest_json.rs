@@ -41,7 +41,7 @@ impl Codec for RestProtocol {
             },
         };
         let mut out = Map::new();
-        wire::take_members(spec, &body, &mut out);
+        wire::take_members(spec, body, &mut out);
         wire::take_labels_and_headers(spec, &self.path, req, &mut out)?;
         Ok(out)
     }

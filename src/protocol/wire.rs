@@ -1,6 +1,8 @@
 //! What every codec reads and writes the same way: form and query pairs, JSON bodies,
 //! path templates, labels and headers, percent-encoding, response headers.
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use http::{header, HeaderValue, Response};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -120,21 +122,22 @@ pub fn params_at(
 }
 
 /// The body members of `params` as the request's JSON object.
-pub fn take_members(spec: &Spec, body: &Map<String, Value>, out: &mut Map<String, Value>) {
+pub fn take_members(spec: &Spec, mut body: Map<String, Value>, out: &mut Map<String, Value>) {
     for p in spec
         .parameters
         .iter()
         .filter(|p| p.location == Some(Location::Body))
     {
-        if let Some(v) = body.get(p.wire()) {
-            out.insert(p.name.clone(), v.clone());
+        // Taken, not copied: no two parameters read one wire name (the loader checks).
+        if let Some(v) = body.get_mut(p.wire()) {
+            out.insert(p.name.clone(), std::mem::take(v));
         }
     }
     // A spec that refuses unknown members sees them, so that validation can.
     if spec.validation.reject_unknown {
         for (k, v) in body {
             if !spec.parameters.iter().any(|p| p.wire() == k) {
-                out.insert(k.clone(), v.clone());
+                out.insert(k, v);
             }
         }
     }
@@ -169,8 +172,8 @@ pub fn take_labels_and_headers(
                 }
             }
             Some(Location::Query) => {
-                if let Some(v) = query_pairs(req).into_iter().find(|(k, _)| k == p.wire()) {
-                    out.insert(p.name.clone(), Value::String(v.1));
+                if let Some((_, v)) = query_pairs(req).into_iter().find(|(k, _)| k == p.wire()) {
+                    out.insert(p.name.clone(), Value::String(v.into_owned()));
                 }
             }
             _ => {}
@@ -192,14 +195,13 @@ pub fn json_body(body: &[u8]) -> Result<Map<String, Value>, Malformed> {
     }
 }
 
-pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+/// Decoded name/value pairs, borrowed from the request where nothing needed decoding.
+pub type Pairs<'r> = Vec<(Cow<'r, str>, Cow<'r, str>)>;
+
+pub fn query_pairs(req: &Request) -> Pairs<'_> {
     req.uri()
         .query()
-        .map(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        })
+        .map(|q| form_urlencoded::parse(q.as_bytes()).collect())
         .unwrap_or_default()
 }
 
@@ -225,13 +227,13 @@ pub fn form_body_undecodable(req: &Request) -> bool {
 }
 
 /// Query-string pairs followed by form-body pairs (query protocols accept both).
-pub fn form_pairs(req: &Request) -> Result<Vec<(String, String)>, Malformed> {
+pub fn form_pairs(req: &Request) -> Result<Pairs<'_>, Malformed> {
     if form_body_undecodable(req) {
         return Err(Malformed("the form body is not UTF-8".into()));
     }
     let mut pairs = query_pairs(req);
     if let Some(body) = form_body(req) {
-        pairs.extend(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+        pairs.extend(form_urlencoded::parse(body));
     }
     Ok(pairs)
 }
@@ -274,7 +276,7 @@ pub fn query_params(spec: &Spec, req: &Request) -> Result<Map<String, Value>, Ma
 
 /// One parameter from awsQuery pairs: text as sent; a list from `Name.member.N` (an
 /// empty one from `Name=`), a structure from `Name.Member` (AWS's query serialisation).
-fn query_value(p: &Parameter, name: &str, pairs: &[(String, String)]) -> Option<Value> {
+fn query_value(p: &Parameter, name: &str, pairs: &[(Cow<str>, Cow<str>)]) -> Option<Value> {
     let nested = |k: &str| {
         k.strip_prefix(name)
             .and_then(|r| r.strip_prefix('.'))
@@ -314,11 +316,11 @@ fn query_value(p: &Parameter, name: &str, pairs: &[(String, String)]) -> Option<
     }
 }
 
-fn find_text(name: &str, pairs: &[(String, String)]) -> Option<Value> {
+fn find_text(name: &str, pairs: &[(Cow<str>, Cow<str>)]) -> Option<Value> {
     pairs
         .iter()
         .find(|(k, _)| k == name)
-        .map(|(_, v)| Value::String(v.clone()))
+        .map(|(_, v)| Value::String(v.as_ref().to_owned()))
 }
 
 /// The awsQuery pairs of one parameter's value: lists as `Name.member.N`, structures as

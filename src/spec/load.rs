@@ -760,12 +760,22 @@ fn check_params(
     say: &mut impl FnMut(String, String),
 ) {
     let mut seen = HashSet::new();
+    let mut on_wire = HashSet::new();
     for (i, p) in params.iter().enumerate() {
         let path = format!("{at}[{i}]");
         if !seen.insert(p.name.as_str()) {
             say(
                 format!("{path}.name"),
                 format!("duplicate parameter '{}'", p.name),
+            );
+        } else if !on_wire.insert((p.location, p.wire())) {
+            say(
+                format!("{path}.wire_name"),
+                format!(
+                    "parameter '{}' is read from the same wire name '{}' as another parameter",
+                    p.name,
+                    p.wire()
+                ),
             );
         }
         match (top, p.location) {

@@ -707,7 +707,7 @@ pub enum Generator {
 }
 
 /// Where a parameter travels in the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Location {
     /// Form-encoded body (awsQuery).
