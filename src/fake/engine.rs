@@ -419,7 +419,7 @@ impl Engine {
             }
         }
         let caller = self.authenticate(spec, req).map_err(|f| fail(f, &empty))?;
-        let raw = protocol::decode(spec, req).map_err(|m| {
+        let mut raw = protocol::decode(spec, req).map_err(|m| {
             fail(
                 Failure {
                     row: spec.malformed_row(),
@@ -428,10 +428,10 @@ impl Engine {
                 &empty,
             )
         })?;
-        let (params, violations) = validate::validate(spec, &raw);
-        if !violations.is_empty() {
-            return Err(fail(invalid_failure(spec, &violations), &raw));
-        }
+        let params = match validate::validate_taking(spec, &mut raw) {
+            Ok(params) => params,
+            Err(violations) => return Err(fail(invalid_failure(spec, &violations), &raw)),
+        };
 
         // Rules that need only the request and the caller.
         for rule in &spec.rules {

@@ -34,13 +34,60 @@ pub type Params = Map<String, Value>;
 /// Validates `params` (keyed by spec parameter name) against `spec`. Returns the coerced
 /// parameters and every violation, in parameter order.
 pub fn validate(spec: &Spec, params: &Params) -> (Params, Vec<Violation>) {
+    let (checked, violations) = check_all(spec, params);
+    let out = checked
+        .into_iter()
+        .map(|(i, v)| (spec.parameters[i].name.clone(), v.into_owned()))
+        .collect();
+    (out, violations)
+}
+
+/// [`validate`] for a caller that no longer needs `params` once they are valid (the fake):
+/// the valid parameters are moved out of `params` rather than copied. With violations,
+/// `params` is left as it was (the error answer quotes it).
+pub fn validate_taking(spec: &Spec, params: &mut Params) -> Result<Params, Vec<Violation>> {
+    let (checked, violations) = check_all(spec, params);
+    if !violations.is_empty() {
+        return Err(violations);
+    }
+    // Only the values coercion changed are kept; the others are taken from `params`.
+    let coerced: Vec<(usize, Option<Value>)> = checked
+        .into_iter()
+        .map(|(i, v)| match v {
+            Cow::Owned(v) => (i, Some(v)),
+            Cow::Borrowed(_) => (i, None),
+        })
+        .collect();
+    let mut out = Map::new();
+    for (i, v) in coerced {
+        let name = &spec.parameters[i].name;
+        match v {
+            Some(v) => {
+                out.insert(name.clone(), v);
+            }
+            None => {
+                if let Some((k, v)) = params.remove_entry(name) {
+                    out.insert(k, v);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every parameter checked: (position in the spec, value coerced to its type, borrowed
+/// when coercion did not change it) and the violations.
+fn check_all<'v>(
+    spec: &Spec,
+    params: &'v Params,
+) -> (Vec<(usize, Cow<'v, Value>)>, Vec<Violation>) {
     let mut v = Validator {
         names: spec.validation.member_names,
         violations: Vec::new(),
         top: "",
     };
-    let mut out = Map::new();
-    for p in &spec.parameters {
+    let mut out = Vec::new();
+    for (i, p) in spec.parameters.iter().enumerate() {
         let given = params.get(&p.name);
         if !p.required && given.is_none_or(Value::is_null) {
             // Nothing to check, and nothing to name.
@@ -49,7 +96,7 @@ pub fn validate(spec: &Spec, params: &Params) -> (Params, Vec<Violation>) {
         v.top = &p.name;
         let path = v.member_name(&p.name);
         if let Some(value) = v.check(p, given, &path) {
-            out.insert(p.name.clone(), value);
+            out.push((i, value));
         }
     }
     if spec.validation.reject_unknown {
@@ -208,7 +255,12 @@ impl Validator<'_> {
     }
 
     /// Checks one value; returns it coerced to its type, or `None` when absent/unusable.
-    fn check(&mut self, p: &Parameter, value: Option<&Value>, path: &str) -> Option<Value> {
+    fn check<'v>(
+        &mut self,
+        p: &Parameter,
+        value: Option<&'v Value>,
+        path: &str,
+    ) -> Option<Cow<'v, Value>> {
         let value = match value {
             None | Some(Value::Null) => {
                 if p.required {
@@ -229,9 +281,11 @@ impl Validator<'_> {
             ParamType::String => self.check_string(p, &value, path),
             ParamType::Integer | ParamType::Unsigned => self.check_number(p, &value, path),
             ParamType::Boolean | ParamType::Document => {}
-            ParamType::List => return Some(self.check_list(p, value, path)),
+            ParamType::List => {
+                return Some(Cow::Owned(self.check_list(p, value.into_owned(), path)))
+            }
             ParamType::Structure | ParamType::JsonString => {
-                return Some(self.check_members(p, value, path))
+                return Some(Cow::Owned(self.check_members(p, value.into_owned(), path)))
             }
         }
         Some(value)
@@ -239,37 +293,46 @@ impl Validator<'_> {
 
     /// Brings a value to the parameter's type (strings from forms and query strings are
     /// parsed); a value of the wrong type is a `type` violation.
-    fn coerce(&mut self, p: &Parameter, value: &Value, path: &str) -> Option<Value> {
+    fn coerce<'v>(
+        &mut self,
+        p: &Parameter,
+        value: &'v Value,
+        path: &str,
+    ) -> Option<Cow<'v, Value>> {
         let expected = match (p.ty, value) {
             (ParamType::String, Value::String(_))
             | (ParamType::Document, _)
             | (ParamType::Boolean, Value::Bool(_))
             | (ParamType::List, Value::Array(_))
             | (ParamType::Structure | ParamType::JsonString, Value::Object(_)) => {
-                return Some(value.clone())
+                return Some(Cow::Borrowed(value))
             }
-            (ParamType::Integer, Value::Number(n)) if n.is_i64() => return Some(value.clone()),
-            (ParamType::Unsigned, Value::Number(n)) if n.is_u64() => return Some(value.clone()),
+            (ParamType::Integer, Value::Number(n)) if n.is_i64() => {
+                return Some(Cow::Borrowed(value))
+            }
+            (ParamType::Unsigned, Value::Number(n)) if n.is_u64() => {
+                return Some(Cow::Borrowed(value))
+            }
             (ParamType::Integer, Value::String(s)) => {
                 if let Ok(i) = s.trim().parse::<i64>() {
-                    return Some(Value::Number(i.into()));
+                    return Some(Cow::Owned(Value::Number(i.into())));
                 }
                 "an integer"
             }
             (ParamType::Unsigned, Value::String(s)) => {
                 if let Ok(i) = s.trim().parse::<u64>() {
-                    return Some(Value::Number(i.into()));
+                    return Some(Cow::Owned(Value::Number(i.into())));
                 }
                 "an unsigned 64-bit integer"
             }
             (ParamType::Boolean, Value::String(s)) => match s.as_str() {
-                "true" => return Some(Value::Bool(true)),
-                "false" => return Some(Value::Bool(false)),
+                "true" => return Some(Cow::Owned(Value::Bool(true))),
+                "false" => return Some(Cow::Owned(Value::Bool(false))),
                 _ => "a boolean",
             },
             (ParamType::JsonString, Value::String(s)) => {
                 if let Some(obj) = parse_json_string(s) {
-                    return Some(Value::Object(obj));
+                    return Some(Cow::Owned(Value::Object(obj)));
                 }
                 "a JSON object (URI-encoded)"
             }
@@ -404,6 +467,7 @@ impl Validator<'_> {
             .map(|(i, item)| {
                 let item_path = format!("{path}.{}.member", i + 1);
                 self.check(member, Some(item), &item_path)
+                    .map(Cow::into_owned)
                     .unwrap_or(Value::Null)
             })
             .collect();
@@ -417,7 +481,10 @@ impl Validator<'_> {
         let mut out = Map::new();
         for m in &p.members {
             let m_path = format!("{path}.{}", self.member_name(&m.name));
-            if let Some(v) = self.check(m, obj.get(&m.name), &m_path) {
+            if let Some(v) = self
+                .check(m, obj.get(&m.name), &m_path)
+                .map(Cow::into_owned)
+            {
                 out.insert(m.name.clone(), v);
             }
         }
@@ -476,6 +543,31 @@ mod tests {
         let path = v.member_name(&p.name);
         v.check(&p, Some(&value), &path);
         v.violations
+    }
+
+    #[test]
+    fn taking_gives_what_validating_gives_and_takes_nothing_from_a_refused_request() {
+        let specs = crate::spec::embedded().expect("embedded specs");
+        let spec = specs
+            .iter()
+            .find(|s| s.api.id == "aws-iam")
+            .expect("aws-iam");
+        let mut params: Params = serde_json::from_value(json!({
+            "UserName": "Bob", "NewPath": "/a/", "NewUserName": "Rob"
+        }))
+        .unwrap();
+        let (copied, violations) = validate(spec, &params);
+        assert!(violations.is_empty());
+        assert_eq!(validate_taking(spec, &mut params), Ok(copied));
+        assert!(
+            params.is_empty(),
+            "every valid parameter was taken: {params:?}"
+        );
+        let mut bad: Params =
+            serde_json::from_value(json!({"UserName": "Bob", "NewPath": "no"})).unwrap();
+        let kept = bad.clone();
+        assert!(validate_taking(spec, &mut bad).is_err());
+        assert_eq!(bad, kept);
     }
 
     #[test]
