@@ -133,8 +133,16 @@ impl Engine {
 
     /// Back to the fixtures: state, journal, faults and sessions are reset.
     pub fn reset(&self) {
-        self.store
-            .restore(&self.fixtures.read().unwrap_or_else(|e| e.into_inner()));
+        let owner = |id: &str| {
+            self.apis
+                .iter()
+                .find(|s| s.api.id == id && s.resource.shared_with.is_none())
+                .map(|s| &s.resource)
+        };
+        self.store.restore(
+            &self.fixtures.read().unwrap_or_else(|e| e.into_inner()),
+            owner,
+        );
         self.journal.clear();
         self.faults.clear();
         self.sessions.clear();

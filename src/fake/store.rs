@@ -62,9 +62,12 @@ struct Collection {
     parents: HashMap<String, usize>,
 }
 
-/// The store's resources at one moment ([`Store::snapshot`]).
+/// The store's resources at one moment ([`Store::snapshot`]): each collection's rows,
+/// shared with the store (a row is an `Arc`, copied only when an update changes it). Keys
+/// and indexes are not kept: [`Store::restore`] rebuilds them from the rows, so the
+/// fixtures of 100 000 seeded users cost a pointer each.
 #[derive(Default)]
-pub struct Snapshot(HashMap<String, Collection>);
+pub struct Snapshot(HashMap<String, Vec<Row>>);
 
 /// All resources of all APIs.
 pub struct Store {
@@ -91,26 +94,42 @@ impl Store {
     }
 
     /// The resources of every API as they are now, to [`Store::restore`] later. Rows are
-    /// shared with the store, not copied: a snapshot of 100 000 resources costs their keys
-    /// and indexes, not their values.
+    /// shared with the store, not copied, and keys and indexes are not kept: a snapshot
+    /// of 100 000 resources costs a pointer each.
     pub fn snapshot(&self) -> Snapshot {
         Snapshot(
             self.collections
                 .iter()
                 .map(|(api, c)| {
                     let c = c.lock().unwrap_or_else(|e| e.into_inner());
-                    (api.clone(), c.clone())
+                    (api.clone(), c.rows.values().cloned().collect())
                 })
                 .collect(),
         )
     }
 
-    /// Back to `snapshot` (every API it holds; the others are left as they are).
-    pub fn restore(&self, snapshot: &Snapshot) {
-        for (api, saved) in &snapshot.0 {
-            if let Some(mut c) = self.collection(api) {
-                c.clone_from(saved);
+    /// Puts each collection of `snapshot` back as it was, its keys and unique indexes
+    /// rebuilt from the rows with the collection's resource spec (`spec_of` its store id;
+    /// a collection without one is left as it is).
+    pub fn restore<'s>(
+        &self,
+        snapshot: &Snapshot,
+        spec_of: impl Fn(&str) -> Option<&'s ResourceSpec>,
+    ) {
+        for (api, rows) in &snapshot.0 {
+            let (Some(spec), Some(mut c)) = (spec_of(api), self.collection(api)) else {
+                continue;
+            };
+            let mut fresh = Collection {
+                unique: vec![HashMap::new(); spec.unique.len()],
+                ..Collection::default()
+            };
+            for row in rows {
+                let pk = primary_key(spec, Fields::Row(&spec.fields, row));
+                index(spec, &mut fresh, Fields::Row(&spec.fields, row), &pk);
+                fresh.rows.insert(pk, row.clone());
             }
+            *c = fresh;
         }
     }
 
@@ -796,7 +815,7 @@ mod tests {
         store
             .update("iam", &spec, &key, set_path("/d/"), |_| Ok::<(), ()>(()))
             .unwrap();
-        store.restore(&saved);
+        store.restore(&saved, |_| Some(&spec));
         assert_eq!(store.get("iam", &spec, &key).unwrap(), after);
     }
 
@@ -951,7 +970,7 @@ mod tests {
         store
             .create("iam", &spec, obj(json!({"UserName": "carol"})))
             .unwrap();
-        store.restore(&saved);
+        store.restore(&saved, |_| Some(&spec));
         let names: Vec<Value> = store
             .all("iam", &spec)
             .into_iter()
@@ -964,7 +983,7 @@ mod tests {
             Err(UpdateError::Conflict(_))
         ));
         rename(&store, &spec, "ann", "bob").unwrap();
-        store.restore(&saved);
+        store.restore(&saved, |_| Some(&spec));
         store
             .create("iam", &spec, obj(json!({"UserName": "bob"})))
             .unwrap();
