@@ -38,14 +38,7 @@ pub(super) fn effects(g: &mut Gen) {
                     if let Some(v) = base.get(&p.name) {
                         let mut request = minimal.clone();
                         request.insert(p.name.clone(), v.clone());
-                        if expected_for(spec, &request) == Expect::Success {
-                            g.push(
-                                format!("effect/{}", p.name),
-                                request,
-                                Expect::Success,
-                                vec![format!("effect:{}", p.name)],
-                            );
-                        }
+                        push_effect(g, p, request);
                     }
                 }
                 continue;
@@ -95,15 +88,20 @@ pub(super) fn effects(g: &mut Gen) {
                 m.insert(p.name.clone(), value);
                 m
             };
-            if expected_for(spec, &request) == Expect::Success {
-                g.push(
-                    format!("effect/{}", p.name),
-                    request,
-                    Expect::Success,
-                    vec![format!("effect:{}", p.name)],
-                );
-            }
+            push_effect(g, p, request);
         }
+    }
+}
+
+/// The `effect/<parameter>` case, when its request is one the spec expects to succeed.
+fn push_effect(g: &mut Gen, p: &Parameter, request: Map<String, Value>) {
+    if expected_for(g.spec, &request) == Expect::Success {
+        g.push(
+            format!("effect/{}", p.name),
+            request,
+            Expect::Success,
+            vec![format!("effect:{}", p.name)],
+        );
     }
 }
 
