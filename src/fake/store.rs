@@ -179,7 +179,7 @@ impl Store {
         let c = self.collection(api).ok_or(UpdateError::NotFound)?;
         match c.rows.get(&primary_key(spec, key)) {
             Some(r) => Ok(unpack(spec, r)),
-            None => Err(missing(spec, &c, key)),
+            None => Err(missing(spec, &c.parents, key)),
         }
     }
 
@@ -223,7 +223,7 @@ impl Store {
         let mut c = self.collection(api).ok_or(UpdateError::NotFound)?;
         let pk = primary_key(spec, key);
         let Some(row) = c.rows.remove(&pk) else {
-            return Err(missing(spec, &c, key));
+            return Err(missing(spec, &c.parents, key));
         };
         let r = unpack(spec, &row);
         unindex(spec, &mut c, &r);
@@ -321,12 +321,7 @@ impl Store {
             return update_in_place(spec, &mut c, &old_pk, key, changes, check);
         }
         let Some(current) = c.rows.get(&old_pk).cloned() else {
-            let parent_missing = parent_key(spec, key).is_some_and(|p| !c.parents.contains_key(&p));
-            return Err(if parent_missing {
-                UpdateError::ParentNotFound
-            } else {
-                UpdateError::NotFound
-            });
+            return Err(missing(spec, &c.parents, key));
         };
         fn view<'a>(spec: &'a ResourceSpec, row: &'a [Value]) -> Fields<'a> {
             Fields::Row(&spec.fields, row)
@@ -390,12 +385,7 @@ fn update_in_place<E>(
         parents,
     } = c;
     let Some(slot) = rows.get_mut(pk) else {
-        let parent_missing = parent_key(spec, key).is_some_and(|p| !parents.contains_key(&p));
-        return Err(if parent_missing {
-            UpdateError::ParentNotFound
-        } else {
-            UpdateError::NotFound
-        });
+        return Err(missing(spec, parents, key));
     };
     check(Fields::Row(&spec.fields, slot)).map_err(UpdateError::Rejected)?;
     // The unique sets a changed field belongs to, with their value before the change.
@@ -503,8 +493,12 @@ impl Drop for InPlace<'_> {
 }
 
 /// Why no resource has `key`: its parent is missing, or just the resource.
-fn missing(spec: &ResourceSpec, c: &Collection, key: &Resource) -> UpdateError<()> {
-    if parent_key(spec, key).is_some_and(|p| !c.parents.contains_key(&p)) {
+fn missing<E>(
+    spec: &ResourceSpec,
+    parents: &HashMap<String, usize>,
+    key: &Resource,
+) -> UpdateError<E> {
+    if parent_key(spec, key).is_some_and(|p| !parents.contains_key(&p)) {
         UpdateError::ParentNotFound
     } else {
         UpdateError::NotFound

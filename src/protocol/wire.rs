@@ -31,53 +31,41 @@ pub fn text(v: &Value) -> String {
     }
 }
 
-/// Whether a path template (`/api/v1/users/{UserId}`) matches a raw path, and with how
-/// many `{Label}` segments: what routing needs, without allocating (every request is
-/// matched against every spec of its protocol).
-pub fn path_fits(template: &str, path: &str) -> Option<usize> {
+/// Walks a path template (`/api/v1/users/{UserId}`) beside a raw path, calling `label`
+/// with each `{Label}`'s name and raw (still percent-encoded) segment; `false` when the
+/// path does not match (another segment count, a literal that differs, an empty label).
+fn walk_path<'p>(template: &str, path: &'p str, mut label: impl FnMut(&str, &'p str)) -> bool {
     let mut t = template.trim_end_matches('/').split('/');
     let mut p = path.trim_end_matches('/').split('/');
-    let mut labels = 0;
     loop {
         match (t.next(), p.next()) {
-            (None, None) => return Some(labels),
-            (Some(ts), Some(ps)) => {
-                if ts.starts_with('{') && ts.ends_with('}') && ts.len() >= 2 {
-                    if ps.is_empty() {
-                        return None;
-                    }
-                    labels += 1;
-                } else if ts != ps {
-                    return None;
-                }
-            }
-            _ => return None,
+            (None, None) => return true,
+            (Some(ts), Some(ps)) => match ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(_) if ps.is_empty() => return false,
+                Some(name) => label(name, ps),
+                None if ts == ps => {}
+                None => return false,
+            },
+            _ => return false,
         }
     }
+}
+
+/// Whether a path template matches a raw path, and with how many `{Label}` segments:
+/// what routing needs, without allocating.
+pub fn path_fits(template: &str, path: &str) -> Option<usize> {
+    let mut labels = 0;
+    walk_path(template, path, |_, _| labels += 1).then_some(labels)
 }
 
 /// Matches a path template (`/api/v1/users/{UserId}`) against a raw path; returns the
 /// raw (still percent-encoded) label values.
 pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
-    let t: Vec<&str> = template.trim_end_matches('/').split('/').collect();
-    let p: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    if t.len() != p.len() {
-        return None;
-    }
     let mut labels = Vec::new();
-    for (ts, ps) in t.iter().zip(&p) {
-        match ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(label) => {
-                if ps.is_empty() {
-                    return None;
-                }
-                labels.push((label.to_string(), ps.to_string()));
-            }
-            None if ts == ps => {}
-            None => return None,
-        }
-    }
-    Some(labels)
+    walk_path(template, path, |name, value| {
+        labels.push((name.to_string(), value.to_string()))
+    })
+    .then_some(labels)
 }
 
 /// The path template with each `{Label}` replaced by its parameter's value.
