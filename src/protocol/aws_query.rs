@@ -12,7 +12,7 @@ use crate::spec::model::{Fault, Location, QueryErrors, QueryProtocol, QuerySend,
 use crate::spec::template::Rendered;
 
 impl QueryProtocol {
-    fn write(&self, tree: &Value) -> Bytes {
+    fn write<'n>(&self, tree: impl Into<super::xml::Node<'n>>) -> Bytes {
         Bytes::from(super::xml::write_doc(tree, self.xml_declaration))
     }
 }
@@ -48,7 +48,7 @@ impl Codec for QueryProtocol {
     }
 
     fn success_body(&self, body: &Rendered<'_>) -> Bytes {
-        Bytes::from(super::xml::write_doc(body, self.xml_declaration))
+        self.write(body)
     }
 
     fn error(&self, spec: Option<&Spec>, e: ErrorParts<'_>) -> Encoded {
