@@ -760,18 +760,17 @@ fn build_engine(args: &ServeArgs) -> Result<Engine, String> {
         }
         specs.retain(|s| args.specs.contains(&s.api.id));
     }
+    // A JSON seed (the usual form for large ones) is stored as it is read, once the engine
+    // exists; YAML is decoded whole first.
     let mut seeds = None;
     if let Some(path) = &args.seed {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let seed: std::collections::BTreeMap<
-            String,
-            Vec<serde_json::Map<String, serde_json::Value>>,
-        > = if text.trim_start().starts_with('{') {
-            // JSON (the usual form for large seeds) is read directly, without the YAML
-            // parser's intermediate event list.
-            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let json = bytes.trim_ascii_start().starts_with(b"{");
+        let seed = if json {
+            Seed::Json(bytes)
         } else {
-            spec::decode_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            let text = String::from_utf8(bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            Seed::Yaml(spec::decode_yaml(&text).map_err(|e| format!("{}: {e}", path.display()))?)
         };
         seeds = Some((path, seed));
     }
@@ -790,14 +789,28 @@ fn build_engine(args: &ServeArgs) -> Result<Engine, String> {
         journal_cap: args.journal_cap,
     };
     let engine = Engine::new(specs, config);
-    if let Some((path, seed)) = seeds {
-        for (api, resources) in seed {
+    match seeds {
+        Some((path, Seed::Json(bytes))) => {
             engine
-                .seed_fixtures(&api, resources)
+                .seed_fixtures_json(&bytes)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
         }
+        Some((path, Seed::Yaml(seed))) => {
+            for (api, resources) in seed {
+                engine
+                    .seed_fixtures(&api, resources)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+        }
+        None => {}
     }
     Ok(engine)
+}
+
+/// A `--seed` file, by its form.
+enum Seed {
+    Json(Vec<u8>),
+    Yaml(std::collections::BTreeMap<String, Vec<serde_json::Map<String, serde_json::Value>>>),
 }
 
 async fn run_server(engine: Engine, args: &ServeArgs) -> ExitCode {

@@ -589,6 +589,60 @@ fn reset_restores_fixtures_and_clears_journal() {
 }
 
 #[test]
+fn a_json_seed_is_stored_as_read_and_kept_as_fixtures() {
+    let e = engine();
+    let doc = br#"{
+        "aws-iam": [{"UserName": "carol", "Path": "/team/"}, {"UserName": "dave"}],
+        "aws-transfer": [{"ServerId": "s-11112222333344444", "UserName": "erin"}]
+    }"#;
+    assert_eq!(e.seed_fixtures_json(doc).unwrap(), 3);
+    let carol = iam_user(&e, "carol").expect("seeded");
+    assert_eq!(carol["Arn"], "arn:aws:iam::123456789012:user/team/carol");
+    assert_eq!(iam_user(&e, "dave").expect("seeded")["Path"], "/");
+    // A reset brings the seeded users back as they were.
+    let resp = e.handle(iam(
+        "Action=UpdateUser&Version=2010-05-08&UserName=carol&NewPath=%2Fmoved%2F",
+    ));
+    assert_eq!(resp.status(), 200);
+    assert_eq!(iam_user(&e, "carol").unwrap()["Path"], "/moved/");
+    e.reset();
+    assert_eq!(iam_user(&e, "carol").unwrap()["Path"], "/team/");
+    assert!(
+        iam_user(&e, "Bob").is_some(),
+        "the spec's own fixtures stay"
+    );
+
+    // Refusals name the place in the document.
+    let bad_field = br#"{"aws-iam": [{"UserName": "x"},
+        {"UserName": "y", "Colour": "red"}]}"#;
+    let msg = e.seed_fixtures_json(bad_field).unwrap_err().to_string();
+    assert!(
+        msg.contains("'Colour' is not a field of user") && msg.contains("line 2"),
+        "{msg}"
+    );
+    let msg = e
+        .seed_fixtures_json(br#"{"aws-nope": []}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("no API 'aws-nope'"), "{msg}");
+    let msg = e
+        .seed_fixtures_json(br#"{"aws-iam": [{}]}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("key field 'UserName' is missing"), "{msg}");
+    let msg = e
+        .seed_fixtures_json(br#"{"aws-iam": []} x"#)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("trailing characters"), "{msg}");
+    let msg = e
+        .seed_fixtures_json(br#"["aws-iam"]"#)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("an object of API ids"), "{msg}");
+}
+
+#[test]
 fn the_journal_is_bounded() {
     let config = Config {
         journal_cap: 5,

@@ -154,10 +154,59 @@ impl Engine {
     pub fn seed_fixtures(
         &self,
         api: &str,
-        resources: Vec<Map<String, Value>>,
+        resources: impl IntoIterator<Item = Map<String, Value>>,
     ) -> Result<usize, ControlError> {
         let mut fixtures = self.fixtures.write().unwrap_or_else(|e| e.into_inner());
         let n = self.seed(api, resources)?;
+        *fixtures = self.store.snapshot();
+        Ok(n)
+    }
+
+    /// [`Engine::seed_fixtures`] from a JSON document `{"<api id>": [resource, ...], ...}`,
+    /// each resource stored as soon as it is read: the document is never held as a tree,
+    /// so 100 000 users cost the store and no more. Returns the number of resources; an
+    /// error names the line and column of the resource it refused.
+    pub fn seed_fixtures_json(&self, json: &[u8]) -> Result<usize, serde_json::Error> {
+        use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+        struct Document<'e>(&'e Engine);
+        struct Resources<'e, 'a>(&'e Engine, &'a str);
+        impl<'de> Visitor<'de> for Document<'_> {
+            type Value = usize;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of API ids to lists of resources")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+                let mut n = 0;
+                while let Some(api) = map.next_key::<Cow<'de, str>>()? {
+                    self.0.api(&api).map_err(A::Error::custom)?;
+                    n += map.next_value_seed(Resources(self.0, &api))?;
+                }
+                Ok(n)
+            }
+        }
+        impl<'de> DeserializeSeed<'de> for Resources<'_, '_> {
+            type Value = usize;
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        impl<'de> Visitor<'de> for Resources<'_, '_> {
+            type Value = usize;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of resources")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+                let mut n = 0;
+                while let Some(r) = seq.next_element::<Map<String, Value>>()? {
+                    n += self.0.seed(self.1, [r]).map_err(A::Error::custom)?;
+                }
+                Ok(n)
+            }
+        }
+        let mut fixtures = self.fixtures.write().unwrap_or_else(|e| e.into_inner());
+        let mut de = serde_json::Deserializer::from_slice(json);
+        let n = de.deserialize_map(Document(self))?;
+        de.end()?;
         *fixtures = self.store.snapshot();
         Ok(n)
     }
@@ -166,18 +215,13 @@ impl Engine {
     pub fn seed(
         &self,
         api: &str,
-        resources: Vec<Map<String, Value>>,
+        resources: impl IntoIterator<Item = Map<String, Value>>,
     ) -> Result<usize, ControlError> {
         let spec = self.api(api)?;
-        let fields: Vec<&str> = spec
-            .resource
-            .fields
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect();
         let mut n = 0;
         for r in resources {
-            if let Some(k) = r.keys().find(|k| !fields.contains(&k.as_str())) {
+            let known = |k: &&String| spec.resource.fields.iter().any(|f| f.name == **k);
+            if let Some(k) = r.keys().find(|k| !known(k)) {
                 return Err(ControlError::BadResource(format!(
                     "'{k}' is not a field of {}",
                     spec.resource.name
