@@ -2,10 +2,11 @@
 //!
 //! - throughput and latency (p50, p99) of each API's successful UpdateUser, SigV4 (or the
 //!   NimbleOS token) checked, over loopback at 1, 8 and 64 connections, by a closed-loop
-//!   load generator (one keep-alive HTTP/1.1 connection per task);
+//!   load generator (one keep-alive HTTP/1.1 connection per task), with the CPU time the
+//!   server process used per request (all its threads, from /proc);
 //! - the ceiling: a bare hyper server answering a fixed body of the same size;
 //! - the engine alone: `Engine::handle` in-process on one thread, no sockets
-//!   (`APICONFORM_BENCH_ONLY=engine` runs only this);
+//!   (`APICONFORM_BENCH_ONLY=engine` runs only this; `=throughput` only the loads);
 //! - the runner: every case of the five APIs against in-process fakes, 1 and N workers;
 //! - start-up: `apiconform serve` process start to first successful answer, and
 //!   `Fake::start()` in-process;
@@ -411,6 +412,52 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time a process has used so far, all its threads (user and kernel), in µs: what a
+/// server spends per request, apart from the load generator sharing the machine.
+fn cpu_us(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum::<u64>()
+        / 1000
+}
+
+/// `load`, and the CPU µs per request it cost the server process and this one (the load
+/// generator): on two cores, what the two leave idle is the time spent waiting.
+fn measured(
+    rt: &tokio::runtime::Runtime,
+    pid: u32,
+    addr: SocketAddr,
+    p: &Prepared,
+    conns: usize,
+    secs: f64,
+) -> (Stats, Cpu) {
+    let (server, client) = (cpu_us(pid), cpu_us(std::process::id()));
+    let s = rt.block_on(load(addr, p, conns, secs));
+    let per = |now: u64, before: u64| now.saturating_sub(before) as f64 / s.requests.max(1) as f64;
+    let cpu = Cpu {
+        server: per(cpu_us(pid), server),
+        client: per(cpu_us(std::process::id()), client),
+    };
+    (s, cpu)
+}
+
+/// CPU µs per request.
+struct Cpu {
+    server: f64,
+    client: f64,
+}
+
+impl std::fmt::Display for Cpu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.1} | {:.1}", self.server, self.client)
+    }
+}
+
 fn addr_of(uri: &str) -> SocketAddr {
     uri.trim_start_matches("http://")
         .parse()
@@ -595,16 +642,24 @@ fn main() {
     if let Ok(api) = std::env::var("APICONFORM_BENCH_PROFILE") {
         // Only load one API (for `perf record`): APICONFORM_BENCH_PROFILE=aws-iam.
         let (_, p) = work.iter().find(|(n, _)| *n == api).expect("api id");
-        let s = rt.block_on(load(addr, p, 8, secs));
-        println!("{api}: {:.0} req/s, p99 {} µs", s.rps(), s.p99_us);
+        let (s, cpu) = measured(&rt, child.id(), addr, p, 8, secs);
+        println!(
+            "{api}: {:.0} req/s, p99 {} µs, CPU µs per request: server {:.1}, load generator {:.1}",
+            s.rps(),
+            s.p99_us,
+            cpu.server,
+            cpu.client
+        );
         let _ = child.kill();
         let _ = child.wait();
         return;
     }
     println!();
     println!("## Throughput, successful UpdateUser, auth checked");
-    println!("| api | conns | req/s | p50 µs | p99 µs | errors | ceiling req/s | ratio |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| api | conns | req/s | p50 µs | p99 µs | errors | server CPU µs/req | load CPU µs/req | ceiling req/s | ratio |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     let iam_body = rt.block_on(once(addr, &work[0].1)).1;
     let (mut ceiling, ceiling_addr) = spawn_ceiling(&iam_body);
     let ceiling_req = Prepared {
@@ -615,9 +670,9 @@ fn main() {
     };
     let mut ceilings = Vec::new();
     for conns in [1, 8, 64] {
-        let c = rt.block_on(load(ceiling_addr, &ceiling_req, conns, secs));
+        let (c, cpu) = measured(&rt, ceiling.id(), ceiling_addr, &ceiling_req, conns, secs);
         println!(
-            "| bare hyper | {conns} | {:.0} | {} | {} | {} | | |",
+            "| bare hyper | {conns} | {:.0} | {} | {} | {} | {cpu} | | |",
             c.rps(),
             c.p50_us,
             c.p99_us,
@@ -629,9 +684,9 @@ fn main() {
     let _ = ceiling.wait();
     for (name, p) in &work {
         for (i, conns) in [1, 8, 64].into_iter().enumerate() {
-            let s = rt.block_on(load(addr, p, conns, secs));
+            let (s, cpu) = measured(&rt, child.id(), addr, p, conns, secs);
             println!(
-                "| {name} | {conns} | {:.0} | {} | {} | {} | {:.0} | {:.0} % |",
+                "| {name} | {conns} | {:.0} | {} | {} | {} | {cpu} | {:.0} | {:.0} % |",
                 s.rps(),
                 s.p50_us,
                 s.p99_us,
@@ -642,6 +697,11 @@ fn main() {
         }
     }
 
+    if std::env::var("APICONFORM_BENCH_ONLY").as_deref() == Ok("throughput") {
+        let _ = child.kill();
+        let _ = child.wait();
+        return;
+    }
     engine_alone(&work);
 
     // Journal bounded under long load.
