@@ -366,18 +366,11 @@ async fn bare_hyper(body: Bytes) -> SocketAddr {
     addr
 }
 
+/// `apiconform` as cargo built it for this bench (the bench profile, that is release).
+/// Building it here with `cargo build --release` instead would unify features without
+/// the dev-dependencies, and each run would rebuild what the other built.
 fn release_binary() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--quiet", "--bin", "apiconform"])
-        .current_dir(dir)
-        .status()
-        .expect("cargo build --release");
-    assert!(status.success());
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dir.join("target"));
-    target.join("release/apiconform")
+    PathBuf::from(env!("CARGO_BIN_EXE_apiconform"))
 }
 
 fn spawn_serve(bin: &Path, args: &[&str]) -> (Child, String) {

@@ -363,44 +363,84 @@ impl Engine {
         req: &Request,
         positions: impl Iterator<Item = usize> + Clone,
     ) -> (Option<&Spec>, Option<&Spec>) {
-        let (mut yes, mut alias, mut other, mut fits) = (None, None, None, 0);
+        // Each spec is asked once: the positions that fit are remembered as bits (literal
+        // and alias apart), so ties are broken without asking again.
+        let (mut yes, mut alias, mut other) = (0u128, 0u128, None);
+        let mut beyond = false;
         for i in positions.clone() {
             let spec = &*self.apis[i];
-            match protocol::fit(spec, req) {
-                Fit::Yes => {
-                    fits += 1;
-                    yes = yes.or(Some(spec));
+            let bits = match protocol::fit(spec, req) {
+                Fit::Yes => &mut yes,
+                Fit::Alias => &mut alias,
+                Fit::OtherOperation => {
+                    other = other.or(Some(spec));
+                    continue;
                 }
-                Fit::Alias => {
-                    fits += 1;
-                    alias = alias.or(Some(spec));
-                }
-                Fit::OtherOperation => other = other.or(Some(spec)),
-                Fit::No => {}
+                Fit::No => continue,
+            };
+            match 1u128.checked_shl(i as u32) {
+                Some(bit) => *bits |= bit,
+                None => beyond = true,
             }
         }
-        if fits > 1 {
-            // Asked again, in order: the literal fits, then the alias fits.
-            let of = |want: Fit| {
-                positions
-                    .clone()
-                    .map(|i| &*self.apis[i])
-                    .filter(move |s| protocol::fit(s, req) == want)
-            };
-            let ordered = || of(Fit::Yes).chain(of(Fit::Alias));
-            if let Some(scope) = scope_service(req) {
-                if let Some(s) = ordered()
-                    .find(|s| matches!(&s.auth, Auth::Sigv4 { service, .. } if *service == scope))
-                {
-                    return (Some(s), None);
-                }
-            }
-            // Unsigned: awsQuery requests carry `Version`, Nexfs console requests do not.
-            if let Some(s) = ordered().find(|s| protocol::carries_version(s, req)) {
+        if beyond {
+            // More specs than bits: asked again, in order.
+            return self.route_asking_again(req, positions, other);
+        }
+        // The specs at the set bits, lowest first.
+        let at = |mut bits: u128| {
+            std::iter::from_fn(move || {
+                let i = bits.trailing_zeros() as usize;
+                bits &= bits.checked_sub(1)?;
+                Some(&*self.apis[i])
+            })
+        };
+        if (yes | alias).count_ones() > 1 {
+            if let Some(s) = self.tie_broken(req, || at(yes).chain(at(alias))) {
                 return (Some(s), None);
             }
         }
-        (yes.or(alias), other)
+        (at(yes).chain(at(alias)).next(), other)
+    }
+
+    /// Several specs fit: the one the SigV4 scope names, else (unsigned: awsQuery requests
+    /// carry `Version`, Nexfs console requests do not) the one whose `Version` it carries;
+    /// `ordered` gives the literal fits, then the alias fits.
+    fn tie_broken<'s, I: Iterator<Item = &'s Spec>>(
+        &'s self,
+        req: &Request,
+        ordered: impl Fn() -> I,
+    ) -> Option<&'s Spec> {
+        if let Some(scope) = scope_service(req) {
+            if let Some(s) = ordered()
+                .find(|s| matches!(&s.auth, Auth::Sigv4 { service, .. } if *service == scope))
+            {
+                return Some(s);
+            }
+        }
+        ordered().find(|s| protocol::carries_version(s, req))
+    }
+
+    /// [`Self::route_among`] for spec positions beyond its bits: each spec asked again.
+    fn route_asking_again<'s>(
+        &'s self,
+        req: &Request,
+        positions: impl Iterator<Item = usize> + Clone,
+        other: Option<&'s Spec>,
+    ) -> (Option<&'s Spec>, Option<&'s Spec>) {
+        let of = |want: Fit| {
+            positions
+                .clone()
+                .map(|i| &*self.apis[i])
+                .filter(move |s| protocol::fit(s, req) == want)
+        };
+        let ordered = || of(Fit::Yes).chain(of(Fit::Alias));
+        if ordered().nth(1).is_some() {
+            if let Some(s) = self.tie_broken(req, ordered) {
+                return (Some(s), None);
+            }
+        }
+        (ordered().next(), other)
     }
 
     /// Routes and answers one request; also gives the request id it answered with, in
