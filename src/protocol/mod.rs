@@ -121,6 +121,16 @@ pub fn fit(spec: &Spec, req: &Request) -> Fit {
     codec(spec).fit(spec, req)
 }
 
+/// A JSON body, written into a buffer sized for a usual answer (one allocation, where
+/// `serde_json::to_vec` grows its buffer four or five times).
+pub(crate) fn json_bytes(v: &impl serde::Serialize) -> Bytes {
+    let mut out = Vec::with_capacity(512);
+    match serde_json::to_writer(&mut out, v) {
+        Ok(()) => Bytes::from(out),
+        Err(_) => Bytes::new(),
+    }
+}
+
 /// See [`Codec::carries_version`].
 pub fn carries_version(spec: &Spec, req: &Request) -> bool {
     codec(spec).carries_version(req)

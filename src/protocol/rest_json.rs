@@ -47,7 +47,7 @@ impl Codec for RestProtocol {
     }
 
     fn success_body(&self, body: &Rendered<'_>) -> Bytes {
-        Bytes::from(serde_json::to_vec(body).unwrap_or_default())
+        super::json_bytes(body)
     }
 
     fn error(&self, _spec: Option<&Spec>, e: ErrorParts<'_>) -> Encoded {

@@ -73,7 +73,7 @@ impl<'n> Node<'n> {
 
 /// Renders a tree as XML, with an `<?xml?>` declaration when `declaration` is set.
 pub fn write_doc<'n>(tree: impl Into<Node<'n>>, declaration: bool) -> Vec<u8> {
-    let mut w = Writer::new(Vec::with_capacity(256));
+    let mut w = Writer::new(Vec::with_capacity(512));
     if declaration {
         let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
     }
