@@ -553,7 +553,14 @@ fn runner_speed(rt: &tokio::runtime::Runtime) {
     println!("| workers | cases | median s | cases/s | failed |");
     println!("|---|---|---|---|---|");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for jobs in [1, cores] {
+    // APICONFORM_BENCH_WORKERS=4: another worker count after 1 and one per core.
+    let extra: Option<usize> = std::env::var("APICONFORM_BENCH_WORKERS")
+        .ok()
+        .and_then(|s| s.parse().ok());
+    let mut counts = vec![1, cores];
+    counts.extend(extra);
+    counts.dedup();
+    for jobs in counts {
         let mut times = Vec::new();
         let mut last = (0, 0);
         for _ in 0..5 {
@@ -578,9 +585,6 @@ fn runner_speed(rt: &tokio::runtime::Runtime) {
             last.0 as f64 / median,
             last.1
         );
-        if jobs == cores {
-            break;
-        }
     }
 }
 

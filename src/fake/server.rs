@@ -263,14 +263,18 @@ async fn answer(
             return resp.map(Full::new);
         }
     };
-    let (method, path) = (parts.method.clone(), parts.uri.path().to_string());
+    // The request line is kept for the log only when a request is logged (`-v`).
+    let logged = tracing::enabled!(target: "apiconform::request", tracing::Level::INFO)
+        .then(|| (parts.method.clone(), parts.uri.path().to_string()));
     let resp = engine.handle(http::Request::from_parts(parts, bytes));
-    tracing::info!(
-        target: "apiconform::request",
-        "{peer} {method} {path} -> {} ({} µs)",
-        resp.status().as_u16(),
-        started.elapsed().as_micros()
-    );
+    if let Some((method, path)) = logged {
+        tracing::info!(
+            target: "apiconform::request",
+            "{peer} {method} {path} -> {} ({} µs)",
+            resp.status().as_u16(),
+            started.elapsed().as_micros()
+        );
+    }
     resp.map(Full::new)
 }
 
