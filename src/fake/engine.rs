@@ -165,7 +165,8 @@ impl Engine {
     /// [`Engine::seed_fixtures`] from a JSON document `{"<api id>": [resource, ...], ...}`,
     /// each resource stored as soon as it is read: the document is never held as a tree,
     /// so 100 000 users cost the store and no more. Returns the number of resources; an
-    /// error names the line and column of the resource it refused.
+    /// error names the line and column of the resource it refused, and the resources read
+    /// before it stay in the state but not in the fixtures (`serve` stops on it).
     pub fn seed_fixtures_json(&self, json: &[u8]) -> Result<usize, serde_json::Error> {
         use serde::de::{DeserializeSeed, Deserializer, Error, MapAccess, SeqAccess, Visitor};
         struct Document<'e>(&'e Engine);
