@@ -987,9 +987,13 @@ impl Runner {
     fn check(&self, spec: &Spec, case: &Case, o: &Observed, outcome: &mut Outcome) {
         verdict(spec, &case.expect, o, &mut outcome.failures);
         let actual = compare::normalise(spec, o);
-        let text = compare::snapshot_text(&match &self.redact {
-            Some(r) => r.tree(&actual),
-            None => actual.clone(),
+        let redacted;
+        let text = compare::snapshot_text(match &self.redact {
+            Some(r) => {
+                redacted = r.tree(&actual);
+                &redacted
+            }
+            None => &actual,
         });
         let path = compare::snapshot_path(&self.snapshot_dir, &case.name);
         if self.update {

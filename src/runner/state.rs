@@ -99,7 +99,7 @@ fn same_key(spec: &Spec, a: &Map<String, Value>, b: &Map<String, Value>) -> bool
 fn canonical(rows: &[Fields]) -> Vec<String> {
     let mut v: Vec<String> = rows
         .iter()
-        .map(|r| super::compare::sorted(&Value::Object(r.clone())).to_string())
+        .map(|r| serde_json::to_string(&super::compare::KeyOrder(r)).unwrap_or_default())
         .collect();
     v.sort();
     v
