@@ -613,33 +613,60 @@ fn a_json_seed_is_stored_as_read_and_kept_as_fixtures() {
     );
 
     // Refusals name the place in the document.
-    let bad_field = br#"{"aws-iam": [{"UserName": "x"},
-        {"UserName": "y", "Colour": "red"}]}"#;
-    let msg = e.seed_fixtures_json(bad_field).unwrap_err().to_string();
+    let refusal = |doc: &[u8]| e.seed_fixtures_json(doc).unwrap_err().to_string();
+    let msg = refusal(
+        br#"{"aws-iam": [{"UserName": "x"},
+        {"UserName": "y", "Colour": "red"}]}"#,
+    );
     assert!(
         msg.contains("'Colour' is not a field of user") && msg.contains("line 2"),
         "{msg}"
     );
-    let msg = e
-        .seed_fixtures_json(br#"{"aws-nope": []}"#)
-        .unwrap_err()
-        .to_string();
-    assert!(msg.contains("no API 'aws-nope'"), "{msg}");
-    let msg = e
-        .seed_fixtures_json(br#"{"aws-iam": [{}]}"#)
-        .unwrap_err()
-        .to_string();
-    assert!(msg.contains("key field 'UserName' is missing"), "{msg}");
-    let msg = e
-        .seed_fixtures_json(br#"{"aws-iam": []} x"#)
-        .unwrap_err()
-        .to_string();
-    assert!(msg.contains("trailing characters"), "{msg}");
-    let msg = e
-        .seed_fixtures_json(br#"["aws-iam"]"#)
-        .unwrap_err()
-        .to_string();
-    assert!(msg.contains("an object of API ids"), "{msg}");
+    for (doc, says) in [
+        (&br#"{"aws-nope": []}"#[..], "no API 'aws-nope'"),
+        (br#"{"aws-iam": [{}]}"#, "key field 'UserName' is missing"),
+        (br#"{"aws-iam": []} x"#, "trailing characters"),
+        (br#"["aws-iam"]"#, "an object of API ids"),
+    ] {
+        let msg = refusal(doc);
+        assert!(msg.contains(says), "{msg}");
+    }
+}
+
+#[test]
+fn routing_among_more_specs_than_its_bits_still_breaks_ties_by_the_signature() {
+    // 130 other specs first: IAM and Nexfs (both `Action=UpdateUser` at `/`) sit beyond
+    // the 128 positions routing keeps as bits, so the tie is broken by asking again.
+    let specs = apiconform::spec::embedded().expect("embedded specs");
+    let filler = specs
+        .iter()
+        .find(|s| s.api.id == "aws-workdocs")
+        .expect("workdocs")
+        .clone();
+    let mut all: Vec<_> = (0..130)
+        .map(|i| {
+            let mut s = filler.clone();
+            s.api.id = format!("filler-{i}");
+            s
+        })
+        .collect();
+    all.extend(specs);
+    let e = Engine::new(all, Config::default());
+    let resp = e.handle(iam(
+        "Action=UpdateUser&Version=2010-05-08&UserName=Bob&NewPath=%2Fbeyond%2F",
+    ));
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        String::from_utf8_lossy(resp.body())
+    );
+    let body = xml_body(&resp);
+    assert_eq!(
+        body["UpdateUserResponse"]["@xmlns"],
+        "https://iam.amazonaws.com/doc/2010-05-08/"
+    );
+    assert_eq!(iam_user(&e, "Bob").unwrap()["Path"], "/beyond/");
 }
 
 #[test]

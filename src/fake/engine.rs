@@ -219,9 +219,9 @@ impl Engine {
         resources: impl IntoIterator<Item = Map<String, Value>>,
     ) -> Result<usize, ControlError> {
         let spec = self.api(api)?;
+        let known = |k: &&String| spec.resource.fields.iter().any(|f| f.name == **k);
         let mut n = 0;
         for r in resources {
-            let known = |k: &&String| spec.resource.fields.iter().any(|f| f.name == **k);
             if let Some(k) = r.keys().find(|k| !known(k)) {
                 return Err(ControlError::BadResource(format!(
                     "'{k}' is not a field of {}",

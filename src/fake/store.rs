@@ -404,13 +404,9 @@ fn update_in_place<E>(
     // A row that ends before a field the update may set is given its full length first
     // (a refused update leaves it so: trailing unset slots read as unset).
     if (slot.len()..spec.fields.len()).any(|i| changes_field(spec, &changes, i)) {
-        let full = spec.fields.len();
-        *slot = slot
-            .iter()
-            .cloned()
-            .chain(std::iter::repeat(Value::Null))
-            .take(full)
-            .collect();
+        let mut full = slot.to_vec();
+        full.resize(spec.fields.len(), Value::Null);
+        *slot = full.into();
     }
     // The unique sets a changed field belongs to, with their value before the change.
     let may_change = |u: &crate::spec::model::Unique| {
