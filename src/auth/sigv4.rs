@@ -29,6 +29,12 @@ use time::macros::format_description;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+// The headers the verifier reads, named once: a lookup by `&str` parses the name first.
+static X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
+static X_AMZ_SECURITY_TOKEN: http::HeaderName =
+    http::HeaderName::from_static("x-amz-security-token");
+static X_AMZ_CONTENT_SHA256: http::HeaderName =
+    http::HeaderName::from_static("x-amz-content-sha256");
 const TERMINATOR: &str = "aws4_request";
 const AMZ_DATE: &[BorrowedFormatItem<'static>] =
     format_description!("[year][month][day]T[hour][minute][second]Z");
@@ -495,7 +501,7 @@ fn insert(parts: &mut Parts, name: &'static str, value: &str) {
 fn read_signature(parts: &impl Head) -> Result<Signature<'_>, SigV4Error> {
     let token = parts
         .headers()
-        .get("x-amz-security-token")
+        .get(&X_AMZ_SECURITY_TOKEN)
         .map(|v| String::from_utf8_lossy(v.as_bytes()));
     match parts.headers().get(http::header::AUTHORIZATION) {
         Some(h) => match std::str::from_utf8(h.as_bytes()) {
@@ -581,7 +587,7 @@ fn read_header<'r>(
 /// sends as RFC 2822 when the request already had a `Date`; an unreadable one is passed on
 /// unchanged so the ISO-8601 check reports it).
 fn request_date(parts: &impl Head) -> Option<Cow<'_, str>> {
-    let text = |name: &str| {
+    let text = |name: &http::HeaderName| {
         parts
             .headers()
             .get(name)
@@ -590,10 +596,10 @@ fn request_date(parts: &impl Head) -> Option<Cow<'_, str>> {
                 Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
             })
     };
-    if let Some(d) = text("x-amz-date") {
+    if let Some(d) = text(&X_AMZ_DATE) {
         return Some(d);
     }
-    let date = text("date")?;
+    let date = text(&http::header::DATE)?;
     if PrimitiveDateTime::parse(&date, AMZ_DATE).is_ok() {
         return Some(date);
     }
@@ -730,7 +736,7 @@ impl PayloadHash<'_> {
 fn payload_hash<'r>(parts: &'r impl Head, body: &[u8]) -> PayloadHash<'r> {
     match parts
         .headers()
-        .get("x-amz-content-sha256")
+        .get(&X_AMZ_CONTENT_SHA256)
         .and_then(|v| v.to_str().ok())
     {
         Some(v) => PayloadHash::Sent(v),
@@ -748,7 +754,7 @@ fn verified_payload_hash<'r>(
     allow_unsigned: bool,
 ) -> Result<PayloadHash<'r>, SigV4Error> {
     let actual = PayloadHash::Computed(hex64(&Sha256::digest(body).into()));
-    let Some(claimed) = parts.headers().get("x-amz-content-sha256") else {
+    let Some(claimed) = parts.headers().get(&X_AMZ_CONTENT_SHA256) else {
         return Ok(actual);
     };
     match std::str::from_utf8(claimed.as_bytes()) {
@@ -765,20 +771,46 @@ fn verified_payload_hash<'r>(
 }
 
 /// A `fmt::Write` that hashes what is written to it, so the canonical request is hashed
-/// as it is produced and never held.
-#[derive(Default)]
-struct Hashing(Sha256);
+/// as it is produced and never held. The canonical request comes in many small pieces (a
+/// newline, a colon); they are gathered in a block-sized buffer and hashed a block at a
+/// time rather than one `update` each.
+struct Hashing {
+    sha: Sha256,
+    buf: [u8; 128],
+    len: usize,
+}
+
+impl Default for Hashing {
+    fn default() -> Self {
+        Self {
+            sha: Sha256::default(),
+            buf: [0; 128],
+            len: 0,
+        }
+    }
+}
 
 impl std::fmt::Write for Hashing {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.update(s.as_bytes());
+        let bytes = s.as_bytes();
+        if self.len + bytes.len() > self.buf.len() {
+            self.sha.update(&self.buf[..self.len]);
+            self.len = 0;
+            if bytes.len() > self.buf.len() {
+                self.sha.update(bytes);
+                return Ok(());
+            }
+        }
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
         Ok(())
     }
 }
 
 impl Hashing {
-    fn finish(self) -> [u8; 32] {
-        self.0.finalize().into()
+    fn finish(mut self) -> [u8; 32] {
+        self.sha.update(&self.buf[..self.len]);
+        self.sha.finalize().into()
     }
 }
 
@@ -809,7 +841,10 @@ fn write_canonical_request(
                     if i > 0 {
                         out.write_char(',')?;
                     }
-                    write_collapsed(out, &String::from_utf8_lossy(v.as_bytes()))?;
+                    match v.to_str() {
+                        Ok(v) => write_collapsed(out, v)?,
+                        Err(_) => write_collapsed(out, &String::from_utf8_lossy(v.as_bytes()))?,
+                    }
                 }
             }
             out.write_char('\n')?;
@@ -825,6 +860,14 @@ fn write_canonical_request(
 
 /// A header value trimmed, with inner runs of whitespace written as one space.
 fn write_collapsed(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Result {
+    // Most values (printable ASCII, single spaces inside) have nothing to collapse.
+    let simple = v.bytes().all(|c| c.is_ascii_graphic() || c == b' ')
+        && !v.starts_with(' ')
+        && !v.ends_with(' ')
+        && !v.contains("  ");
+    if simple {
+        return out.write_str(v);
+    }
     for (i, word) in v.split_whitespace().enumerate() {
         if i > 0 {
             out.write_char(' ')?;
