@@ -94,8 +94,7 @@ fn check_all<'v>(
             continue;
         }
         v.top = &p.name;
-        let path = v.member_name(&p.name);
-        if let Some(value) = v.check(p, given, &path) {
+        if let Some(value) = v.check(p, given, &Path::Top(&p.name)) {
             out.push((i, value));
         }
     }
@@ -211,6 +210,15 @@ pub fn describe(style: ValidationStyle, violations: &[Violation]) -> String {
     }
 }
 
+/// Where a value sits in the request, written out (in the service's member-name style)
+/// only when a violation names it: a valid request builds no path text.
+enum Path<'a> {
+    Top(&'a str),
+    Member(&'a Path<'a>, &'a str),
+    /// Item `i` (from 0) of a list, written `.{i + 1}.member`.
+    Item(&'a Path<'a>, usize),
+}
+
 struct Validator<'s> {
     names: MemberNames,
     violations: Vec<Violation>,
@@ -233,9 +241,19 @@ impl Validator<'_> {
         }
     }
 
+    fn path_text(&self, path: &Path<'_>) -> String {
+        match path {
+            Path::Top(name) => self.member_name(name).into_owned(),
+            Path::Member(parent, name) => {
+                format!("{}.{}", self.path_text(parent), self.member_name(name))
+            }
+            Path::Item(parent, i) => format!("{}.{}.member", self.path_text(parent), i + 1),
+        }
+    }
+
     fn push(
         &mut self,
-        path: &str,
+        path: &Path<'_>,
         p: &Parameter,
         c: Constraint,
         value: Option<&Value>,
@@ -243,7 +261,7 @@ impl Validator<'_> {
     ) {
         self.violations.push(Violation {
             parameter: self.top.to_owned(),
-            path: path.to_string(),
+            path: self.path_text(path),
             constraint: c,
             value: if p.sensitive {
                 None
@@ -259,7 +277,7 @@ impl Validator<'_> {
         &mut self,
         p: &Parameter,
         value: Option<&'v Value>,
-        path: &str,
+        path: &Path<'_>,
     ) -> Option<Cow<'v, Value>> {
         let value = match value {
             None | Some(Value::Null) => {
@@ -297,7 +315,7 @@ impl Validator<'_> {
         &mut self,
         p: &Parameter,
         value: &'v Value,
-        path: &str,
+        path: &Path<'_>,
     ) -> Option<Cow<'v, Value>> {
         let expected = match (p.ty, value) {
             (ParamType::String, Value::String(_))
@@ -354,7 +372,7 @@ impl Validator<'_> {
         None
     }
 
-    fn check_string(&mut self, p: &Parameter, value: &Value, path: &str) {
+    fn check_string(&mut self, p: &Parameter, value: &Value, path: &Path<'_>) {
         let Value::String(s) = value else { return };
         if let Some(b) = p.length {
             let len = s.encode_utf16().count() as u64;
@@ -407,7 +425,7 @@ impl Validator<'_> {
         }
     }
 
-    fn check_number(&mut self, p: &Parameter, value: &Value, path: &str) {
+    fn check_number(&mut self, p: &Parameter, value: &Value, path: &Path<'_>) {
         let (Some(r), Value::Number(n)) = (p.range, value) else {
             return;
         };
@@ -432,7 +450,7 @@ impl Validator<'_> {
         }
     }
 
-    fn check_list(&mut self, p: &Parameter, value: Value, path: &str) -> Value {
+    fn check_list(&mut self, p: &Parameter, value: Value, path: &Path<'_>) -> Value {
         let Value::Array(items) = value else {
             return value;
         };
@@ -465,8 +483,7 @@ impl Validator<'_> {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let item_path = format!("{path}.{}.member", i + 1);
-                self.check(member, Some(item), &item_path)
+                self.check(member, Some(item), &Path::Item(path, i))
                     .map(Cow::into_owned)
                     .unwrap_or(Value::Null)
             })
@@ -474,15 +491,14 @@ impl Validator<'_> {
         Value::Array(out)
     }
 
-    fn check_members(&mut self, p: &Parameter, value: Value, path: &str) -> Value {
+    fn check_members(&mut self, p: &Parameter, value: Value, path: &Path<'_>) -> Value {
         let Value::Object(obj) = value else {
             return value;
         };
         let mut out = Map::new();
         for m in &p.members {
-            let m_path = format!("{path}.{}", self.member_name(&m.name));
             if let Some(v) = self
-                .check(m, obj.get(&m.name), &m_path)
+                .check(m, obj.get(&m.name), &Path::Member(path, &m.name))
                 .map(Cow::into_owned)
             {
                 out.insert(m.name.clone(), v);
@@ -540,8 +556,7 @@ mod tests {
             violations: vec![],
             top: &p.name,
         };
-        let path = v.member_name(&p.name);
-        v.check(&p, Some(&value), &path);
+        v.check(&p, Some(&value), &Path::Top(&p.name));
         v.violations
     }
 
