@@ -117,8 +117,10 @@ pub fn take_members(spec: &Spec, mut body: Map<String, Value>, out: &mut Map<Str
         .filter(|p| p.location == Some(Location::Body))
     {
         // Taken, not copied: no two parameters read one wire name (the loader checks).
-        if let Some(v) = body.get_mut(p.wire()) {
-            out.insert(p.name.clone(), std::mem::take(v));
+        // The member keeps its order among the rest (reported in order when unknown), and
+        // its name's text when that is the parameter's name too.
+        if let Some((k, v)) = body.shift_remove_entry(p.wire()) {
+            out.insert(if k == p.name { k } else { p.name.clone() }, v);
         }
     }
     // A spec that refuses unknown members sees them, so that validation can.
