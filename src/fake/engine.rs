@@ -277,7 +277,7 @@ impl Engine {
 
     /// The requests received, oldest first (bounded by `journal_cap`).
     pub fn journal(&self) -> Vec<JournalEntry> {
-        self.journal.list()
+        self.journal.list(&|i| self.apis[i].api.id.clone())
     }
 
     pub fn clear_journal(&self) {
@@ -328,11 +328,12 @@ impl Engine {
         &self,
         req: &Request,
         seq: u64,
-        api: Option<String>,
+        api: Option<&Spec>,
         status: u16,
         error_code: Option<String>,
         request_id: String,
     ) {
+        let api = api.and_then(|a| self.apis.iter().position(|s| std::ptr::eq(&**s, a)));
         self.journal.record(Recorded {
             seq,
             time: time::OffsetDateTime::now_utc(),
@@ -450,10 +451,10 @@ impl Engine {
         &self,
         req: &Request,
         seq: u64,
-    ) -> (Response<Bytes>, Option<String>, Option<String>, String) {
+    ) -> (Response<Bytes>, Option<&Spec>, Option<String>, String) {
         if let Some((spec, resp, request_id)) = self.token_endpoints(req, seq) {
             let code = error_code_of(&resp);
-            return (resp, Some(spec.api.id.clone()), code, request_id);
+            return (resp, Some(spec), code, request_id);
         }
         let (spec, other) = self.route(req);
         let Some(spec) = spec else {
@@ -463,10 +464,10 @@ impl Engine {
                 None => not_served(req),
             };
             let code = error_code_of(&resp);
-            return (resp, other.map(|o| o.api.id.clone()), code, request_id);
+            return (resp, other, code, request_id);
         };
         let request_id = protocol::request_id(Some(spec), seq);
-        let id = Some(spec.api.id.clone());
+        let id = Some(spec);
         match self.call(spec, req, &request_id) {
             Ok(resp) => (resp, id, None, request_id),
             Err((row, message, members)) => {
@@ -558,7 +559,14 @@ impl Engine {
         if kind != OpKind::Update {
             return self.act(spec, kind, &params, caller.as_ref(), request_id);
         }
-        let (key, changes) = plan(spec, &params);
+        let plan = crate::spec::effect::borrowed(spec, &params);
+        let changes = Changes {
+            set: plan
+                .set
+                .iter()
+                .map(|&(f, v)| (f, Cow::Borrowed(v)))
+                .collect(),
+        };
         let check =
             |current: crate::spec::template::Fields<'_>| match crate::spec::effect::broken_rule(
                 spec,
@@ -570,7 +578,13 @@ impl Engine {
             };
         let updated = self
             .store
-            .update_row(spec.store_id(), &spec.resource, &key, changes, check)
+            .update_row(
+                spec.store_id(),
+                &spec.resource,
+                plan.key.as_slice().into(),
+                changes,
+                check,
+            )
             .map_err(|e| {
                 let (row, detail) = match e {
                     UpdateError::ParentNotFound => {
@@ -605,14 +619,21 @@ impl Engine {
     ) -> Result<Response<Bytes>, Rejection<'s>> {
         let store = spec.store_id();
         let res = &spec.resource;
-        let e = crate::spec::effect::of(spec, params);
+        let e = crate::spec::effect::borrowed(spec, params);
         let mut key = e.key;
         // A read that names no resource is about the caller itself (IAM GetUser).
+        let caller_user;
         if kind == OpKind::Read && key.is_empty() && res.key.len() == 1 {
             if let Some(user) = caller.and_then(|c| c.user.as_deref()) {
-                key.insert(res.key[0].clone(), Value::String(user.to_owned()));
+                caller_user = Value::String(user.to_owned());
+                key.push((&res.key[0], &caller_user));
             }
         }
+        let key_map = || -> Map<String, Value> {
+            key.iter()
+                .map(|&(f, v)| (f.to_owned(), v.clone()))
+                .collect()
+        };
         let refused = |e: UpdateError<()>| -> Rejection<'s> {
             let (row, detail) = match e {
                 UpdateError::ParentNotFound => return parent_not_found(spec, params, request_id),
@@ -638,13 +659,17 @@ impl Engine {
                     let detail = rule.message.clone().unwrap_or_default();
                     return Err(rejection(spec.row(&rule.error), detail, params, request_id));
                 }
-                let mut r = key;
-                r.extend(e.set);
+                let mut r = key_map();
+                r.extend(e.set.iter().map(|&(f, v)| (f.to_owned(), v.clone())));
                 self.store.create(store, res, r).map_err(refused)?
             }
-            OpKind::Read => self.store.read(store, res, &key).map_err(refused)?,
-            OpKind::Delete => self.store.delete(store, res, &key).map_err(refused)?,
-            OpKind::List => return self.list(spec, params, key, request_id).map_err(refused),
+            OpKind::Read => self.store.read(store, res, &key[..]).map_err(refused)?,
+            OpKind::Delete => self.store.delete(store, res, &key[..]).map_err(refused)?,
+            OpKind::List => {
+                return self
+                    .list(spec, params, key_map(), request_id)
+                    .map_err(refused)
+            }
             OpKind::Update => unreachable!("updates are answered by `call`"),
         };
         Ok(answer(
@@ -945,12 +970,6 @@ fn selected_key_equals(spec: &Spec, params: &Map<String, Value>, user: Option<&s
         .iter()
         .filter(|p| p.selects.is_some())
         .any(|p| params.get(&p.name).and_then(Value::as_str) == user)
-}
-
-/// The lookup key and the field changes a call asks for ([`crate::spec::effect`]).
-fn plan(spec: &Spec, params: &Map<String, Value>) -> (Map<String, Value>, Changes) {
-    let e = crate::spec::effect::of(spec, params);
-    (e.key, Changes { set: e.set })
 }
 
 /// The row for a page token the service did not give: the list's `bad_token`, else the

@@ -25,7 +25,8 @@ pub struct JournalEntry {
 pub struct Recorded {
     pub seq: u64,
     pub time: time::OffsetDateTime,
-    pub api: Option<String>,
+    /// The API's position among the engine's specs (named when the journal is read).
+    pub api: Option<usize>,
     pub method: http::Method,
     pub path: String,
     pub status: u16,
@@ -34,14 +35,14 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    fn entry(&self) -> JournalEntry {
+    fn entry(&self, api_name: &dyn Fn(usize) -> String) -> JournalEntry {
         JournalEntry {
             seq: self.seq,
             time: self
                 .time
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
-            api: self.api.clone(),
+            api: self.api.map(api_name),
             method: self.method.to_string(),
             path: self.path.clone(),
             status: self.status,
@@ -89,9 +90,9 @@ impl Journal {
         j.insert(at, entry);
     }
 
-    /// The requests kept, oldest first.
-    pub fn list(&self) -> Vec<JournalEntry> {
-        self.entries().iter().map(Recorded::entry).collect()
+    /// The requests kept, oldest first, their APIs named by `api_name`.
+    pub fn list(&self, api_name: &dyn Fn(usize) -> String) -> Vec<JournalEntry> {
+        self.entries().iter().map(|e| e.entry(api_name)).collect()
     }
 
     pub fn clear(&self) {

@@ -2,6 +2,7 @@
 //! an update (lookup, uniqueness check, write) is one atomic step: no lost update, no
 //! uniqueness broken by a race. Key and unique indexes keep lookups O(1) at 100 000 users.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -26,9 +27,11 @@ pub enum UpdateError<E> {
 }
 
 /// What an update changes.
+/// Field names are the spec's, values borrowed from the request where they can be: a value
+/// is copied only when it is stored.
 #[derive(Debug, Default)]
-pub struct Changes {
-    pub set: Vec<(String, Value)>,
+pub struct Changes<'a> {
+    pub set: Vec<(&'a str, Cow<'a, Value>)>,
 }
 
 /// A stored resource: one slot per spec field, in the spec's order (`Null` when unset),
@@ -182,12 +185,13 @@ impl Store {
     }
 
     /// The resource with `key`, told apart from a missing parent.
-    pub fn read(
+    pub fn read<'k>(
         &self,
         api: &str,
         spec: &ResourceSpec,
-        key: &Resource,
+        key: impl Into<Fields<'k>>,
     ) -> Result<Resource, UpdateError<()>> {
+        let key = key.into();
         let c = self.collection(api).ok_or(UpdateError::NotFound)?;
         match c.rows.get(&primary_key(spec, key)) {
             Some(r) => Ok(unpack(spec, r)),
@@ -226,12 +230,13 @@ impl Store {
     }
 
     /// Removes the resource with `key`, giving it back.
-    pub fn delete(
+    pub fn delete<'k>(
         &self,
         api: &str,
         spec: &ResourceSpec,
-        key: &Resource,
+        key: impl Into<Fields<'k>>,
     ) -> Result<Resource, UpdateError<()>> {
+        let key = key.into();
         let mut c = self.collection(api).ok_or(UpdateError::NotFound)?;
         let pk = primary_key(spec, key);
         let Some(row) = c.rows.remove(&pk) else {
@@ -296,10 +301,10 @@ impl Store {
         api: &str,
         spec: &ResourceSpec,
         key: &Resource,
-        changes: Changes,
+        changes: Changes<'_>,
         check: impl FnOnce(Fields<'_>) -> Result<(), E>,
     ) -> Result<Resource, UpdateError<E>> {
-        self.update_row(api, spec, key, changes, check)
+        self.update_row(api, spec, key.into(), changes, check)
             .map(|row| unpack(spec, &row))
     }
 
@@ -309,8 +314,8 @@ impl Store {
         &self,
         api: &str,
         spec: &ResourceSpec,
-        key: &Resource,
-        changes: Changes,
+        key: Fields<'_>,
+        changes: Changes<'_>,
         check: impl FnOnce(Fields<'_>) -> Result<(), E>,
     ) -> Result<Row, UpdateError<E>> {
         let Some(mut c) = self.collection(api) else {
@@ -343,7 +348,7 @@ impl Store {
         next.resize(spec.fields.len(), Value::Null);
         for (f, v) in changes.set {
             if let Some(i) = spec.fields.iter().position(|field| field.name == f) {
-                next[i] = v;
+                next[i] = v.into_owned();
             }
         }
         let now = Now::current();
@@ -388,8 +393,8 @@ fn update_in_place<E>(
     spec: &ResourceSpec,
     c: &mut Collection,
     pk: &str,
-    key: &Resource,
-    changes: Changes,
+    key: Fields<'_>,
+    changes: Changes<'_>,
     check: impl FnOnce(Fields<'_>) -> Result<(), E>,
 ) -> Result<Row, UpdateError<E>> {
     let Collection {
@@ -432,7 +437,7 @@ fn update_in_place<E>(
         };
         for (f, v) in changes.set {
             if let Some(i) = spec.fields.iter().position(|field| field.name == f) {
-                row.set(i, v);
+                row.set(i, v.into_owned());
             }
         }
         let now = Now::current();
@@ -480,7 +485,7 @@ fn update_in_place<E>(
 
 /// Whether an update can change the field at `i`: it sets it, or the field is touched by
 /// every update or derived from others.
-fn changes_field(spec: &ResourceSpec, changes: &Changes, i: usize) -> bool {
+fn changes_field(spec: &ResourceSpec, changes: &Changes<'_>, i: usize) -> bool {
     let f = &spec.fields[i];
     f.touch_on_update || f.derive.is_some() || changes.set.iter().any(|(name, _)| *name == f.name)
 }
@@ -516,7 +521,7 @@ impl Drop for InPlace<'_> {
 fn missing<E>(
     spec: &ResourceSpec,
     parents: &HashMap<String, usize>,
-    key: &Resource,
+    key: Fields<'_>,
 ) -> UpdateError<E> {
     if parent_key(spec, key).is_some_and(|p| !parents.contains_key(&p)) {
         UpdateError::ParentNotFound
@@ -769,7 +774,7 @@ mod tests {
             spec,
             &obj(json!({"UserName": from})),
             Changes {
-                set: vec![("UserName".into(), json!(to))],
+                set: vec![("UserName", Cow::Owned(json!(to)))],
             },
             |_| Ok(()),
         )
@@ -805,7 +810,7 @@ mod tests {
         }
         let key = obj(json!({"UserName": "bob"}));
         let set_path = |path: &str| Changes {
-            set: vec![("Path".into(), json!(path))],
+            set: vec![("Path", Cow::Owned(json!(path)))],
         };
         let before = store.get("iam", &spec, &key).unwrap();
         // Taken by alice: refused, and bob is untouched (Path, and the Arn derived from it).
@@ -851,7 +856,7 @@ mod tests {
         assert_eq!(stored(&bob).get("Tags"), None);
         let saved = store.snapshot();
         let tags = |v: Value| Changes {
-            set: vec![("Tags".into(), v)],
+            set: vec![("Tags", Cow::Owned(v))],
         };
         // Refused by the check: nothing set.
         let e = store.update("iam", &spec, &bob, tags(json!([{"Key": "k"}])), |_| Err(()));
@@ -872,7 +877,7 @@ mod tests {
                 &spec,
                 &bob,
                 Changes {
-                    set: vec![("UserName".into(), json!("Rob"))],
+                    set: vec![("UserName", Cow::Owned(json!("Rob")))],
                 },
                 |_| Ok::<(), ()>(()),
             )
@@ -989,7 +994,7 @@ mod tests {
                 &spec,
                 &obj(json!({"ServerId": s, "UserName": u})),
                 Changes {
-                    set: vec![("Home".into(), json!("/h"))],
+                    set: vec![("Home", Cow::Owned(json!("/h")))],
                 },
                 |_| Ok::<(), ()>(()),
             )

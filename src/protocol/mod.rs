@@ -151,11 +151,9 @@ pub fn encode_success(spec: &Spec, body: &Rendered<'_>, request_id: &str) -> Res
     };
     let mut resp = Response::new(content);
     *resp.status_mut() = StatusCode::from_u16(spec.response.status).unwrap_or(StatusCode::OK);
-    wire::set(
-        &mut resp,
-        header::CONTENT_TYPE.as_str(),
-        &spec.response.content_type,
-    );
+    if let Some(v) = spec.response.content_type_header() {
+        resp.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
     for (k, v) in &spec.response.headers {
         if v.contains("${request_id}") {
             wire::set(&mut resp, k, &v.replace("${request_id}", request_id));

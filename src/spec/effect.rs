@@ -13,24 +13,53 @@ pub struct Effect {
     pub set: Vec<(String, Value)>,
 }
 
+/// [`Effect`] borrowed from the spec (field names) and the request (values): what the
+/// fake applies on every call, built without copying either.
+#[derive(Debug, Default)]
+pub struct Borrowed<'a> {
+    pub key: Vec<(&'a str, &'a Value)>,
+    pub set: Vec<(&'a str, &'a Value)>,
+}
+
 /// The effect of `params` (already validated and coerced by [`super::validate::validate`]).
 pub fn of(spec: &Spec, params: &Map<String, Value>) -> Effect {
-    let mut e = Effect::default();
+    let b = borrowed(spec, params);
+    Effect {
+        key: b
+            .key
+            .into_iter()
+            .map(|(f, v)| (f.to_owned(), v.clone()))
+            .collect(),
+        set: b
+            .set
+            .into_iter()
+            .map(|(f, v)| (f.to_owned(), v.clone()))
+            .collect(),
+    }
+}
+
+/// [`of`] without copies.
+pub fn borrowed<'a>(spec: &'a Spec, params: &'a Map<String, Value>) -> Borrowed<'a> {
+    let mut e = Borrowed::default();
     for p in &spec.parameters {
         let Some(v) = params.get(&p.name) else {
             continue;
         };
         if let Some(f) = &p.selects {
-            e.key.insert(f.clone(), v.clone());
+            // A key field named twice keeps the later value, as a map would.
+            match e.key.iter_mut().find(|(k, _)| k == f) {
+                Some(slot) => slot.1 = v,
+                None => e.key.push((f, v)),
+            }
         }
         collect_sets(p, v, &mut e.set);
     }
     e
 }
 
-fn collect_sets(p: &Parameter, v: &Value, set: &mut Vec<(String, Value)>) {
+fn collect_sets<'a>(p: &'a Parameter, v: &'a Value, set: &mut Vec<(&'a str, &'a Value)>) {
     for f in [&p.sets, &p.renames].into_iter().flatten() {
-        set.push((f.clone(), v.clone()));
+        set.push((f, v));
     }
     if matches!(p.ty, ParamType::Structure | ParamType::JsonString) {
         if let Value::Object(o) = v {

@@ -971,6 +971,40 @@ pub struct Response {
     /// bodies): the runner checks it before masking it.
     #[serde(default = "default_request_id")]
     pub request_id: ValueFormat,
+    /// `content_type` as a header value, made on first use and copied after: its text is
+    /// interned ([`interned`]), so a copy neither allocates nor touches a shared count.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub content_type_header: std::sync::OnceLock<Option<http::HeaderValue>>,
+}
+
+impl Response {
+    /// The `Content-Type` header of a successful answer (`None` when the spec's text is
+    /// not a valid header value).
+    pub fn content_type_header(&self) -> Option<http::HeaderValue> {
+        self.content_type_header
+            .get_or_init(|| {
+                http::HeaderValue::from_str(&self.content_type)
+                    .ok()
+                    .map(|_| http::HeaderValue::from_static(interned(&self.content_type)))
+            })
+            .clone()
+    }
+}
+
+/// `text` kept for the life of the process, once per distinct text: for the few header
+/// values specs give (content types), which every answer repeats. The set only grows with
+/// the distinct texts of the specs loaded, not with the requests or engines.
+fn interned(text: &str) -> &'static str {
+    static TEXTS: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut texts = TEXTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = texts.get(text) {
+        return t;
+    }
+    let t: &'static str = Box::leak(text.to_owned().into_boxed_str());
+    texts.insert(t);
+    t
 }
 
 fn default_request_id() -> ValueFormat {

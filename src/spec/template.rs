@@ -99,6 +99,8 @@ impl Template {
 pub enum Fields<'a> {
     Map(&'a Map<String, Value>),
     Row(&'a [crate::spec::model::Field], &'a [Value]),
+    /// Name and value pairs, as [`crate::spec::effect::Borrowed`] gives a key.
+    Pairs(&'a [(&'a str, &'a Value)]),
 }
 
 impl<'a> Fields<'a> {
@@ -111,7 +113,14 @@ impl<'a> Fields<'a> {
                 .position(|f| f.name == name)
                 .and_then(|i| values.get(i))
                 .filter(|v| !v.is_null()),
+            Fields::Pairs(pairs) => pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v),
         }
+    }
+}
+
+impl<'a> From<&'a [(&'a str, &'a Value)]> for Fields<'a> {
+    fn from(p: &'a [(&'a str, &'a Value)]) -> Self {
+        Fields::Pairs(p)
     }
 }
 
