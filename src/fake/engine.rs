@@ -560,13 +560,7 @@ impl Engine {
             return self.act(spec, kind, &params, caller.as_ref(), request_id);
         }
         let plan = crate::spec::effect::borrowed(spec, &params);
-        let changes = Changes {
-            set: plan
-                .set
-                .iter()
-                .map(|&(f, v)| (f, Cow::Borrowed(v)))
-                .collect(),
-        };
+        let changes = Changes { set: plan.set };
         let check =
             |current: crate::spec::template::Fields<'_>| match crate::spec::effect::broken_rule(
                 spec,
@@ -660,7 +654,11 @@ impl Engine {
                     return Err(rejection(spec.row(&rule.error), detail, params, request_id));
                 }
                 let mut r = key_map();
-                r.extend(e.set.iter().map(|&(f, v)| (f.to_owned(), v.clone())));
+                r.extend(
+                    e.set
+                        .into_iter()
+                        .map(|(f, v)| (f.to_owned(), v.into_owned())),
+                );
                 self.store.create(store, res, r).map_err(refused)?
             }
             OpKind::Read => self.store.read(store, res, &key[..]).map_err(refused)?,

@@ -142,7 +142,7 @@ impl Store {
             for row in rows {
                 let pk = primary_key(spec, Fields::Row(&spec.fields, row));
                 index(spec, &mut fresh, Fields::Row(&spec.fields, row), &pk);
-                fresh.rows.insert(pk, row.clone());
+                fresh.rows.insert(pk.into_owned(), row.clone());
             }
             *c = fresh;
         }
@@ -161,7 +161,7 @@ impl Store {
         };
         let mut r = resource;
         complete(spec, &mut r);
-        let pk = primary_key(spec, &r);
+        let pk = primary_key(spec, &r).into_owned();
         if c.unique.len() != spec.unique.len() {
             c.unique = vec![HashMap::new(); spec.unique.len()];
         }
@@ -181,7 +181,9 @@ impl Store {
     #[cfg(test)]
     pub fn get(&self, api: &str, spec: &ResourceSpec, key: &Resource) -> Option<Resource> {
         let c = self.collection(api)?;
-        c.rows.get(&primary_key(spec, key)).map(|r| unpack(spec, r))
+        c.rows
+            .get(&*primary_key(spec, key))
+            .map(|r| unpack(spec, r))
     }
 
     /// The resource with `key`, told apart from a missing parent.
@@ -193,7 +195,7 @@ impl Store {
     ) -> Result<Resource, UpdateError<()>> {
         let key = key.into();
         let c = self.collection(api).ok_or(UpdateError::NotFound)?;
-        match c.rows.get(&primary_key(spec, key)) {
+        match c.rows.get(&*primary_key(spec, key)) {
             Some(r) => Ok(unpack(spec, r)),
             None => Err(missing(spec, &c.parents, key)),
         }
@@ -216,7 +218,7 @@ impl Store {
         }
         let mut r = resource;
         complete(spec, &mut r);
-        let pk = primary_key(spec, &r);
+        let pk = primary_key(spec, &r).into_owned();
         if c.rows.contains_key(&pk) {
             return Err(UpdateError::Conflict(spec.key.clone()));
         }
@@ -239,7 +241,7 @@ impl Store {
         let key = key.into();
         let mut c = self.collection(api).ok_or(UpdateError::NotFound)?;
         let pk = primary_key(spec, key);
-        let Some(row) = c.rows.remove(&pk) else {
+        let Some(row) = c.rows.remove(&*pk) else {
             return Err(missing(spec, &c.parents, key));
         };
         let r = unpack(spec, &row);
@@ -337,7 +339,7 @@ impl Store {
         if !key_may_change {
             return update_in_place(spec, &mut c, &old_pk, key, changes, check);
         }
-        let Some(current) = c.rows.get(&old_pk).cloned() else {
+        let Some(current) = c.rows.get(&*old_pk).cloned() else {
             return Err(missing(spec, &c.parents, key));
         };
         fn view<'a>(spec: &'a ResourceSpec, row: &'a [Value]) -> Fields<'a> {
@@ -358,8 +360,8 @@ impl Store {
             }
         }
         derive_row(spec, &mut next);
-        let new_pk = primary_key(spec, view(spec, &next));
-        if new_pk != old_pk && c.rows.contains_key(&new_pk) {
+        let new_pk = primary_key(spec, view(spec, &next)).into_owned();
+        if *new_pk != *old_pk && c.rows.contains_key(&new_pk) {
             return Err(UpdateError::Conflict(spec.key.clone()));
         }
         // The same key in another letter case: a case-only rename, where the spec refuses it.
@@ -376,7 +378,7 @@ impl Store {
         if !taken.is_empty() {
             return Err(UpdateError::Conflict(taken));
         }
-        c.rows.remove(&old_pk);
+        c.rows.remove(&*old_pk);
         unindex(spec, &mut c, view(spec, &current));
         index(spec, &mut c, view(spec, &next), &new_pk);
         let next = trimmed(next);
@@ -560,8 +562,19 @@ fn joined<'a>(fields: impl IntoIterator<Item = &'a String>, r: Fields<'_>, fold:
 
 /// The key fields' values joined into one string (in lower case when the key is
 /// case-insensitive, so that every letter case of a key finds the same row).
-fn primary_key<'a>(spec: &ResourceSpec, r: impl Into<Fields<'a>>) -> String {
-    joined(&spec.key, r.into(), spec.key_case_insensitive)
+/// Borrowed from `r` when the key is one string field that needs no folding (a lookup
+/// then allocates nothing).
+fn primary_key<'a>(spec: &ResourceSpec, r: impl Into<Fields<'a>>) -> Cow<'a, str> {
+    let r = r.into();
+    if let [only] = spec.key.as_slice() {
+        if let Some(Value::String(s)) = r.get(only) {
+            let folds = |s: &str| s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii());
+            if !spec.key_case_insensitive || !folds(s) {
+                return Cow::Borrowed(s);
+            }
+        }
+    }
+    Cow::Owned(joined(&spec.key, r, spec.key_case_insensitive))
 }
 
 /// The parent's key fields' values joined into one string (folded as the key is), when

@@ -2,6 +2,8 @@
 //! fields it sets (`selects`, `sets`, `renames`, nested members included). The fake
 //! applies these changes; the runner reads the resource back and expects them.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use super::model::{ParamType, Parameter, Rule, RuleCheck, Spec};
@@ -14,11 +16,12 @@ pub struct Effect {
 }
 
 /// [`Effect`] borrowed from the spec (field names) and the request (values): what the
-/// fake applies on every call, built without copying either.
+/// fake applies on every call, built without copying either (the set values are `Cow`s,
+/// as the store takes them, always borrowed here).
 #[derive(Debug, Default)]
 pub struct Borrowed<'a> {
     pub key: Vec<(&'a str, &'a Value)>,
-    pub set: Vec<(&'a str, &'a Value)>,
+    pub set: Vec<(&'a str, Cow<'a, Value>)>,
 }
 
 /// The effect of `params` (already validated and coerced by [`super::validate::validate`]).
@@ -33,7 +36,7 @@ pub fn of(spec: &Spec, params: &Map<String, Value>) -> Effect {
         set: b
             .set
             .into_iter()
-            .map(|(f, v)| (f.to_owned(), v.clone()))
+            .map(|(f, v)| (f.to_owned(), v.into_owned()))
             .collect(),
     }
 }
@@ -57,9 +60,9 @@ pub fn borrowed<'a>(spec: &'a Spec, params: &'a Map<String, Value>) -> Borrowed<
     e
 }
 
-fn collect_sets<'a>(p: &'a Parameter, v: &'a Value, set: &mut Vec<(&'a str, &'a Value)>) {
+fn collect_sets<'a>(p: &'a Parameter, v: &'a Value, set: &mut Vec<(&'a str, Cow<'a, Value>)>) {
     for f in [&p.sets, &p.renames].into_iter().flatten() {
-        set.push((f, v));
+        set.push((f, Cow::Borrowed(v)));
     }
     if matches!(p.ty, ParamType::Structure | ParamType::JsonString) {
         if let Value::Object(o) = v {
