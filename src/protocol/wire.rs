@@ -140,19 +140,32 @@ pub fn take_labels_and_headers(
     req: &Request,
     out: &mut Map<String, Value>,
 ) -> Result<(), Malformed> {
-    let labels = match_path(template, req.uri().path()).unwrap_or_default();
-    for p in &spec.parameters {
-        match p.location {
-            Some(Location::Path) => {
-                if let Some((_, raw)) = labels.iter().find(|(l, _)| l == p.wire()) {
-                    let v = percent_encoding::percent_decode_str(raw)
-                        .decode_utf8()
-                        .map_err(|_| {
-                            Malformed(format!("path label '{}' is not UTF-8", p.wire()))
-                        })?;
+    // Labels are read only from a path that matches the template as a whole.
+    let path = req.uri().path();
+    if path_fits(template, path).is_some() {
+        let mut bad = None;
+        walk_path(template, path, |name, raw| {
+            let p = spec
+                .parameters
+                .iter()
+                .find(|p| p.location == Some(Location::Path) && p.wire() == name);
+            let Some(p) = p.filter(|_| bad.is_none()) else {
+                return;
+            };
+            match percent_encoding::percent_decode_str(raw).decode_utf8() {
+                Ok(v) => {
                     out.insert(p.name.clone(), Value::String(v.into_owned()));
                 }
+                Err(_) => bad = Some(Malformed(format!("path label '{name}' is not UTF-8"))),
             }
+        });
+        if let Some(e) = bad {
+            return Err(e);
+        }
+    }
+    let mut query = None;
+    for p in &spec.parameters {
+        match p.location {
             Some(Location::Header) => {
                 if let Some(v) = req.headers().get(p.wire()) {
                     let s = v
@@ -162,8 +175,9 @@ pub fn take_labels_and_headers(
                 }
             }
             Some(Location::Query) => {
-                if let Some((_, v)) = query_pairs(req).into_iter().find(|(k, _)| k == p.wire()) {
-                    out.insert(p.name.clone(), Value::String(v.into_owned()));
+                let pairs = query.get_or_insert_with(|| query_pairs(req));
+                if let Some((_, v)) = pairs.iter().find(|(k, _)| k == p.wire()) {
+                    out.insert(p.name.clone(), Value::String(v.to_string()));
                 }
             }
             _ => {}
@@ -348,22 +362,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn path_fits_agrees_with_match_path() {
-        for (t, p) in [
-            ("/api/v1/users/{UserId}", "/api/v1/users/S-1%26x"),
-            ("/api/v1/users/{UserId}", "/api/v1/users/"),
-            ("/api/v1/users/{UserId}", "/api/v1/users/a/b"),
-            ("/v1/users/detail", "/v1/users/detail"),
-            ("/v1/users/detail", "/v1/users/details"),
-            ("/v1/users", "/v1/users/"),
-            ("/", "/"),
-            ("/{a}/x/{b}", "/1/x/2"),
+    fn a_path_fits_its_template_with_its_labels_read_raw() {
+        for (t, p, fits, labels) in [
+            (
+                "/api/v1/users/{UserId}",
+                "/api/v1/users/S-1%26x",
+                Some(1),
+                &[("UserId", "S-1%26x")][..],
+            ),
+            ("/api/v1/users/{UserId}", "/api/v1/users/", None, &[]),
+            ("/api/v1/users/{UserId}", "/api/v1/users/a/b", None, &[]),
+            ("/v1/users/detail", "/v1/users/detail", Some(0), &[]),
+            ("/v1/users/detail", "/v1/users/details", None, &[]),
+            ("/v1/users", "/v1/users/", Some(0), &[]),
+            ("/", "/", Some(0), &[]),
+            ("/{a}/x/{b}", "/1/x/2", Some(2), &[("a", "1"), ("b", "2")]),
         ] {
-            assert_eq!(
-                path_fits(t, p),
-                match_path(t, p).map(|l| l.len()),
-                "{t} against {p}"
-            );
+            assert_eq!(path_fits(t, p), fits, "{t} against {p}");
+            assert_eq!(match_path(t, p).map(|l| l.len()), fits, "{t} against {p}");
+            let mut seen = Vec::new();
+            if walk_path(t, p, |name, raw| seen.push((name.to_owned(), raw))) {
+                let seen: Vec<(&str, &str)> = seen.iter().map(|(n, r)| (n.as_str(), *r)).collect();
+                assert_eq!(seen, labels, "{t} against {p}");
+            }
         }
     }
 }
