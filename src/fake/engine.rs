@@ -331,7 +331,7 @@ impl Engine {
         api: Option<&Spec>,
         status: u16,
         error_code: Option<String>,
-        request_id: String,
+        request_id: protocol::RequestId,
     ) {
         let api = api.and_then(|a| self.apis.iter().position(|s| std::ptr::eq(&**s, a)));
         self.journal.record(Recorded {
@@ -451,7 +451,12 @@ impl Engine {
         &self,
         req: &Request,
         seq: u64,
-    ) -> (Response<Bytes>, Option<&Spec>, Option<String>, String) {
+    ) -> (
+        Response<Bytes>,
+        Option<&Spec>,
+        Option<String>,
+        protocol::RequestId,
+    ) {
         if let Some((spec, resp, request_id)) = self.token_endpoints(req, seq) {
             let code = error_code_of(&resp);
             return (resp, Some(spec), code, request_id);
@@ -865,7 +870,11 @@ impl Engine {
     /// The session endpoints of a `token` auth scheme, at its `login_path`: login
     /// (`POST`), session lookup (`GET .../{id}`), logout (`DELETE .../{id}`). Bodies are
     /// in the protocol's envelope, if it has one.
-    fn token_endpoints(&self, req: &Request, seq: u64) -> Option<(&Spec, Response<Bytes>, String)> {
+    fn token_endpoints(
+        &self,
+        req: &Request,
+        seq: u64,
+    ) -> Option<(&Spec, Response<Bytes>, protocol::RequestId)> {
         let path = req.uri().path().trim_end_matches('/');
         let under = |lp: &str| {
             let lp = lp.trim_end_matches('/');
@@ -939,7 +948,7 @@ impl Engine {
             }
             _ => protocol::unknown_operation(spec, &describe_op(req), request_id),
         };
-        Some((spec, resp, request_id.clone()))
+        Some((spec, resp, *request_id))
     }
 }
 

@@ -31,7 +31,7 @@ pub struct Recorded {
     pub path: String,
     pub status: u16,
     pub error_code: Option<String>,
-    pub request_id: String,
+    pub request_id: crate::protocol::RequestId,
 }
 
 impl Recorded {
@@ -47,7 +47,7 @@ impl Recorded {
             path: self.path.clone(),
             status: self.status,
             error_code: self.error_code.clone(),
-            request_id: self.request_id.clone(),
+            request_id: self.request_id.to_string(),
         }
     }
 }

@@ -201,10 +201,53 @@ fn respond(e: Encoded, status: u16) -> Response<Bytes> {
 
 /// A new request id in the format the spec gives (`response.request_id`): a number for
 /// APIs that number their requests, a UUID otherwise (and when no spec is known).
-pub fn request_id(spec: Option<&Spec>, seq: u64) -> String {
-    match spec.map(|s| s.response.request_id) {
-        Some(ValueFormat::Integer) => seq.to_string(),
-        _ => uuid::Uuid::new_v4().to_string(),
+pub fn request_id(spec: Option<&Spec>, seq: u64) -> RequestId {
+    let mut id = RequestId {
+        text: [0; 36],
+        len: 0,
+    };
+    let len = match spec.map(|s| s.response.request_id) {
+        Some(ValueFormat::Integer) => {
+            use std::io::Write;
+            let mut at = &mut id.text[..];
+            // A u64 has at most 20 digits: it fits.
+            let _ = write!(at, "{seq}");
+            36 - at.len()
+        }
+        _ => uuid::Uuid::new_v4()
+            .hyphenated()
+            .encode_lower(&mut id.text)
+            .len(),
+    };
+    id.len = len as u8;
+    id
+}
+
+/// A request id (a hyphenated UUID or a sequence number), kept inline: giving one to every
+/// request allocates nothing. Reads as a `&str`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RequestId {
+    text: [u8; 36],
+    len: u8,
+}
+
+impl std::ops::Deref for RequestId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Written from ASCII digits and hex only.
+        std::str::from_utf8(&self.text[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl std::fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
     }
 }
 
