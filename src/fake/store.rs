@@ -569,9 +569,12 @@ fn primary_key<'a>(spec: &ResourceSpec, r: impl Into<Fields<'a>>) -> Cow<'a, str
     if let [only] = spec.key.as_slice() {
         if let Some(Value::String(s)) = r.get(only) {
             let folds = |s: &str| s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii());
-            if !spec.key_case_insensitive || !folds(s) {
-                return Cow::Borrowed(s);
-            }
+            // Folded, it is what `joined` gives for one string field.
+            return if spec.key_case_insensitive && folds(s) {
+                Cow::Owned(s.to_lowercase())
+            } else {
+                Cow::Borrowed(s)
+            };
         }
     }
     Cow::Owned(joined(&spec.key, r, spec.key_case_insensitive))

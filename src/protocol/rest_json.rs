@@ -26,11 +26,12 @@ impl Codec for RestProtocol {
     }
 
     fn decode(&self, spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malformed> {
-        let body = json_body(req.body())?;
+        let mut body = json_body(req.body())?;
         let body = match &self.envelope {
             None => body,
-            Some(env) => match body.get(env) {
-                Some(Value::Object(d)) => d.clone(),
+            // Moved out of the envelope, not copied.
+            Some(env) => match body.swap_remove(env) {
+                Some(Value::Object(d)) => d,
                 None if body.is_empty() => Map::new(),
                 Some(_) => return Err(Malformed(format!("member '{env}' must be a JSON object"))),
                 None => {
