@@ -618,10 +618,11 @@ impl Engine {
     ) -> Result<Response<Bytes>, Rejection<'s>> {
         let store = spec.store_id();
         let res = &spec.resource;
+        // Declared first: the key may borrow it.
+        let caller_user;
         let e = crate::spec::effect::borrowed(spec, params);
         let mut key = e.key;
         // A read that names no resource is about the caller itself (IAM GetUser).
-        let caller_user;
         if kind == OpKind::Read && key.is_empty() && res.key.len() == 1 {
             if let Some(user) = caller.and_then(|c| c.user.as_deref()) {
                 caller_user = Value::String(user.to_owned());

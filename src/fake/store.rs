@@ -31,7 +31,7 @@ pub enum UpdateError<E> {
 /// is copied only when it is stored.
 #[derive(Debug, Default)]
 pub struct Changes<'a> {
-    pub set: Vec<(&'a str, Cow<'a, Value>)>,
+    pub set: crate::spec::effect::Sets<'a>,
 }
 
 /// A stored resource: one slot per spec field, in the spec's order (`Null` when unset),
@@ -424,7 +424,7 @@ fn update_in_place<E>(
                 .is_some_and(|i| changes_field(spec, &changes, i))
         })
     };
-    let before: Vec<(usize, String)> = spec
+    let before: smallvec::SmallVec<[(usize, String); 2]> = spec
         .unique
         .iter()
         .enumerate()
@@ -434,7 +434,7 @@ fn update_in_place<E>(
     {
         let mut row = InPlace {
             row: Arc::make_mut(slot),
-            old: Vec::new(),
+            old: smallvec::SmallVec::new(),
             done: false,
         };
         for (f, v) in changes.set {
@@ -497,7 +497,7 @@ fn changes_field(spec: &ResourceSpec, changes: &Changes<'_>, i: usize) -> bool {
 /// row is never left half-written.
 struct InPlace<'r> {
     row: &'r mut [Value],
-    old: Vec<(usize, Value)>,
+    old: smallvec::SmallVec<[(usize, Value); 4]>,
     done: bool,
 }
 
@@ -790,7 +790,7 @@ mod tests {
             spec,
             &obj(json!({"UserName": from})),
             Changes {
-                set: vec![("UserName", Cow::Owned(json!(to)))],
+                set: smallvec::smallvec![("UserName", Cow::Owned(json!(to)))],
             },
             |_| Ok(()),
         )
@@ -826,7 +826,7 @@ mod tests {
         }
         let key = obj(json!({"UserName": "bob"}));
         let set_path = |path: &str| Changes {
-            set: vec![("Path", Cow::Owned(json!(path)))],
+            set: smallvec::smallvec![("Path", Cow::Owned(json!(path)))],
         };
         let before = store.get("iam", &spec, &key).unwrap();
         // Taken by alice: refused, and bob is untouched (Path, and the Arn derived from it).
@@ -872,7 +872,7 @@ mod tests {
         assert_eq!(stored(&bob).get("Tags"), None);
         let saved = store.snapshot();
         let tags = |v: Value| Changes {
-            set: vec![("Tags", Cow::Owned(v))],
+            set: smallvec::smallvec![("Tags", Cow::Owned(v))],
         };
         // Refused by the check: nothing set.
         let e = store.update("iam", &spec, &bob, tags(json!([{"Key": "k"}])), |_| Err(()));
@@ -893,7 +893,7 @@ mod tests {
                 &spec,
                 &bob,
                 Changes {
-                    set: vec![("UserName", Cow::Owned(json!("Rob")))],
+                    set: smallvec::smallvec![("UserName", Cow::Owned(json!("Rob")))],
                 },
                 |_| Ok::<(), ()>(()),
             )
@@ -1010,7 +1010,7 @@ mod tests {
                 &spec,
                 &obj(json!({"ServerId": s, "UserName": u})),
                 Changes {
-                    set: vec![("Home", Cow::Owned(json!("/h")))],
+                    set: smallvec::smallvec![("Home", Cow::Owned(json!("/h")))],
                 },
                 |_| Ok::<(), ()>(()),
             )

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 use super::model::{ParamType, Parameter, Rule, RuleCheck, Spec};
 
@@ -20,9 +21,12 @@ pub struct Effect {
 /// as the store takes them, always borrowed here).
 #[derive(Debug, Default)]
 pub struct Borrowed<'a> {
-    pub key: Vec<(&'a str, &'a Value)>,
-    pub set: Vec<(&'a str, Cow<'a, Value>)>,
+    pub key: SmallVec<[(&'a str, &'a Value); 2]>,
+    pub set: Sets<'a>,
 }
+
+/// The fields a call sets: on the stack for up to four.
+pub type Sets<'a> = SmallVec<[(&'a str, Cow<'a, Value>); 4]>;
 
 /// The effect of `params` (already validated and coerced by [`super::validate::validate`]).
 pub fn of(spec: &Spec, params: &Map<String, Value>) -> Effect {
@@ -60,7 +64,7 @@ pub fn borrowed<'a>(spec: &'a Spec, params: &'a Map<String, Value>) -> Borrowed<
     e
 }
 
-fn collect_sets<'a>(p: &'a Parameter, v: &'a Value, set: &mut Vec<(&'a str, Cow<'a, Value>)>) {
+fn collect_sets<'a>(p: &'a Parameter, v: &'a Value, set: &mut Sets<'a>) {
     for f in [&p.sets, &p.renames].into_iter().flatten() {
         set.push((f, Cow::Borrowed(v)));
     }

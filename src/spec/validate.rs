@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use serde_json::{Map, Number, Value};
+use smallvec::SmallVec;
 
 use super::model::{
     Constraint, ErrorRow, MemberNames, ParamType, Parameter, Spec, Trigger, ValidationStyle,
@@ -43,33 +44,27 @@ pub fn validate(spec: &Spec, params: &Params) -> (Params, Vec<Violation>) {
 }
 
 /// [`validate`] for a caller that no longer needs `params` once they are valid (the fake):
-/// the valid parameters are moved out of `params` rather than copied. With violations,
-/// `params` is left as it was (the error answer quotes it).
+/// the valid parameters are `params` itself, kept in the request's order, with the values
+/// coercion changed replaced and the unset (null) ones left out; nothing is copied. With
+/// violations, `params` is left as it was (the error answer quotes it).
 pub fn validate_taking(spec: &Spec, params: &mut Params) -> Result<Params, Vec<Violation>> {
     let (checked, violations) = check_all(spec, params);
     if !violations.is_empty() {
         return Err(violations);
     }
-    // Only the values coercion changed are kept; the others are taken from `params`.
-    let coerced: Vec<(usize, Option<Value>)> = checked
+    // Only the values coercion changed are kept; the others stay where they are.
+    let coerced: SmallVec<[(usize, Option<Value>); 8]> = checked
         .into_iter()
         .map(|(i, v)| match v {
             Cow::Owned(v) => (i, Some(v)),
             Cow::Borrowed(_) => (i, None),
         })
         .collect();
-    let mut out = Map::new();
+    let mut out = std::mem::take(params);
+    out.retain(|k, _| coerced.iter().any(|(i, _)| spec.parameters[*i].name == *k));
     for (i, v) in coerced {
-        let name = &spec.parameters[i].name;
-        match v {
-            Some(v) => {
-                out.insert(name.clone(), v);
-            }
-            None => {
-                if let Some((k, v)) = params.remove_entry(name) {
-                    out.insert(k, v);
-                }
-            }
+        if let (Some(v), Some(slot)) = (v, out.get_mut(&spec.parameters[i].name)) {
+            *slot = v;
         }
     }
     Ok(out)
@@ -77,16 +72,16 @@ pub fn validate_taking(spec: &Spec, params: &mut Params) -> Result<Params, Vec<V
 
 /// Every parameter checked: (position in the spec, value coerced to its type, borrowed
 /// when coercion did not change it) and the violations.
-fn check_all<'v>(
-    spec: &Spec,
-    params: &'v Params,
-) -> (Vec<(usize, Cow<'v, Value>)>, Vec<Violation>) {
+/// The checked values of a request: on the stack for operations of up to eight parameters.
+type Checked<'v> = SmallVec<[(usize, Cow<'v, Value>); 8]>;
+
+fn check_all<'v>(spec: &Spec, params: &'v Params) -> (Checked<'v>, Vec<Violation>) {
     let mut v = Validator {
         names: spec.validation.member_names,
         violations: Vec::new(),
         top: "",
     };
-    let mut out = Vec::new();
+    let mut out = Checked::new();
     for (i, p) in spec.parameters.iter().enumerate() {
         let given = params.get(&p.name);
         if !p.required && given.is_none_or(Value::is_null) {
