@@ -339,7 +339,7 @@ impl Engine {
             time: time::OffsetDateTime::now_utc(),
             api,
             method: req.method().clone(),
-            path: req.uri().path().to_string(),
+            path: req.uri().path().as_bytes().into(),
             status,
             error_code,
             request_id,

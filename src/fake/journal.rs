@@ -28,7 +28,8 @@ pub struct Recorded {
     /// The API's position among the engine's specs (named when the journal is read).
     pub api: Option<usize>,
     pub method: http::Method,
-    pub path: String,
+    /// The path's text, inline when it is short (most are).
+    pub path: smallvec::SmallVec<[u8; 64]>,
     pub status: u16,
     pub error_code: Option<String>,
     pub request_id: crate::protocol::RequestId,
@@ -44,7 +45,7 @@ impl Recorded {
                 .unwrap_or_default(),
             api: self.api.map(api_name),
             method: self.method.to_string(),
-            path: self.path.clone(),
+            path: String::from_utf8_lossy(&self.path).into_owned(),
             status: self.status,
             error_code: self.error_code.clone(),
             request_id: self.request_id.to_string(),

@@ -97,13 +97,22 @@ fn element(w: &mut Writer<Vec<u8>>, name: &str, v: Node<'_>) {
         let _ = w.write_event(Event::End(BytesEnd::new(name)));
         return;
     }
-    let mut start = BytesStart::new(name);
+    // The start tag is written straight into the output (with its attributes escaped as
+    // quick-xml escapes them): a `BytesStart` with attributes would copy itself first.
+    let out = w.get_mut();
+    out.push(b'<');
+    out.extend_from_slice(name.as_bytes());
     v.for_each_member(&mut |k, a| {
         if let Some(attr) = k.strip_prefix('@') {
-            start.push_attribute((attr, a.text().unwrap_or_default().as_ref()));
+            out.push(b' ');
+            out.extend_from_slice(attr.as_bytes());
+            out.extend_from_slice(b"=\"");
+            let text = a.text().unwrap_or_default();
+            out.extend_from_slice(quick_xml::escape::escape(text.as_ref()).as_bytes());
+            out.push(b'"');
         }
     });
-    let _ = w.write_event(Event::Start(start));
+    out.push(b'>');
     v.for_each_member(&mut |k, c| {
         if k == "#text" {
             let _ = w.write_event(Event::Text(BytesText::new(&c.text().unwrap_or_default())));
@@ -385,11 +394,11 @@ mod tests {
 
     #[test]
     fn writes_attributes_children_and_escapes_text() {
-        let tree = json!({"R": {"@xmlns": "urn:x", "A": "1 < 2", "B": {"C": 3}, "M": ["x", "y"], "N": null}});
+        let tree = json!({"R": {"@xmlns": "urn:x", "@q": "a\"b&<'", "A": "1 < 2", "B": {"C": 3}, "M": ["x", "y"], "N": null}});
         let s = String::from_utf8(write(&tree)).unwrap();
         assert_eq!(
             s,
-            "<R xmlns=\"urn:x\"><A>1 &lt; 2</A><B><C>3</C></B><M>x</M><M>y</M></R>"
+            "<R xmlns=\"urn:x\" q=\"a&quot;b&amp;&lt;&apos;\"><A>1 &lt; 2</A><B><C>3</C></B><M>x</M><M>y</M></R>"
         );
     }
 
