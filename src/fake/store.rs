@@ -450,8 +450,11 @@ fn update_in_place<E>(
         }
         for (i, f) in spec.fields.iter().enumerate() {
             if let Some(t) = &f.derive {
-                let v = derived(t, Fields::Row(&spec.fields, row.row));
-                row.set(i, v);
+                let fields = Fields::Row(&spec.fields, row.row);
+                if !row.row.get(i).is_some_and(|v| derived_is(t, fields, v)) {
+                    let v = derived(t, fields);
+                    row.set(i, v);
+                }
             }
         }
         let mut moved = Vec::new();
@@ -533,15 +536,12 @@ fn missing<E>(
 }
 
 /// Appends a key field's text: a string as it is, another value as JSON.
-fn push_key_text(out: &mut String, v: Option<&Value>) {
-    match v {
-        Some(Value::String(s)) => out.push_str(s),
-        Some(other) => {
-            use std::fmt::Write;
-            let _ = write!(out, "{other}");
-        }
-        None => {}
-    }
+fn push_key_text(out: &mut impl std::fmt::Write, v: Option<&Value>) {
+    let _ = match v {
+        Some(Value::String(s)) => out.write_str(s),
+        Some(other) => write!(out, "{other}"),
+        None => Ok(()),
+    };
 }
 
 /// `fields`' values joined by U+001F into one string, in lower case when `fold`.
@@ -676,21 +676,50 @@ fn derive_row(spec: &ResourceSpec, row: &mut [Value]) {
 /// in one pass.
 fn derived(t: &str, r: Fields<'_>) -> Value {
     let mut s = String::with_capacity(t.len() + 32);
+    write_derived(&mut s, t, r);
+    Value::String(s)
+}
+
+/// Writes the text of derive template `t` over the fields `r`.
+fn write_derived(out: &mut impl std::fmt::Write, t: &str, r: Fields<'_>) {
     let mut rest = t;
     while let Some(i) = rest.find("${") {
         let Some(j) = rest[i + 2..].find('}') else {
             break;
         };
-        s.push_str(&rest[..i]);
+        let _ = out.write_str(&rest[..i]);
         let name = &rest[i + 2..i + 2 + j];
-        push_key_text(
-            &mut s,
-            r.get(name.strip_prefix("resource.").unwrap_or(name)),
-        );
+        push_key_text(out, r.get(name.strip_prefix("resource.").unwrap_or(name)));
         rest = &rest[i + 3 + j..];
     }
-    s.push_str(rest);
-    Value::String(s)
+    let _ = out.write_str(rest);
+}
+
+/// Whether `current` is already what template `t` derives from `r` (compared as it is
+/// written, so an unchanged derived field costs no new string).
+fn derived_is(t: &str, r: Fields<'_>, current: &Value) -> bool {
+    struct Compare<'c> {
+        rest: &'c str,
+        same: bool,
+    }
+    impl std::fmt::Write for Compare<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            match self.rest.strip_prefix(s) {
+                Some(rest) if self.same => self.rest = rest,
+                _ => self.same = false,
+            }
+            Ok(())
+        }
+    }
+    let Value::String(current) = current else {
+        return false;
+    };
+    let mut c = Compare {
+        rest: current,
+        same: true,
+    };
+    write_derived(&mut c, t, r);
+    c.same && c.rest.is_empty()
 }
 
 /// The current time, once per operation, in both wire forms (the RFC 3339 text only
@@ -777,6 +806,22 @@ mod tests {
 
     fn obj(v: Value) -> Resource {
         v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn a_derived_field_is_compared_as_it_would_be_written() {
+        let r = obj(json!({"full_name": "Ann Lee", "name": "ann", "n": 7}));
+        let t = "${full_name} (${name})";
+        let is = |v: Value| derived_is(t, Fields::Map(&r), &v);
+        assert_eq!(derived(t, Fields::Map(&r)), json!("Ann Lee (ann)"));
+        assert!(is(json!("Ann Lee (ann)")));
+        assert!(!is(json!("Ann Lee (ann) ")));
+        assert!(!is(json!("Ann Lee (an")));
+        assert!(!is(json!("Ann Lee (bob)")));
+        assert!(!is(json!(null)));
+        // A value that is not a string is written as JSON, and compared so.
+        assert!(derived_is("n=${n}", Fields::Map(&r), &json!("n=7")));
+        assert!(!derived_is("n=${n}", Fields::Map(&r), &json!("n=8")));
     }
 
     fn rename(
