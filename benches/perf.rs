@@ -502,7 +502,12 @@ fn engine_alone(work: &[(&'static str, Prepared)]) {
         .and_then(|s| s.parse().ok())
         .unwrap_or(20_000);
     let engine = Fake::builder().engine().expect("engine");
+    // APICONFORM_BENCH_API: one API only (for dhat or callgrind on one of them).
+    let only = std::env::var("APICONFORM_BENCH_API").ok();
     for (name, p) in work {
+        if only.as_deref().is_some_and(|o| o != *name) {
+            continue;
+        }
         let mut p = p.clone();
         if *name == "hpe-nimble" {
             // This engine has its own sessions: log in to it.

@@ -36,13 +36,13 @@ impl Codec for JsonProtocol {
 
     fn decode(&self, spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malformed> {
         let body = json_body(req.body())?;
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(spec.parameters.len());
         wire::take_members(spec, body, &mut out);
         Ok(out)
     }
 
-    fn success_body(&self, body: &Rendered<'_>) -> Bytes {
-        super::json_bytes(body)
+    fn success_body(&self, body: &Rendered<'_>, capacity: usize) -> Bytes {
+        super::json_bytes(body, capacity)
     }
 
     fn error(&self, _spec: Option<&Spec>, e: ErrorParts<'_>) -> Encoded {

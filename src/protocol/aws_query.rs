@@ -47,8 +47,12 @@ impl Codec for QueryProtocol {
         wire::query_params(spec, req)
     }
 
-    fn success_body(&self, body: &Rendered<'_>) -> Bytes {
-        self.write(body)
+    fn success_body(&self, body: &Rendered<'_>, capacity: usize) -> Bytes {
+        Bytes::from(super::xml::write_doc_sized(
+            body,
+            self.xml_declaration,
+            capacity,
+        ))
     }
 
     fn error(&self, spec: Option<&Spec>, e: ErrorParts<'_>) -> Encoded {

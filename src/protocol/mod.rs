@@ -84,7 +84,8 @@ pub trait Codec {
     fn decode(&self, spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malformed>;
 
     /// The success body rendered from the spec's template.
-    fn success_body(&self, body: &Rendered<'_>) -> Bytes;
+    /// `capacity`: the buffer to start with (what such a body usually takes).
+    fn success_body(&self, body: &Rendered<'_>, capacity: usize) -> Bytes;
 
     /// An error in the protocol's own format.
     fn error(&self, spec: Option<&Spec>, e: ErrorParts<'_>) -> Encoded;
@@ -121,10 +122,10 @@ pub fn fit(spec: &Spec, req: &Request) -> Fit {
     codec(spec).fit(spec, req)
 }
 
-/// A JSON body, written into a buffer sized for a usual answer (one allocation, where
-/// `serde_json::to_vec` grows its buffer four or five times).
-pub(crate) fn json_bytes(v: &impl serde::Serialize) -> Bytes {
-    let mut out = Vec::with_capacity(512);
+/// A JSON body, written into a buffer of `capacity` bytes, sized for a usual answer (one
+/// allocation, where `serde_json::to_vec` grows its buffer four or five times).
+pub(crate) fn json_bytes(v: &impl serde::Serialize, capacity: usize) -> Bytes {
+    let mut out = Vec::with_capacity(capacity);
     match serde_json::to_writer(&mut out, v) {
         Ok(()) => Bytes::from(out),
         Err(_) => Bytes::new(),
@@ -147,7 +148,10 @@ pub fn encode_success(spec: &Spec, body: &Rendered<'_>, request_id: &str) -> Res
     let content = if spec.response.status == 204 {
         Bytes::new()
     } else {
-        codec(spec).success_body(body)
+        let size = &spec.response.body_size;
+        let content = codec(spec).success_body(body, size.get().max(256));
+        size.note(content.len());
+        content
     };
     let mut resp = Response::new(content);
     *resp.status_mut() = StatusCode::from_u16(spec.response.status).unwrap_or(StatusCode::OK);

@@ -41,14 +41,14 @@ impl Codec for RestProtocol {
                 }
             },
         };
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(spec.parameters.len());
         wire::take_members(spec, body, &mut out);
         wire::take_labels_and_headers(spec, &self.path, req, &mut out)?;
         Ok(out)
     }
 
-    fn success_body(&self, body: &Rendered<'_>) -> Bytes {
-        super::json_bytes(body)
+    fn success_body(&self, body: &Rendered<'_>, capacity: usize) -> Bytes {
+        super::json_bytes(body, capacity)
     }
 
     fn error(&self, _spec: Option<&Spec>, e: ErrorParts<'_>) -> Encoded {

@@ -269,7 +269,7 @@ pub fn set(resp: &mut Response<Bytes>, name: &str, value: &str) {
 /// Parameters of a query request, by spec name, as the strings the wire gives.
 pub fn query_params(spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malformed> {
     let pairs = form_pairs(req)?;
-    let mut out = Map::new();
+    let mut out = Map::with_capacity(spec.parameters.len());
     for p in &spec.parameters {
         if let Some(v) = query_value(p, p.wire(), &pairs) {
             out.insert(p.name.clone(), v);

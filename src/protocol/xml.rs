@@ -73,7 +73,16 @@ impl<'n> Node<'n> {
 
 /// Renders a tree as XML, with an `<?xml?>` declaration when `declaration` is set.
 pub fn write_doc<'n>(tree: impl Into<Node<'n>>, declaration: bool) -> Vec<u8> {
-    let mut w = Writer::new(Vec::with_capacity(512));
+    write_doc_sized(tree, declaration, 512)
+}
+
+/// [`write_doc`] into a buffer of `capacity` bytes to start with.
+pub fn write_doc_sized<'n>(
+    tree: impl Into<Node<'n>>,
+    declaration: bool,
+    capacity: usize,
+) -> Vec<u8> {
+    let mut w = Writer::new(Vec::with_capacity(capacity));
     if declaration {
         let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
     }

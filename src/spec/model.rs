@@ -976,6 +976,35 @@ pub struct Response {
     #[serde(skip)]
     #[schemars(skip)]
     pub content_type_header: std::sync::OnceLock<Option<http::HeaderValue>>,
+    /// The largest success body written so far: the next one's buffer starts that big,
+    /// so a body is written without growing its buffer.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub body_size: SizeHint,
+}
+
+/// A size remembered across requests (relaxed: a stale read only costs a regrown buffer).
+#[derive(Debug, Default)]
+pub struct SizeHint(std::sync::atomic::AtomicUsize);
+
+impl Clone for SizeHint {
+    fn clone(&self) -> Self {
+        Self(std::sync::atomic::AtomicUsize::new(self.get()))
+    }
+}
+
+impl SizeHint {
+    pub fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Remembers `n` if it is larger than what is kept (written only then, so readers on
+    /// other cores keep their copy of it).
+    pub fn note(&self, n: usize) {
+        if n > self.get() {
+            self.0.fetch_max(n, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
 }
 
 impl Response {
