@@ -352,9 +352,10 @@ impl Engine {
     /// Only the specs the route table names are asked; every spec when none of those
     /// fits (an unknown operation, a malformed request).
     fn route(&self, req: &Request) -> (Option<&Spec>, Option<&Spec>) {
-        match self.route_among(req, self.routes.candidates(req)) {
+        let probe = protocol::Probe::new(req);
+        match self.route_among(&probe, self.routes.candidates(&probe)) {
             found @ (Some(_), _) => found,
-            _ => self.route_among(req, 0..self.apis.len()),
+            _ => self.route_among(&probe, 0..self.apis.len()),
         }
     }
 
@@ -362,16 +363,17 @@ impl Engine {
     /// alias fits, ties broken by the SigV4 scope, then by `Version`.
     fn route_among(
         &self,
-        req: &Request,
+        probe: &protocol::Probe<'_>,
         positions: impl Iterator<Item = usize> + Clone,
     ) -> (Option<&Spec>, Option<&Spec>) {
+        let req = probe.req;
         // Each spec is asked once: the positions that fit are remembered as bits (literal
         // and alias apart), so ties are broken without asking again.
         let (mut yes, mut alias, mut other) = (0u128, 0u128, None);
         let mut beyond = false;
         for i in positions.clone() {
             let spec = &*self.apis[i];
-            let bits = match protocol::fit(spec, req) {
+            let bits = match protocol::fit(spec, probe) {
                 Fit::Yes => &mut yes,
                 Fit::Alias => &mut alias,
                 Fit::OtherOperation => {
@@ -387,7 +389,7 @@ impl Engine {
         }
         if beyond {
             // More specs than bits: asked again, in order.
-            return self.route_asking_again(req, positions, other);
+            return self.route_asking_again(probe, positions, other);
         }
         // The specs at the set bits, lowest first.
         let at = |mut bits: u128| {
@@ -426,15 +428,16 @@ impl Engine {
     /// [`Self::route_among`] for spec positions beyond its bits: each spec asked again.
     fn route_asking_again<'s>(
         &'s self,
-        req: &Request,
+        probe: &protocol::Probe<'_>,
         positions: impl Iterator<Item = usize> + Clone,
         other: Option<&'s Spec>,
     ) -> (Option<&'s Spec>, Option<&'s Spec>) {
+        let req = probe.req;
         let of = |want: Fit| {
             positions
                 .clone()
                 .map(|i| &*self.apis[i])
-                .filter(move |s| protocol::fit(s, req) == want)
+                .filter(move |s| protocol::fit(s, probe) == want)
         };
         let ordered = || of(Fit::Yes).chain(of(Fit::Alias));
         if ordered().nth(1).is_some() {

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use super::wire::{self, json_body};
-use super::{clean_code, Codec, Encoded, ErrorParts, Fit, Malformed, Request, WireRequest};
+use super::{clean_code, Codec, Encoded, ErrorParts, Fit, Malformed, Probe, Request, WireRequest};
 use crate::spec::model::{JsonProtocol, Location, Spec};
 use crate::spec::template::Rendered;
 
@@ -16,12 +16,8 @@ impl JsonProtocol {
 }
 
 impl Codec for JsonProtocol {
-    fn fit(&self, _spec: &Spec, req: &Request) -> Fit {
-        let Some(t) = req
-            .headers()
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-        else {
+    fn fit(&self, _spec: &Spec, probe: &Probe<'_>) -> Fit {
+        let Some(t) = probe.target().and_then(|v| v.to_str().ok()) else {
             return Fit::No;
         };
         let prefix = self.target.split('.').next().unwrap_or_default();

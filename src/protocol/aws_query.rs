@@ -7,7 +7,7 @@ use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use super::wire::{self, enc, form_value};
-use super::{Codec, Encoded, ErrorParts, Fit, Malformed, Request, WireRequest};
+use super::{Codec, Encoded, ErrorParts, Fit, Malformed, Probe, Request, WireRequest};
 use crate::spec::model::{Fault, Location, QueryErrors, QueryProtocol, QuerySend, Spec};
 use crate::spec::template::Rendered;
 
@@ -18,20 +18,21 @@ impl QueryProtocol {
 }
 
 impl Codec for QueryProtocol {
-    fn fit(&self, _spec: &Spec, req: &Request) -> Fit {
+    fn fit(&self, _spec: &Spec, probe: &Probe<'_>) -> Fit {
+        let req = probe.req;
         let path = req.uri().path();
         let primary = path == self.path;
         if !(primary || self.aliases.iter().any(|a| a == path))
             || !matches!(req.method().as_str(), "POST" | "GET")
-            || req.headers().contains_key("x-amz-target")
+            || probe.target().is_some()
         {
             return Fit::No;
         }
-        if self.version.is_some() && wire::form_body_undecodable(req) {
+        if self.version.is_some() && probe.form_undecodable() {
             // An undecodable form body: ours to refuse as malformed.
             return Fit::Yes;
         }
-        match form_value(req, "Action") {
+        match probe.action() {
             Some(a) if a == self.action && primary => Fit::Yes,
             Some(a) if a == self.action => Fit::Alias,
             Some(_) => Fit::OtherOperation,

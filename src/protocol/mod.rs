@@ -67,11 +67,52 @@ pub struct Encoded {
     pub headers: Vec<(&'static str, String)>,
 }
 
+/// What routing reads of a request, each read once however many specs ask: the form's
+/// `Action` (the body is checked and parsed once, not once per spec) and the
+/// `X-Amz-Target` header.
+pub struct Probe<'r> {
+    pub req: &'r Request,
+    action: std::cell::OnceCell<Option<std::borrow::Cow<'r, str>>>,
+    form_undecodable: std::cell::OnceCell<bool>,
+    target: std::cell::OnceCell<Option<&'r http::HeaderValue>>,
+}
+
+impl<'r> Probe<'r> {
+    pub fn new(req: &'r Request) -> Self {
+        Self {
+            req,
+            action: Default::default(),
+            form_undecodable: Default::default(),
+            target: Default::default(),
+        }
+    }
+
+    /// [`wire::form_value`] of `Action`.
+    pub fn action(&self) -> Option<&str> {
+        self.action
+            .get_or_init(|| wire::form_value(self.req, "Action"))
+            .as_deref()
+    }
+
+    /// [`wire::form_body_undecodable`].
+    pub fn form_undecodable(&self) -> bool {
+        *self
+            .form_undecodable
+            .get_or_init(|| wire::form_body_undecodable(self.req))
+    }
+
+    /// The `X-Amz-Target` header, as sent.
+    pub fn target(&self) -> Option<&'r http::HeaderValue> {
+        static NAME: http::HeaderName = http::HeaderName::from_static("x-amz-target");
+        *self.target.get_or_init(|| self.req.headers().get(&NAME))
+    }
+}
+
 /// One wire protocol. `spec` carries the operation's parameters and answers; the codec
 /// itself is the protocol's settings.
 pub trait Codec {
-    /// Whether `req` is addressed to `spec`'s operation.
-    fn fit(&self, spec: &Spec, req: &Request) -> Fit;
+    /// Whether the probed request is addressed to `spec`'s operation.
+    fn fit(&self, spec: &Spec, probe: &Probe<'_>) -> Fit;
 
     /// Tells apart unsigned requests to two APIs that share a shape (the same `Action`):
     /// whether `req` carries what this one's requests carry.
@@ -117,9 +158,9 @@ pub fn codec(spec: &Spec) -> &dyn Codec {
     }
 }
 
-/// Decides whether `req` is addressed to `spec`'s operation.
-pub fn fit(spec: &Spec, req: &Request) -> Fit {
-    codec(spec).fit(spec, req)
+/// Decides whether the probed request is addressed to `spec`'s operation.
+pub fn fit(spec: &Spec, probe: &Probe<'_>) -> Fit {
+    codec(spec).fit(spec, probe)
 }
 
 /// A JSON body, written into a buffer of `capacity` bytes, sized for a usual answer (one

@@ -7,12 +7,13 @@ use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use super::wire::{self, json_body, text};
-use super::{clean_code, Codec, Encoded, ErrorParts, Fit, Malformed, Request, WireRequest};
+use super::{clean_code, Codec, Encoded, ErrorParts, Fit, Malformed, Probe, Request, WireRequest};
 use crate::spec::model::{Location, RestErrors, RestProtocol, Spec};
 use crate::spec::template::Rendered;
 
 impl Codec for RestProtocol {
-    fn fit(&self, _spec: &Spec, req: &Request) -> Fit {
+    fn fit(&self, _spec: &Spec, probe: &Probe<'_>) -> Fit {
+        let req = probe.req;
         match wire::path_fits(&self.path, req.uri().path()) {
             None => Fit::No,
             Some(_) if !self.method.eq_ignore_ascii_case(req.method().as_str()) => {

@@ -7,8 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::wire::form_value;
-use super::Request;
+use super::Probe;
 use crate::spec::model::{Protocol, Spec};
 
 /// Spec positions by operation name, each list in spec order.
@@ -37,20 +36,16 @@ impl Routes {
     }
 
     /// The positions of the specs `req` may be for, in spec order.
-    pub fn candidates<'a>(&'a self, req: &Request) -> impl Iterator<Item = usize> + Clone + 'a {
+    pub fn candidates<'a>(&'a self, probe: &Probe<'_>) -> impl Iterator<Item = usize> + Clone + 'a {
         let list = |table: &'a HashMap<String, Vec<usize>>, name: Option<&str>| {
             name.and_then(|n| table.get(n))
                 .map_or(&[][..], Vec::as_slice)
         };
-        let target = req
-            .headers()
-            .get("x-amz-target")
-            .and_then(|v| v.to_str().ok());
-        let action = form_value(req, "Action");
+        let target = probe.target().and_then(|v| v.to_str().ok());
         merged([
-            list(&self.by_action, action.as_deref()),
+            list(&self.by_action, probe.action()),
             list(&self.by_target, target),
-            list(&self.by_method, Some(req.method().as_str())),
+            list(&self.by_method, Some(probe.req.method().as_str())),
         ])
     }
 }
