@@ -37,6 +37,7 @@ pub mod fake;
 pub mod protocol;
 pub mod runner;
 pub mod spec;
+mod text;
 
 pub use fake::{Engine, Fake, FakeBuilder, FakeResponder};
 pub use runner::target::Profile;

@@ -19,6 +19,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use crate::text::split;
+
 use hmac::{Hmac, Mac};
 use http::request::Parts;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -199,7 +201,8 @@ struct Signature<'r> {
 impl Signature<'_> {
     /// The credential's access key, date, region, service and terminator.
     fn scope(&self) -> [&str; 5] {
-        let mut parts = self.credential.splitn(5, '/');
+        // Five parts (checked by `build`): split as `splitn(5, '/')` would.
+        let mut parts = split(&self.credential, b'/');
         std::array::from_fn(|_| parts.next().unwrap_or_default())
     }
 }
@@ -307,7 +310,7 @@ pub fn verify<'r, K: Secret>(
         )));
     }
     check_time(&sig, when, now, expected.max_skew)?;
-    for h in sig.signed_headers.split(';') {
+    for h in split(&sig.signed_headers, b';') {
         let present =
             parts.headers().get(h).is_some() || (h == "host" && parts.uri().authority().is_some());
         if !present {
@@ -539,7 +542,7 @@ fn read_header<'r>(
     let mut credential = None;
     let mut signed = None;
     let mut signature = None;
-    for item in rest.split(',') {
+    for item in split(rest, b',') {
         let item = item.trim();
         match item.split_once('=') {
             Some(("Credential", v)) => credential = Some(v),
@@ -673,7 +676,7 @@ fn build<'r>(
     expires: Option<i64>,
     presigned: bool,
 ) -> Result<Signature<'r>, SigV4Error> {
-    if credential.split('/').count() != 5 {
+    if split(&credential, b'/').count() != 5 {
         return Err(SigV4Error::Incomplete(format!(
             "Credential is not of the form <key>/<date>/<region>/<service>/aws4_request: '{credential}'"
         )));
@@ -687,7 +690,7 @@ fn build<'r>(
         Cow::Borrowed(s) => sorted_lower_case(s),
         Cow::Owned(s) => Cow::Owned(sorted_lower_case(&s).into_owned()),
     };
-    if !signed_headers.split(';').any(|h| h == "host") {
+    if !split(&signed_headers, b';').any(|h| h == "host") {
         return Err(SigV4Error::Refused(
             "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into(),
         ));
@@ -707,7 +710,7 @@ fn build<'r>(
 /// them that way already, so the list is borrowed unless it has to change.
 fn sorted_lower_case(signed: &str) -> Cow<'_, str> {
     let lower = !signed.bytes().any(|b| b.is_ascii_uppercase());
-    if lower && signed.split(';').is_sorted() {
+    if lower && split(signed, b';').is_sorted() {
         return Cow::Borrowed(signed);
     }
     let mut names: Vec<String> = signed.split(';').map(str::to_ascii_lowercase).collect();
@@ -831,7 +834,7 @@ fn write_canonical_request(
         out.write_char('\n')?;
         write_canonical_query(out, parts.uri().query().unwrap_or_default(), presigned)?;
         out.write_char('\n')?;
-        for name in signed.split(';') {
+        for name in split(signed, b';') {
             out.write_str(name)?;
             out.write_char(':')?;
             if name == "host" && parts.headers().get("host").is_none() {

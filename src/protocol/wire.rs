@@ -35,8 +35,8 @@ pub fn text(v: &Value) -> String {
 /// with each `{Label}`'s name and raw (still percent-encoded) segment; `false` when the
 /// path does not match (another segment count, a literal that differs, an empty label).
 fn walk_path<'p>(template: &str, path: &'p str, mut label: impl FnMut(&str, &'p str)) -> bool {
-    let mut t = template.trim_end_matches('/').split('/');
-    let mut p = path.trim_end_matches('/').split('/');
+    let mut t = crate::text::split(template.trim_end_matches('/'), b'/');
+    let mut p = crate::text::split(path.trim_end_matches('/'), b'/');
     loop {
         match (t.next(), p.next()) {
             (None, None) => return true,
