@@ -543,8 +543,10 @@ impl Engine {
                 unless_self,
             } = &rule.check
             {
-                let applies =
-                    when_present.is_empty() || when_present.iter().any(|p| params.contains_key(p));
+                let applies = when_present.is_empty()
+                    || when_present
+                        .iter()
+                        .any(|p| crate::spec::member(&params, p).is_some());
                 let is_self = *unless_self
                     && caller.as_ref().is_some_and(|c| {
                         c.user.is_some() && selected_key_equals(spec, &params, c.user.as_deref())

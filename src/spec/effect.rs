@@ -49,7 +49,7 @@ pub fn of(spec: &Spec, params: &Map<String, Value>) -> Effect {
 pub fn borrowed<'a>(spec: &'a Spec, params: &'a Map<String, Value>) -> Borrowed<'a> {
     let mut e = Borrowed::default();
     for p in &spec.parameters {
-        let Some(v) = params.get(&p.name) else {
+        let Some(v) = super::member(params, &p.name) else {
             continue;
         };
         if let Some(f) = &p.selects {
@@ -98,7 +98,7 @@ pub fn broken_rule<'s>(
         else {
             return false;
         };
-        if !params.contains_key(parameter) {
+        if super::member(params, parameter).is_none() {
             return false;
         }
         let stored = || {
@@ -110,7 +110,7 @@ pub fn broken_rule<'s>(
                 .as_ref()?;
             current?.get(field)
         };
-        match (params.get(other).or_else(stored), current) {
+        match (super::member(params, other).or_else(stored), current) {
             (Some(v), _) => v != equals,
             (None, Some(_)) => true,
             (None, None) => false,

@@ -170,3 +170,33 @@ pub fn json_schema() -> String {
     let schema = schemars::schema_for!(Spec);
     serde_json::to_string_pretty(&schema).unwrap_or_default()
 }
+
+/// `map.get(key)` for the request-sized maps the fake looks parameters up in: a map of a
+/// few members is searched in order, which costs less than hashing the key (serde_json's
+/// map hashes with SipHash); a larger one is looked up by hash.
+pub fn member<'a>(
+    map: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<&'a serde_json::Value> {
+    const SCANNED: usize = 8;
+    if map.len() <= SCANNED {
+        map.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_member_is_found_the_same_in_small_and_large_maps() {
+        for n in [0, 1, 8, 9, 20] {
+            let map: serde_json::Map<String, serde_json::Value> =
+                (0..n).map(|i| (format!("k{i}"), i.into())).collect();
+            for i in 0..=n {
+                let key = format!("k{i}");
+                assert_eq!(super::member(&map, &key), map.get(&key), "{key} of {n}");
+            }
+        }
+    }
+}

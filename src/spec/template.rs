@@ -194,7 +194,7 @@ impl<'a> Scope<'a> {
             _ => match (name.strip_prefix("resource."), name.strip_prefix("list.")) {
                 (Some(f), _) => self.resource.and_then(|r| r.get(f)).cloned(),
                 (_, Some(f)) => self.list.and_then(|l| l.get(f)).cloned(),
-                _ => self.params.get(name).cloned(),
+                _ => super::member(self.params, name).cloned(),
             },
         }
         .filter(|v| !v.is_null())
@@ -217,7 +217,7 @@ impl<'a> Scope<'a> {
         match r {
             Ref::Resource(f) => self.resource.and_then(|m| m.get(f)),
             Ref::List(f) => self.list.and_then(|m| m.get(f)),
-            Ref::Param(p) => self.params.get(p),
+            Ref::Param(p) => super::member(self.params, p),
             _ => None,
         }
     }

@@ -83,7 +83,7 @@ fn check_all<'v>(spec: &Spec, params: &'v Params) -> (Checked<'v>, Vec<Violation
     };
     let mut out = Checked::new();
     for (i, p) in spec.parameters.iter().enumerate() {
-        let given = params.get(&p.name);
+        let given = super::member(params, &p.name);
         if !p.required && given.is_none_or(Value::is_null) {
             // Nothing to check, and nothing to name.
             continue;
