@@ -87,6 +87,21 @@ fn xml_body(resp: &http::Response<Bytes>) -> Value {
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(resp.body())))
 }
 
+/// Asserts a 200 answer (`what` and the body name a failure); gives its XML body.
+fn ok_xml(resp: &http::Response<Bytes>, what: &str) -> Value {
+    assert_ok(resp, what);
+    xml_body(resp)
+}
+
+fn assert_ok(resp: &http::Response<Bytes>, what: &str) {
+    assert_eq!(
+        resp.status(),
+        200,
+        "{what}: {}",
+        String::from_utf8_lossy(resp.body())
+    );
+}
+
 fn json_body(resp: &http::Response<Bytes>) -> Value {
     serde_json::from_slice(resp.body())
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(resp.body())))
@@ -108,13 +123,7 @@ fn iam_rename_answers_response_metadata_and_moves_the_user() {
     let resp = e.handle(iam(
         "Action=UpdateUser&Version=2010-05-08&UserName=Bob&NewUserName=Robert",
     ));
-    assert_eq!(
-        resp.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(resp.body())
-    );
-    let body = xml_body(&resp);
+    let body = ok_xml(&resp, "");
     let rid = &body["UpdateUserResponse"]["ResponseMetadata"]["RequestId"];
     assert!(rid.as_str().is_some_and(|s| s.len() == 36), "{body}");
     assert_eq!(
@@ -381,13 +390,7 @@ fn nexfs_is_served_at_the_console_api_path_and_still_at_the_root() {
         ("/?Action=UpdateUser&UserId=ExampleUser&UserName=B", "B"),
     ] {
         let resp = e.handle(nexfs(uri));
-        assert_eq!(
-            resp.status(),
-            200,
-            "{uri}: {}",
-            String::from_utf8_lossy(resp.body())
-        );
-        let body = xml_body(&resp);
+        let body = ok_xml(&resp, uri);
         assert_eq!(
             body["RequestCompleted"]["Resource"], "/nexfsconsoleapi",
             "{uri}"
@@ -440,12 +443,7 @@ fn nexfs_is_served_at_the_console_api_path_and_still_at_the_root() {
     let resp = e.handle(iam(
         "Action=UpdateUser&Version=2010-05-08&UserName=Bob&NewPath=%2Fx%2F",
     ));
-    assert_eq!(
-        resp.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(resp.body())
-    );
+    assert_ok(&resp, "");
     assert_eq!(e.journal().last().unwrap().api.as_deref(), Some("aws-iam"));
 }
 
@@ -655,13 +653,7 @@ fn routing_among_more_specs_than_its_bits_still_breaks_ties_by_the_signature() {
     let resp = e.handle(iam(
         "Action=UpdateUser&Version=2010-05-08&UserName=Bob&NewPath=%2Fbeyond%2F",
     ));
-    assert_eq!(
-        resp.status(),
-        200,
-        "{}",
-        String::from_utf8_lossy(resp.body())
-    );
-    let body = xml_body(&resp);
+    let body = ok_xml(&resp, "");
     assert_eq!(
         body["UpdateUserResponse"]["@xmlns"],
         "https://iam.amazonaws.com/doc/2010-05-08/"
