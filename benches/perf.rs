@@ -559,17 +559,22 @@ fn runner_speed(rt: &tokio::runtime::Runtime) {
     println!("| workers | cases | median s | cases/s | failed |");
     println!("|---|---|---|---|---|");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // APICONFORM_BENCH_WORKERS=4: another worker count after 1 and one per core.
-    let extra: Option<usize> = std::env::var("APICONFORM_BENCH_WORKERS")
+    // APICONFORM_BENCH_WORKERS=1,4: these worker counts instead of 1 and one per core;
+    // APICONFORM_BENCH_RUNS=1: fewer runs than 5 (under callgrind, say).
+    let counts: Vec<usize> = match std::env::var("APICONFORM_BENCH_WORKERS") {
+        Ok(list) => list.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
+        Err(_) if cores > 1 => vec![1, cores],
+        Err(_) => vec![1],
+    };
+    let runs: usize = std::env::var("APICONFORM_BENCH_RUNS")
         .ok()
-        .and_then(|s| s.parse().ok());
-    let mut counts = vec![1, cores];
-    counts.extend(extra);
-    counts.dedup();
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5)
+        .max(1);
     for jobs in counts {
         let mut times = Vec::new();
         let mut last = (0, 0);
-        for _ in 0..5 {
+        for _ in 0..runs {
             let (n, failed, t) = rt.block_on(async {
                 let runners = apiconform::runner::Runner::in_process_pool(jobs)
                     .await
