@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use similar::TextDiff;
 
-use crate::spec::model::{CompareMode, Spec};
+use smallvec::SmallVec;
+
+use crate::spec::model::{CompareMode, CompareRule, Spec};
 
 use super::client::Observed;
 
@@ -37,7 +39,7 @@ pub fn normalise(spec: &Spec, o: &Observed) -> Value {
     let mut body = o.body.clone();
     if o.status < 300 {
         for rule in &spec.response.compare {
-            apply_rule(&mut body, &rule.path, &rule.mode, xml);
+            apply_rule(&mut body, rule, xml);
         }
     } else {
         mask_error(spec, &mut body, xml, true);
@@ -61,14 +63,16 @@ pub fn snapshot_text(v: &Value) -> String {
 }
 
 /// What a masked value is replaced with, and whether `v` may be masked.
-fn mask(mode: &CompareMode, v: &Value, xml: bool) -> Option<Value> {
-    match mode {
+fn mask(rule: &CompareRule, v: &Value, xml: bool) -> Option<Value> {
+    match &rule.mode {
         CompareMode::Exact => None,
         CompareMode::Ignored => Some(Value::Null),
         CompareMode::Present => Some(Value::from("<present>")),
         CompareMode::Pattern(p) => {
-            let ok = v.as_str().is_some_and(|s| {
-                regex::Regex::new(&format!("^(?:{p})$")).is_ok_and(|re| re.is_match(s))
+            // Compiled by the loader; a rule built by hand is compiled here.
+            let ok = v.as_str().is_some_and(|s| match &rule.compiled {
+                Some(re) => re.is_match(s),
+                None => regex::Regex::new(&format!("^(?:{p})$")).is_ok_and(|re| re.is_match(s)),
             });
             ok.then(|| Value::from(format!("<matches {p}>")))
         }
@@ -78,17 +82,17 @@ fn mask(mode: &CompareMode, v: &Value, xml: bool) -> Option<Value> {
     }
 }
 
-fn apply_rule(body: &mut Value, path: &str, mode: &CompareMode, xml: bool) {
-    let keys: Vec<&str> = path.split('/').collect();
-    apply_at(body, &keys, mode, xml);
+fn apply_rule(body: &mut Value, rule: &CompareRule, xml: bool) {
+    let keys: SmallVec<[&str; 8]> = rule.path.split('/').collect();
+    apply_at(body, &keys, rule, xml);
 }
 
 /// Applies a rule at `keys` below `cur`; a list on the way applies it to each item (the
 /// items of a list answer).
-fn apply_at(cur: &mut Value, keys: &[&str], mode: &CompareMode, xml: bool) {
+fn apply_at(cur: &mut Value, keys: &[&str], rule: &CompareRule, xml: bool) {
     if let Value::Array(items) = cur {
         for item in items {
-            apply_at(item, keys, mode, xml);
+            apply_at(item, keys, rule, xml);
         }
         return;
     }
@@ -97,19 +101,19 @@ fn apply_at(cur: &mut Value, keys: &[&str], mode: &CompareMode, xml: bool) {
     };
     if !rest.is_empty() {
         if let Some(next) = cur.get_mut(*first) {
-            apply_at(next, rest, mode, xml);
+            apply_at(next, rest, rule, xml);
         }
         return;
     }
     let Some(obj) = cur.as_object_mut() else {
         return;
     };
-    if let CompareMode::Ignored = mode {
+    if let CompareMode::Ignored = rule.mode {
         obj.remove(*first);
         return;
     }
     if let Some(v) = obj.get_mut(*first) {
-        if let Some(m) = mask(mode, v, xml) {
+        if let Some(m) = mask(rule, v, xml) {
             *v = m;
         }
     }

@@ -8,8 +8,8 @@ use std::fmt;
 use serde_json::Value;
 
 use super::model::{
-    Auth, CaseOnlyRename, Expectation, OpKind, Paging, ParamType, Parameter, Protocol, RuleCheck,
-    Spec, Trigger,
+    Auth, CaseOnlyRename, CompareMode, CompareRule, Expectation, OpKind, Paging, ParamType,
+    Parameter, Protocol, RuleCheck, Spec, Trigger,
 };
 use super::pattern::Pattern;
 use super::validate;
@@ -84,6 +84,7 @@ pub fn load_str(file: &str, text: &str) -> Result<Spec, SpecErrors> {
     let index = PositionIndex::build(text);
     let mut problems = Vec::new();
     compile_patterns(&mut spec.parameters, "parameters", &mut problems);
+    compile_compare_patterns(&mut spec.response.compare, &mut problems);
     if spec.resource.shared_with.is_some() {
         // The resource is the owner's: what depends on it is checked when the specs are
         // linked ([`link`]); here only that the section defines nothing of its own.
@@ -203,6 +204,29 @@ fn reword_decode_error(msg: &str) -> String {
 }
 
 type Problems = Vec<(String, String)>;
+
+/// The runner's `pattern` compare modes: plain regexes matched against the whole value.
+fn compile_compare_patterns(rules: &mut [CompareRule], out: &mut Problems) {
+    for (i, rule) in rules.iter_mut().enumerate() {
+        if let CompareMode::Pattern(p) = &rule.mode {
+            match regex::Regex::new(&format!("^(?:{p})$")) {
+                Ok(re) => rule.compiled = Some(re),
+                Err(e) => out.push((
+                    format!("response.compare[{i}].mode.pattern"),
+                    format!(
+                        "the compare pattern of '{}' does not compile: {}",
+                        rule.path,
+                        e.to_string()
+                            .lines()
+                            .last()
+                            .unwrap_or("syntax error")
+                            .trim_start_matches("error: ")
+                    ),
+                )),
+            }
+        }
+    }
+}
 
 fn compile_patterns(params: &mut [Parameter], at: &str, out: &mut Problems) {
     for (i, p) in params.iter_mut().enumerate() {

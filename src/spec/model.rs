@@ -1046,6 +1046,11 @@ pub struct CompareRule {
     /// Slash-separated path into the body tree, e.g. `UpdateUserResponse/ResponseMetadata/RequestId`.
     pub path: String,
     pub mode: CompareMode,
+    /// A `pattern` mode's regex, compiled (anchored) by the loader: the runner matches it
+    /// on every answer.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub compiled: Option<regex::Regex>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
