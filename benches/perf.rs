@@ -562,7 +562,10 @@ fn runner_speed(rt: &tokio::runtime::Runtime) {
     // APICONFORM_BENCH_WORKERS=1,4: these worker counts instead of 1 and one per core;
     // APICONFORM_BENCH_RUNS=1: fewer runs than 5 (under callgrind, say).
     let counts: Vec<usize> = match std::env::var("APICONFORM_BENCH_WORKERS") {
-        Ok(list) => list.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
+        Ok(list) => list
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect(),
         Err(_) if cores > 1 => vec![1, cores],
         Err(_) => vec![1],
     };

@@ -269,6 +269,13 @@ impl Engine {
         Ok(out)
     }
 
+    /// The resources `api` operates on, each as field → value: what [`Engine::state`]
+    /// shows for `Some(api)`, without the JSON document around them.
+    pub fn resources(&self, api: &str) -> Result<Vec<Map<String, Value>>, ControlError> {
+        let spec = self.api(api)?;
+        Ok(self.store.all(spec.store_id(), &spec.resource))
+    }
+
     /// Number of resources of `api`.
     pub fn count(&self, api: &str) -> usize {
         let store = self.api(api).map_or(api, |s| s.store_id());

@@ -325,36 +325,6 @@ pub fn sorted(v: &Value) -> Value {
     }
 }
 
-/// An object's members written in key order, nested objects too, without building a
-/// sorted copy first (`serde_json::to_string(&KeyOrder(&m))` is `sorted`'s JSON text).
-pub struct KeyOrder<'a>(pub &'a Map<String, Value>);
-
-impl serde::Serialize for KeyOrder<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut members: Vec<(&String, &Value)> = self.0.iter().collect();
-        members.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let mut map = s.serialize_map(Some(members.len()))?;
-        for (k, v) in members {
-            map.serialize_entry(k, &InKeyOrder(v))?;
-        }
-        map.end()
-    }
-}
-
-/// A value whose objects are written by [`KeyOrder`].
-struct InKeyOrder<'a>(&'a Value);
-
-impl serde::Serialize for InKeyOrder<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Value::Object(m) => KeyOrder(m).serialize(s),
-            Value::Array(a) => s.collect_seq(a.iter().map(InKeyOrder)),
-            other => other.serialize(s),
-        }
-    }
-}
-
 /// Reads a snapshot's content back into a tree.
 pub fn parse_snapshot(text: &str) -> Result<Value, String> {
     crate::spec::decode_yaml(text)
@@ -446,19 +416,6 @@ pub fn diff(expected: &str, actual: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn key_order_writes_the_text_of_the_sorted_copy() {
-        let v =
-            json!({"b": [{"z": 1, "a": null}, 2.5, "x"], "a": {"d": true, "c": {"f": 1, "e": 2}}});
-        let m = v.as_object().unwrap();
-        let text = serde_json::to_string(&KeyOrder(m)).unwrap();
-        assert_eq!(text, sorted(&v).to_string());
-        assert_eq!(
-            text,
-            r#"{"a":{"c":{"e":2,"f":1},"d":true},"b":[{"a":null,"z":1},2.5,"x"]}"#
-        );
-    }
 
     fn answer(status: u16, body: Value) -> Value {
         json!({"status": status, "content_type": "application/json", "body": body})

@@ -219,8 +219,9 @@ pub struct Runner {
     specs: Vec<Spec>,
     profile: Profile,
     client: reqwest::Client,
-    /// Kept alive while the runner runs against the in-process fake.
-    _fake: Option<Fake>,
+    /// Kept alive while the runner runs against the in-process fake, with its base URL:
+    /// requests to that URL reset, seed and read it through its Rust API.
+    _fake: Option<(Fake, String)>,
     /// Where snapshots are read (and written with `update`).
     pub snapshot_dir: PathBuf,
     /// Record snapshots instead of comparing them.
@@ -286,7 +287,8 @@ impl Runner {
             .await?;
         let profile = Profile::fake_for(&fake.uri(), &specs);
         let mut r = Self::with_specs(profile, specs)?;
-        r._fake = Some(fake);
+        let uri = fake.uri();
+        r._fake = Some((fake, uri));
         r.observed = Observations::Pending;
         Ok(r)
     }
@@ -415,11 +417,9 @@ impl Runner {
         }
         // The state the request starts from, read before any fault is injected.
         let before = if self.can_read_back(spec, t) {
-            match self
-                .read_state(spec, t, &Self::selected_key(spec, case))
-                .await
-            {
-                Ok(s) => Some(s),
+            let expected = state::Expected::of(spec, case);
+            match self.read_state(spec, t, &expected.effect.key).await {
+                Ok(s) => Some((s, expected)),
                 Err(e) => {
                     outcome
                         .failures
@@ -445,9 +445,9 @@ impl Runner {
                 outcome.request = request;
                 outcome.exchange = Some(exchange);
                 self.check(spec, case, &observed, &mut outcome);
-                match &before {
-                    Some(before) => {
-                        self.verify_state(spec, t, case, before, &observed, &mut outcome)
+                match before {
+                    Some((before, expected)) => {
+                        self.verify_state(spec, t, expected, &before, &observed, &mut outcome)
                             .await
                     }
                     None if observed.status < 300 && case.expect == Expect::Success => {
@@ -805,6 +805,14 @@ impl Runner {
         })
     }
 
+    /// The in-process fake, when `base` is its URL.
+    fn fake_at(&self, base: &str) -> Option<&Fake> {
+        self._fake
+            .as_ref()
+            .filter(|(_, uri)| uri == base)
+            .map(|(f, _)| f)
+    }
+
     async fn control(
         &self,
         base: &str,
@@ -812,7 +820,7 @@ impl Runner {
         body: Option<serde_json::Value>,
     ) -> Result<(), String> {
         // The in-process fake is driven through its Rust API: no round trip per case.
-        if let Some(fake) = self._fake.as_ref().filter(|f| f.uri() == base) {
+        if let Some(fake) = self.fake_at(base) {
             let engine = fake.engine();
             let field = |k: &str| {
                 body.as_ref()

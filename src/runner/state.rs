@@ -95,14 +95,22 @@ fn same_key(spec: &Spec, a: &Map<String, Value>, b: &Map<String, Value>) -> bool
             .all(|(k, v)| b.get(k).is_some_and(|w| same_key_value(spec, v, w)))
 }
 
-/// Resources in a stable order, for comparing two lists read at different times.
-fn canonical(rows: &[Fields]) -> Vec<String> {
-    let mut v: Vec<String> = rows
-        .iter()
-        .map(|r| serde_json::to_string(&super::compare::KeyOrder(r)).unwrap_or_default())
-        .collect();
-    v.sort();
-    v
+/// Whether two lists of resources read at different times hold the same resources, in
+/// any order: each resource of one equals (as a value: members in any order) a resource
+/// of the other, one to one. The lists are read from the same store in the same order,
+/// so the first pass, in order, is the one that decides when nothing changed.
+fn same_rows(a: &[&Fields], b: &[&Fields]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.iter().zip(b).all(|(x, y)| x == y) {
+        return true;
+    }
+    let mut used = vec![false; b.len()];
+    a.iter().all(|x| {
+        let found = (0..b.len()).find(|&i| !used[i] && b[i] == *x);
+        found.map(|i| used[i] = true).is_some()
+    })
 }
 
 /// The path one level up (`a/b/c` → `a/b`; `a` → ``).
@@ -231,27 +239,31 @@ fn too_recent(v: &Value) -> bool {
     epoch_of(v).is_some_and(|t| now - t < 2.0)
 }
 
-/// See [`Runner::selected_key`].
-fn key_of(spec: &Spec, params: &Map<String, Value>) -> Map<String, Value> {
-    let (coerced, violations) = validate::validate(spec, params);
-    key_from(spec, &coerced, &violations)
+/// What the spec makes of a case's request, worked out once per case: whether it refuses
+/// it, and the effect it has. The effect's key is empty when a selecting parameter is
+/// itself invalid (there is no such resource to read, and a target may answer anything
+/// for a key it should refuse).
+pub(super) struct Expected {
+    pub effect: effect::Effect,
+    pub refused: bool,
 }
 
-/// [`key_of`] for a request already validated.
-fn key_from(
-    spec: &Spec,
-    coerced: &Map<String, Value>,
-    violations: &[validate::Violation],
-) -> Map<String, Value> {
-    let selector_invalid = violations.iter().any(|v| {
-        spec.parameters
-            .iter()
-            .any(|p| p.name == v.parameter && p.selects.is_some())
-    });
-    if selector_invalid {
-        Map::new()
-    } else {
-        effect::of(spec, coerced).key
+impl Expected {
+    pub(super) fn of(spec: &Spec, case: &Case) -> Self {
+        let (coerced, violations) = validate::validate(spec, &case.params);
+        let mut effect = effect::of(spec, &coerced);
+        let selector_invalid = violations.iter().any(|v| {
+            spec.parameters
+                .iter()
+                .any(|p| p.name == v.parameter && p.selects.is_some())
+        });
+        if selector_invalid {
+            effect.key = Map::new();
+        }
+        Self {
+            effect,
+            refused: !violations.is_empty(),
+        }
     }
 }
 
@@ -282,13 +294,6 @@ impl Runner {
                 .filter(on_store)
                 .find(|s| s.api.kind == OpKind::List && s.list.is_some())
         })
-    }
-
-    /// The key the case selects, from its parameters as the spec coerces them; empty
-    /// when a selecting parameter is itself invalid (there is no such resource to read,
-    /// and a target may answer anything for a key it should refuse).
-    pub(super) fn selected_key(spec: &Spec, case: &Case) -> Map<String, Value> {
-        key_of(spec, &case.params)
     }
 
     /// Reads the state: the resource with `key`, and every resource where the target can
@@ -337,31 +342,34 @@ impl Runner {
 
     async fn control_state(&self, t: &ApiTarget, api: &str) -> Result<Vec<Fields>, String> {
         let base = t.base_url.trim_end_matches('/');
-        let state = match self._fake.as_ref().filter(|f| f.uri() == base) {
-            Some(fake) => fake
+        if let Some(fake) = self.fake_at(base) {
+            return fake
                 .engine()
-                .state(Some(api))
-                .map_err(|e| format!("control plane state: {e}"))?,
-            None => {
-                let r = self
-                    .client
-                    .get(format!("{base}/_apiconform/state"))
-                    .query(&[("api", api)])
-                    .send()
-                    .await
-                    .map_err(|e| format!("control plane state: {e}"))?;
-                if !r.status().is_success() {
-                    return Err(format!("control plane state: {}", r.status()));
-                }
-                r.json::<Map<String, Value>>()
-                    .await
-                    .map_err(|e| format!("control plane state: {e}"))?
-            }
-        };
-        Ok(match state.get(api) {
-            Some(Value::Array(rows)) => {
-                rows.iter().filter_map(|r| r.as_object().cloned()).collect()
-            }
+                .resources(api)
+                .map_err(|e| format!("control plane state: {e}"));
+        }
+        let r = self
+            .client
+            .get(format!("{base}/_apiconform/state"))
+            .query(&[("api", api)])
+            .send()
+            .await
+            .map_err(|e| format!("control plane state: {e}"))?;
+        if !r.status().is_success() {
+            return Err(format!("control plane state: {}", r.status()));
+        }
+        let mut state = r
+            .json::<Map<String, Value>>()
+            .await
+            .map_err(|e| format!("control plane state: {e}"))?;
+        Ok(match state.remove(api) {
+            Some(Value::Array(rows)) => rows
+                .into_iter()
+                .filter_map(|r| match r {
+                    Value::Object(m) => Some(m),
+                    _ => None,
+                })
+                .collect(),
             _ => Vec::new(),
         })
     }
@@ -565,14 +573,15 @@ impl Runner {
         &self,
         spec: &Spec,
         t: &ApiTarget,
-        case: &Case,
+        expected: Expected,
         before: &State,
         o: &Observed,
         outcome: &mut Outcome,
     ) {
-        let (coerced, violations) = validate::validate(spec, &case.params);
-        let mut effect = effect::of(spec, &coerced);
-        effect.key = key_from(spec, &coerced, &violations);
+        let Expected {
+            mut effect,
+            refused,
+        } = expected;
         let resource = &spec.resource.name;
         let fail = |outcome: &mut Outcome, m: String| {
             outcome
@@ -586,7 +595,7 @@ impl Runner {
                 Err(e) => return fail(outcome, e),
             };
             if let (Some(b), Some(a)) = (&before.all, &after.all) {
-                if canonical(b) != canonical(a) {
+                if !same_rows(&b.iter().collect::<Vec<_>>(), &a.iter().collect::<Vec<_>>()) {
                     let diff = super::compare::diff(
                         &crate::spec::to_yaml(&canonical_rows(b)).unwrap_or_default(),
                         &crate::spec::to_yaml(&canonical_rows(a)).unwrap_or_default(),
@@ -616,11 +625,11 @@ impl Runner {
             }
             return;
         }
-        if violations.is_empty() && effect.key.is_empty() && spec.api.kind == OpKind::Create {
+        if !refused && effect.key.is_empty() && spec.api.kind == OpKind::Create {
             // A create whose key the service makes: the key is the one the answer gives.
             effect.key = key_in_answer(spec, &o.body);
         }
-        if !violations.is_empty() || effect.key.is_empty() {
+        if refused || effect.key.is_empty() {
             // The spec refuses this request: the status check has already failed it.
             return;
         }
@@ -743,13 +752,10 @@ impl Runner {
         }
         // Nothing but the selected resource may change.
         if let (Some(b), Some(a)) = (&before.all, &after.all) {
-            let others = |rows: &[Fields], key: &Map<String, Value>| -> Vec<Fields> {
-                rows.iter()
-                    .filter(|r| !matches_key(spec, r, key))
-                    .cloned()
-                    .collect()
-            };
-            if canonical(&others(b, &effect.key)) != canonical(&others(a, &new_key)) {
+            fn others<'r>(spec: &Spec, rows: &'r [Fields], key: &Fields) -> Vec<&'r Fields> {
+                rows.iter().filter(|r| !matches_key(spec, r, key)).collect()
+            }
+            if !same_rows(&others(spec, b, &effect.key), &others(spec, a, &new_key)) {
                 fail(outcome, format!("the update changed another {resource}"));
             }
         }
@@ -763,4 +769,51 @@ fn canonical_rows(rows: &[Fields]) -> Vec<Value> {
         .collect();
     v.sort_by_key(|r| r.to_string());
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rows(v: Value) -> Vec<Fields> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_object().unwrap().clone())
+            .collect()
+    }
+
+    fn same(a: &[Fields], b: &[Fields]) -> bool {
+        same_rows(&a.iter().collect::<Vec<_>>(), &b.iter().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn same_rows_ignores_row_and_member_order_and_counts_each_row_once() {
+        let a = rows(json!([{"U": "a", "N": 1}, {"U": "b", "T": {"x": 1, "y": [1, 2]}}]));
+        let b = rows(json!([{"T": {"y": [1, 2], "x": 1}, "U": "b"}, {"N": 1, "U": "a"}]));
+        assert!(same(&a, &b));
+        assert!(same(&a, &a));
+        // A changed value, an array out of order, a missing row, a duplicate for another.
+        assert!(!same(
+            &a,
+            &rows(json!([{"U": "a", "N": 2}, {"U": "b", "T": {"x": 1, "y": [1, 2]}}]))
+        ));
+        assert!(!same(
+            &a,
+            &rows(json!([{"U": "a", "N": 1}, {"U": "b", "T": {"x": 1, "y": [2, 1]}}]))
+        ));
+        assert!(!same(&a, &a[..1]));
+        assert!(!same(
+            &a,
+            &rows(json!([{"U": "a", "N": 1}, {"U": "a", "N": 1}]))
+        ));
+        assert!(!same(
+            &rows(json!([{"U": "a"}, {"U": "a"}])),
+            &rows(json!([{"U": "a"}, {"U": "b"}]))
+        ));
+        // A number is not its text, and 1 is not 1.0 (as the JSON text compared before).
+        assert!(!same(&rows(json!([{"N": 1}])), &rows(json!([{"N": "1"}]))));
+        assert!(!same(&rows(json!([{"N": 1}])), &rows(json!([{"N": 1.0}]))));
+    }
 }
