@@ -923,17 +923,18 @@ impl Engine {
                     None => Some(&body),
                 };
                 let field = |k: &str| data.and_then(|d| d.get(k)).and_then(Value::as_str);
-                let (user, pass) = (field("username"), field("password"));
-                let ok = self.config.no_auth
-                    || self.config.auth.logins.iter().any(|l| {
-                        Some(l.username.as_str()) == user && Some(l.password.as_str()) == pass
-                    });
-                match (ok, user) {
-                    (true, Some(user)) => {
-                        let session = self.sessions.open(user, field("app_name").unwrap_or(""));
-                        json_response(StatusCode::CREATED, &wrap(json!(session)))
+                let session = match (field("username"), field("password")) {
+                    (Some(user), Some(pass)) => {
+                        self.login(user, pass, field("app_name").unwrap_or(""))
                     }
-                    _ => unauthorized("Unauthorized: wrong username or password"),
+                    (Some(user), None) if self.config.no_auth => {
+                        self.login(user, "", field("app_name").unwrap_or(""))
+                    }
+                    _ => None,
+                };
+                match session {
+                    Some(session) => json_response(StatusCode::CREATED, &wrap(json!(session))),
+                    None => unauthorized("Unauthorized: wrong username or password"),
                 }
             }
             // Reading or ending a session needs a valid token.
@@ -966,6 +967,25 @@ impl Engine {
 }
 
 impl Engine {
+    /// Opens a session for a configured login (any user with `no_auth`), as the token
+    /// APIs' login endpoint does: the in-process runner logs in through this, not through
+    /// a request per case.
+    pub fn login(
+        &self,
+        username: &str,
+        password: &str,
+        app_name: &str,
+    ) -> Option<crate::auth::token::Session> {
+        let known = self.config.no_auth
+            || self
+                .config
+                .auth
+                .logins
+                .iter()
+                .any(|l| l.username == username && l.password == password);
+        known.then(|| self.sessions.open(username, app_name))
+    }
+
     /// Whether the request carries the token of a live session.
     fn token_valid(&self, spec: &Spec, req: &Request) -> bool {
         let Auth::Token { header, .. } = &spec.auth else {
