@@ -761,7 +761,6 @@ impl Runner {
                 format!("\n{}", wire.body.chars().take(2000).collect::<String>())
             }
         );
-        let sent_text = replay::request_text(&req);
         let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
             .map_err(|e| e.to_string())?;
         let mut rb = self.client.request(method, url);
@@ -798,10 +797,7 @@ impl Runner {
         Ok(Sent {
             summary,
             observed: client::observe(spec, status, &headers, &body),
-            exchange: replay::Exchange {
-                request: sent_text,
-                response: replay::response_text(status, &headers, &body),
-            },
+            exchange: replay::Exchange::new(req, status, headers, &body),
         })
     }
 

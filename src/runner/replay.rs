@@ -10,21 +10,63 @@ use bytes::Bytes;
 /// Largest body kept in an [`Exchange`] (the rest is cut, with a note).
 const BODY_KEPT: usize = 64 * 1024;
 
-/// One request as it went on the wire and the answer as it came back, as HTTP/1.1 text.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// One request as it went on the wire and the answer as it came back, each written as
+/// HTTP/1.1 text when asked for: every case keeps one, and only the reports and
+/// reproducers of a few read it.
+#[derive(Debug, Clone)]
 pub struct Exchange {
+    sent: http::Request<Bytes>,
+    status: u16,
+    headers: http::HeaderMap,
+    /// The answer's body, at most [`BODY_KEPT`] bytes of it, and its whole length.
+    body: Bytes,
+    body_len: usize,
+}
+
+impl Exchange {
+    pub fn new(
+        sent: http::Request<Bytes>,
+        status: u16,
+        headers: http::HeaderMap,
+        body: &Bytes,
+    ) -> Self {
+        Self {
+            sent,
+            status,
+            headers,
+            // A longer body is copied, so that the rest of it is not kept alive.
+            body: if body.len() > BODY_KEPT {
+                Bytes::copy_from_slice(&body[..BODY_KEPT])
+            } else {
+                body.clone()
+            },
+            body_len: body.len(),
+        }
+    }
+
     /// Request line, the headers apiconform set (signature included), `content-length`,
     /// a blank line and the body.
-    pub request: String,
+    pub fn request(&self) -> String {
+        request_text(&self.sent)
+    }
+
     /// Status line, headers, a blank line and the body (cut at 64 KiB).
-    pub response: String,
+    pub fn response(&self) -> String {
+        let mut s = response_head(self.status, &self.headers);
+        s.push_str(&kept_text(&self.body, self.body_len));
+        s
+    }
 }
 
 fn body_text(body: &[u8]) -> String {
-    let kept = &body[..body.len().min(BODY_KEPT)];
+    kept_text(&body[..body.len().min(BODY_KEPT)], body.len())
+}
+
+/// `kept`, the first bytes of a body of `len` bytes, with a note of what was cut.
+fn kept_text(kept: &[u8], len: usize) -> String {
     let mut s = String::from_utf8_lossy(kept).into_owned();
-    if body.len() > BODY_KEPT {
-        let _ = write!(s, "\n[… {} more bytes]", body.len() - BODY_KEPT);
+    if len > kept.len() {
+        let _ = write!(s, "\n[… {} more bytes]", len - kept.len());
     }
     s
 }
@@ -50,6 +92,13 @@ pub fn request_text(req: &http::Request<Bytes>) -> String {
 
 /// The answer as HTTP/1.1 text.
 pub fn response_text(status: u16, headers: &http::HeaderMap, body: &[u8]) -> String {
+    let mut s = response_head(status, headers);
+    s.push_str(&body_text(body));
+    s
+}
+
+/// The status line, the headers and the blank line after them.
+fn response_head(status: u16, headers: &http::HeaderMap) -> String {
     let reason = http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
@@ -59,7 +108,6 @@ pub fn response_text(status: u16, headers: &http::HeaderMap, body: &[u8]) -> Str
         let _ = writeln!(s, "{k}: {}", String::from_utf8_lossy(v.as_bytes()));
     }
     s.push('\n');
-    s.push_str(&body_text(body));
     s
 }
 
@@ -161,9 +209,9 @@ pub async fn replay(
                     " (credentials, signature and tokens redacted; --unredacted shows them)"
                 }
             );
-            let _ = writeln!(out, "{}", shown(&x.request).trim_end());
+            let _ = writeln!(out, "{}", shown(&x.request()).trim_end());
             let _ = writeln!(out, "--- answer");
-            let _ = writeln!(out, "{}", shown(&x.response).trim_end());
+            let _ = writeln!(out, "{}", shown(&x.response()).trim_end());
         }
         None => out.push_str("--- no exchange: the request did not complete\n"),
     }
@@ -203,5 +251,32 @@ mod tests {
             inv.replay("aws-iam/auth/unsigned"),
             "apiconform replay aws-iam/auth/unsigned --target 'my profile.yaml'"
         );
+    }
+
+    #[test]
+    fn an_exchange_is_written_as_http_text_with_a_long_body_cut() {
+        let sent = http::Request::builder()
+            .method("POST")
+            .uri("/v1/users/1")
+            .header("x-auth-token", "t0")
+            .header("host", "127.0.0.1:1")
+            .body(Bytes::from_static(b"{}"))
+            .unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("content-type", "application/json".parse().unwrap());
+        let body = Bytes::from(vec![b'a'; BODY_KEPT + 10]);
+        let x = Exchange::new(sent, 200, headers, &body);
+        assert_eq!(
+            x.request(),
+            "POST /v1/users/1 HTTP/1.1\nhost: 127.0.0.1:1\nx-auth-token: t0\ncontent-length: 2\n\n{}"
+        );
+        let response = x.response();
+        assert!(
+            response.starts_with("HTTP/1.1 200 OK\ncontent-type: application/json\n\naaa"),
+            "{response}"
+        );
+        assert!(response.ends_with("a\n[… 10 more bytes]"), "{response}");
+        assert_eq!(response.len(), x.response().len());
+        assert_eq!(x.body.len(), BODY_KEPT);
     }
 }

@@ -226,7 +226,7 @@ impl<'a> Publication<'a> {
     /// The raw exchange of a failure, redacted, the answer's body cut at `keep` bytes.
     pub fn exchange(&self, o: &Outcome, keep: usize) -> Option<(String, String)> {
         let x = o.exchange.as_ref()?;
-        let mut response = self.redactor.http(&x.response);
+        let mut response = self.redactor.http(&x.response());
         if response.len() > keep {
             let mut cut = keep;
             while !response.is_char_boundary(cut) {
@@ -236,6 +236,6 @@ impl<'a> Publication<'a> {
             response.truncate(cut);
             response.push_str(&format!("\n[… {more} more bytes]"));
         }
-        Some((self.redactor.http(&x.request), response))
+        Some((self.redactor.http(&x.request()), response))
     }
 }
