@@ -15,12 +15,24 @@ const BODY_KEPT: usize = 64 * 1024;
 /// reproducers of a few read it.
 #[derive(Debug, Clone)]
 pub struct Exchange {
+    /// The request, its body cut at [`BODY_KEPT`] bytes, and the whole body's length.
     sent: http::Request<Bytes>,
+    sent_len: usize,
     status: u16,
     headers: http::HeaderMap,
-    /// The answer's body, at most [`BODY_KEPT`] bytes of it, and its whole length.
+    /// The answer's body, cut the same way, and its whole length.
     body: Bytes,
     body_len: usize,
+}
+
+/// The first [`BODY_KEPT`] bytes of `body`; a longer body is copied, so that the rest of
+/// it is not kept alive.
+fn kept(body: &Bytes) -> Bytes {
+    if body.len() > BODY_KEPT {
+        Bytes::copy_from_slice(&body[..BODY_KEPT])
+    } else {
+        body.clone()
+    }
 }
 
 impl Exchange {
@@ -30,24 +42,23 @@ impl Exchange {
         headers: http::HeaderMap,
         body: &Bytes,
     ) -> Self {
+        let sent_len = sent.body().len();
         Self {
-            sent,
+            sent: sent.map(|b| kept(&b)),
+            sent_len,
             status,
             headers,
-            // A longer body is copied, so that the rest of it is not kept alive.
-            body: if body.len() > BODY_KEPT {
-                Bytes::copy_from_slice(&body[..BODY_KEPT])
-            } else {
-                body.clone()
-            },
+            body: kept(body),
             body_len: body.len(),
         }
     }
 
     /// Request line, the headers apiconform set (signature included), `content-length`,
-    /// a blank line and the body.
+    /// a blank line and the body (cut at 64 KiB).
     pub fn request(&self) -> String {
-        request_text(&self.sent)
+        let mut s = request_head(&self.sent, self.sent_len);
+        s.push_str(&kept_text(self.sent.body(), self.sent_len));
+        s
     }
 
     /// Status line, headers, a blank line and the body (cut at 64 KiB).
@@ -73,6 +84,14 @@ fn kept_text(kept: &[u8], len: usize) -> String {
 
 /// The request as HTTP/1.1 text (the `host` header first, as it goes on the wire).
 pub fn request_text(req: &http::Request<Bytes>) -> String {
+    let mut s = request_head(req, req.body().len());
+    s.push_str(&body_text(req.body()));
+    s
+}
+
+/// The request line, the headers (`content-length` for a body of `len` bytes, when the
+/// request does not carry it) and the blank line after them.
+fn request_head(req: &http::Request<Bytes>, len: usize) -> String {
     let mut s = format!("{} {} HTTP/1.1\n", req.method(), req.uri());
     if let Some(h) = req.headers().get("host") {
         let _ = writeln!(s, "host: {}", String::from_utf8_lossy(h.as_bytes()));
@@ -82,11 +101,10 @@ pub fn request_text(req: &http::Request<Bytes>) -> String {
             let _ = writeln!(s, "{k}: {}", String::from_utf8_lossy(v.as_bytes()));
         }
     }
-    if !req.body().is_empty() && !req.headers().contains_key("content-length") {
-        let _ = writeln!(s, "content-length: {}", req.body().len());
+    if len > 0 && !req.headers().contains_key("content-length") {
+        let _ = writeln!(s, "content-length: {len}");
     }
     s.push('\n');
-    s.push_str(&body_text(req.body()));
     s
 }
 
@@ -265,11 +283,24 @@ mod tests {
         let mut headers = http::HeaderMap::new();
         headers.insert("content-type", "application/json".parse().unwrap());
         let body = Bytes::from(vec![b'a'; BODY_KEPT + 10]);
-        let x = Exchange::new(sent, 200, headers, &body);
+        let x = Exchange::new(sent.clone(), 200, headers, &body);
+        assert_eq!(x.request(), request_text(&sent));
         assert_eq!(
             x.request(),
             "POST /v1/users/1 HTTP/1.1\nhost: 127.0.0.1:1\nx-auth-token: t0\ncontent-length: 2\n\n{}"
         );
+        // A long request body is cut as the answer's is, its whole length still shown.
+        let long = Exchange::new(
+            sent.map(|_| body.clone()),
+            200,
+            http::HeaderMap::new(),
+            &body,
+        );
+        assert_eq!(long.request(), request_text(&long_request(&body)));
+        assert!(long
+            .request()
+            .contains(&format!("content-length: {}\n", BODY_KEPT + 10)));
+        assert_eq!(long.sent.body().len(), BODY_KEPT);
         let response = x.response();
         assert!(
             response.starts_with("HTTP/1.1 200 OK\ncontent-type: application/json\n\naaa"),
@@ -278,5 +309,15 @@ mod tests {
         assert!(response.ends_with("a\n[… 10 more bytes]"), "{response}");
         assert_eq!(response.len(), x.response().len());
         assert_eq!(x.body.len(), BODY_KEPT);
+    }
+
+    fn long_request(body: &Bytes) -> http::Request<Bytes> {
+        http::Request::builder()
+            .method("POST")
+            .uri("/v1/users/1")
+            .header("x-auth-token", "t0")
+            .header("host", "127.0.0.1:1")
+            .body(body.clone())
+            .unwrap()
     }
 }
