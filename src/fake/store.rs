@@ -73,6 +73,10 @@ fn unpack(spec: &ResourceSpec, row: &Row) -> Resource {
 
 #[derive(Default, Clone)]
 struct Collection {
+    /// The [`Snapshot`] this collection was restored from, while nothing has written to
+    /// it since ([`Store::collection_mut`] clears it): restoring that snapshot again has
+    /// nothing to do.
+    restored_from: Option<u64>,
     rows: BTreeMap<String, Row>,
     /// One index per `unique` set: normalised value to primary key.
     unique: Vec<HashMap<String, String>>,
@@ -84,8 +88,39 @@ struct Collection {
 /// shared with the store (a row is an `Arc`, copied only when an update changes it). Keys
 /// and indexes are not kept: [`Store::restore`] rebuilds them from the rows, so the
 /// fixtures of 100 000 seeded users cost a pointer each.
-#[derive(Default)]
-pub struct Snapshot(HashMap<String, Vec<Row>>);
+pub struct Snapshot {
+    /// Unique in the process: what a collection restored from it remembers.
+    id: u64,
+    rows: HashMap<String, Vec<Row>>,
+}
+
+impl Snapshot {
+    fn new(rows: HashMap<String, Vec<Row>>) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Self {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            rows,
+        }
+    }
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Self::new(HashMap::new())
+    }
+}
+
+/// A collection, locked for reading: it cannot be written through this guard, so reading
+/// leaves its `restored_from` mark in place.
+struct Reading<'a>(std::sync::MutexGuard<'a, Collection>);
+
+impl std::ops::Deref for Reading<'_> {
+    type Target = Collection;
+
+    fn deref(&self) -> &Collection {
+        &self.0
+    }
+}
 
 /// All resources of all APIs.
 pub struct Store {
@@ -103,7 +138,7 @@ impl Store {
         }
     }
 
-    fn collection(&self, api: &str) -> Option<std::sync::MutexGuard<'_, Collection>> {
+    fn lock(&self, api: &str) -> Option<std::sync::MutexGuard<'_, Collection>> {
         // A panic while holding the lock cannot leave a half-written resource (rows are
         // replaced whole), so a poisoned lock is still consistent.
         self.collections
@@ -111,16 +146,29 @@ impl Store {
             .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// The collection of `api`, to read.
+    fn collection(&self, api: &str) -> Option<Reading<'_>> {
+        self.lock(api).map(Reading)
+    }
+
+    /// The collection of `api`, to write: it no longer holds what it was restored from.
+    fn collection_mut(&self, api: &str) -> Option<std::sync::MutexGuard<'_, Collection>> {
+        self.lock(api).map(|mut c| {
+            c.restored_from = None;
+            c
+        })
+    }
+
     /// The resources of every API as they are now, to [`Store::restore`] later. Rows are
     /// shared with the store, not copied, and keys and indexes are not kept: a snapshot
     /// of 100 000 resources costs a pointer each.
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot(
+        Snapshot::new(
             self.collections
-                .iter()
-                .map(|(api, c)| {
-                    let c = c.lock().unwrap_or_else(|e| e.into_inner());
-                    (api.clone(), c.rows.values().cloned().collect())
+                .keys()
+                .filter_map(|api| {
+                    let c = self.collection(api)?;
+                    Some((api.clone(), c.rows.values().cloned().collect()))
                 })
                 .collect(),
         )
@@ -134,11 +182,16 @@ impl Store {
         snapshot: &Snapshot,
         spec_of: impl Fn(&str) -> Option<&'s ResourceSpec>,
     ) {
-        for (api, rows) in &snapshot.0 {
-            let (Some(spec), Some(mut c)) = (spec_of(api), self.collection(api)) else {
+        for (api, rows) in &snapshot.rows {
+            let (Some(spec), Some(mut c)) = (spec_of(api), self.lock(api)) else {
                 continue;
             };
+            if c.restored_from == Some(snapshot.id) {
+                // Nothing has written to it since it was restored from this snapshot.
+                continue;
+            }
             let mut fresh = Collection {
+                restored_from: Some(snapshot.id),
                 unique: vec![HashMap::new(); spec.unique.len()],
                 ..Collection::default()
             };
@@ -159,7 +212,7 @@ impl Store {
         spec: &ResourceSpec,
         resource: Resource,
     ) -> Result<(), UpdateError<()>> {
-        let Some(mut c) = self.collection(api) else {
+        let Some(mut c) = self.collection_mut(api) else {
             return Err(UpdateError::NotFound);
         };
         let mut r = resource;
@@ -212,7 +265,7 @@ impl Store {
         spec: &ResourceSpec,
         resource: Resource,
     ) -> Result<Resource, UpdateError<()>> {
-        let mut c = self.collection(api).ok_or(UpdateError::NotFound)?;
+        let mut c = self.collection_mut(api).ok_or(UpdateError::NotFound)?;
         if c.unique.len() != spec.unique.len() {
             c.unique = vec![HashMap::new(); spec.unique.len()];
         }
@@ -242,7 +295,7 @@ impl Store {
         key: impl Into<Fields<'k>>,
     ) -> Result<Resource, UpdateError<()>> {
         let key = key.into();
-        let mut c = self.collection(api).ok_or(UpdateError::NotFound)?;
+        let mut c = self.collection_mut(api).ok_or(UpdateError::NotFound)?;
         let pk = primary_key(spec, key);
         let Some(row) = c.rows.remove(&*pk) else {
             return Err(missing(spec, &c.parents, key));
@@ -323,7 +376,7 @@ impl Store {
         changes: Changes<'_>,
         check: impl FnOnce(Fields<'_>) -> Result<(), E>,
     ) -> Result<Row, UpdateError<E>> {
-        let Some(mut c) = self.collection(api) else {
+        let Some(mut c) = self.collection_mut(api) else {
             return Err(UpdateError::NotFound);
         };
         if c.unique.len() != spec.unique.len() {
@@ -406,6 +459,7 @@ fn update_in_place<E>(
         rows,
         unique: indexes,
         parents,
+        ..
     } = c;
     let Some(slot) = rows.get_mut(pk) else {
         return Err(missing(spec, parents, key));
@@ -1123,6 +1177,81 @@ mod tests {
         store
             .create("iam", &spec, obj(json!({"UserName": "bob"})))
             .unwrap();
+    }
+
+    #[test]
+    fn a_restore_skips_only_collections_untouched_since_the_same_snapshot() {
+        let spec = iam();
+        let store = Store::new(["iam"]);
+        let names = |store: &Store| -> Vec<Value> {
+            store
+                .all("iam", &spec)
+                .into_iter()
+                .map(|r| r["UserName"].clone())
+                .collect()
+        };
+        store
+            .put("iam", &spec, obj(json!({"UserName": "ann"})))
+            .unwrap();
+        let first = store.snapshot();
+        store.restore(&first, |_| Some(&spec));
+        // Restored and only read since: restoring again keeps it as it is.
+        assert!(store
+            .read("iam", &spec, &obj(json!({"UserName": "ann"})))
+            .is_ok());
+        store.restore(&first, |_| Some(&spec));
+        assert_eq!(names(&store), [json!("ann")]);
+        // Every kind of write makes the next restore rebuild the collection.
+        type Write = fn(&Store, &ResourceSpec);
+        let writes: [(&str, Write); 5] = [
+            ("put", |s, spec| {
+                s.put("iam", spec, obj(json!({"UserName": "bob"}))).unwrap();
+            }),
+            ("create", |s, spec| {
+                s.create("iam", spec, obj(json!({"UserName": "bob"})))
+                    .unwrap();
+            }),
+            ("rename", |s, spec| {
+                rename(s, spec, "ann", "bob").unwrap();
+            }),
+            ("update in place", |s, spec| {
+                let changes = Changes {
+                    set: smallvec::smallvec![("Path", Cow::Owned(json!("/x/")))],
+                };
+                s.update(
+                    "iam",
+                    spec,
+                    &obj(json!({"UserName": "ann"})),
+                    changes,
+                    |_| Ok::<(), ()>(()),
+                )
+                .unwrap();
+            }),
+            ("delete", |s, spec| {
+                s.delete("iam", spec, &obj(json!({"UserName": "ann"})))
+                    .unwrap();
+            }),
+        ];
+        for (what, write) in writes {
+            write(&store, &spec);
+            store.restore(&first, |_| Some(&spec));
+            assert_eq!(names(&store), [json!("ann")], "after a {what}");
+            let row = store
+                .get("iam", &spec, &obj(json!({"UserName": "ann"})))
+                .unwrap();
+            assert_eq!(row["Path"], json!("/"), "after a {what}");
+        }
+        // Another snapshot is restored even onto a collection clean for the first.
+        store
+            .put("iam", &spec, obj(json!({"UserName": "carol"})))
+            .unwrap();
+        let second = store.snapshot();
+        store.restore(&first, |_| Some(&spec));
+        assert_eq!(names(&store), [json!("ann")]);
+        store.restore(&second, |_| Some(&spec));
+        assert_eq!(names(&store), [json!("ann"), json!("carol")]);
+        store.restore(&first, |_| Some(&spec));
+        assert_eq!(names(&store), [json!("ann")]);
     }
 
     #[test]
