@@ -72,7 +72,7 @@ fn mask(rule: &CompareRule, v: &Value, xml: bool) -> Option<Value> {
             // Compiled by the loader; a rule built by hand is compiled here.
             let ok = v.as_str().is_some_and(|s| match &rule.compiled {
                 Some(re) => re.is_match(s),
-                None => regex::Regex::new(&format!("^(?:{p})$")).is_ok_and(|re| re.is_match(s)),
+                None => crate::spec::pattern::whole_match(p).is_ok_and(|re| re.is_match(s)),
             });
             ok.then(|| Value::from(format!("<matches {p}>")))
         }

@@ -209,18 +209,13 @@ type Problems = Vec<(String, String)>;
 fn compile_compare_patterns(rules: &mut [CompareRule], out: &mut Problems) {
     for (i, rule) in rules.iter_mut().enumerate() {
         if let CompareMode::Pattern(p) = &rule.mode {
-            match regex::Regex::new(&format!("^(?:{p})$")) {
+            match super::pattern::whole_match(p) {
                 Ok(re) => rule.compiled = Some(re),
                 Err(e) => out.push((
                     format!("response.compare[{i}].mode.pattern"),
                     format!(
-                        "the compare pattern of '{}' does not compile: {}",
-                        rule.path,
-                        e.to_string()
-                            .lines()
-                            .last()
-                            .unwrap_or("syntax error")
-                            .trim_start_matches("error: ")
+                        "the compare pattern of '{}' does not compile: {e}",
+                        rule.path
                     ),
                 )),
             }

@@ -48,18 +48,9 @@ impl Pattern {
                 regex: Compiled::Fancy(Box::new(regex)),
             });
         }
-        let regex = Regex::new(&anchored).map_err(|e| match e {
-            regex::Error::Syntax(s) => s
-                .lines()
-                .last()
-                .unwrap_or("syntax error")
-                .trim_start_matches("error: ")
-                .to_string(),
-            other => other.to_string(),
-        })?;
         Ok(Self {
             source: source.to_string(),
-            regex: Compiled::Plain(regex),
+            regex: Compiled::Plain(whole_match(&translated)?),
         })
     }
 
@@ -71,6 +62,20 @@ impl Pattern {
             Compiled::Fancy(r) => r.is_match(value).unwrap_or(false),
         }
     }
+}
+
+/// A Rust `regex` that must match the whole value (`source` anchored), or why it does not
+/// compile, in one line.
+pub fn whole_match(source: &str) -> Result<Regex, String> {
+    Regex::new(&format!("^(?:{source})$")).map_err(|e| match e {
+        regex::Error::Syntax(s) => s
+            .lines()
+            .last()
+            .unwrap_or("syntax error")
+            .trim_start_matches("error: ")
+            .to_string(),
+        other => other.to_string(),
+    })
 }
 
 /// Rewrites Java escapes into their ASCII meaning in Rust regex syntax.
