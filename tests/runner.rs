@@ -1088,6 +1088,35 @@ mod judge {
     }
 
     #[tokio::test]
+    async fn an_update_applied_to_another_user() {
+        // The answer is the documented success, but a new path lands on the other
+        // fixture user: the selected one is unchanged and another one changed.
+        let out = against_broken(
+            "aws-iam/effect/NewPath",
+            |req| {
+                let body = String::from_utf8_lossy(req.body()).into_owned();
+                let swapped = if body.contains("UserName=Bob") {
+                    body.replace("UserName=Bob", "UserName=Alice")
+                } else {
+                    body.replace("UserName=Alice", "UserName=Bob")
+                };
+                assert_ne!(swapped, body, "the case names a fixture user: {body}");
+                // A path the other user does not have already (the case sets `/`).
+                let moved = swapped.replace("NewPath=%2F", "NewPath=%2Fmoved%2F");
+                assert_ne!(moved, swapped, "the case sets NewPath to /: {body}");
+                *req.body_mut() = Bytes::from(moved);
+            },
+            |_, _| {},
+        )
+        .await;
+        failing_with(
+            &out,
+            "aws-iam/effect/NewPath",
+            "state: the update changed another user",
+        );
+    }
+
+    #[tokio::test]
     async fn a_refused_request_that_changed_the_state() {
         // Applies a truncated NewUserName, then answers the ValidationError the spec asks
         // for: the answer is right, the state is not.
