@@ -18,7 +18,7 @@ use crate::auth::AuthConfig;
 use crate::protocol::routes::Routes;
 use crate::protocol::{self, Fit, Request};
 use crate::spec::model::{Auth, ErrorRow, OpKind, Paging, RuleCheck, Spec};
-use crate::spec::template::{Rendered, Scope};
+use crate::spec::template::{Scope, Template, View};
 use crate::spec::validate;
 
 /// Settings of one fake instance.
@@ -1046,12 +1046,16 @@ fn answer(
         detail: "",
         list,
     };
-    let body = match &spec.response.compiled {
-        Some(t) => scope.render(t),
-        None => scope.value(&spec.response.body).map(Rendered::Owned),
-    }
-    .unwrap_or(Rendered::Owned(Value::Null));
-    protocol::encode_success(spec, &body, request_id)
+    // The loader compiles every spec's body; a spec built in code is compiled here.
+    let compiled;
+    let template = match &spec.response.compiled {
+        Some(t) => t,
+        None => {
+            compiled = Template::compile(&spec.response.body);
+            &compiled
+        }
+    };
+    protocol::encode_success(spec, &View::new(template, &scope), request_id)
 }
 
 /// An error answer with the row's message template over the request.

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use super::wire::{self, json_body};
 use super::{clean_code, Codec, Encoded, ErrorParts, Fit, Malformed, Probe, Request, WireRequest};
 use crate::spec::model::{JsonProtocol, Location, Spec};
-use crate::spec::template::Rendered;
+use crate::spec::template::View;
 
 impl JsonProtocol {
     fn content_type(&self) -> String {
@@ -37,7 +37,7 @@ impl Codec for JsonProtocol {
         Ok(out)
     }
 
-    fn success_body(&self, body: &Rendered<'_>, capacity: usize) -> Bytes {
+    fn success_body(&self, body: &View<'_>, capacity: usize) -> Bytes {
         super::json_bytes(body, capacity)
     }
 

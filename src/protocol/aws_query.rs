@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::wire::{self, enc, form_value};
 use super::{Codec, Encoded, ErrorParts, Fit, Malformed, Probe, Request, WireRequest};
 use crate::spec::model::{Fault, Location, QueryErrors, QueryProtocol, QuerySend, Spec};
-use crate::spec::template::Rendered;
+use crate::spec::template::View;
 
 impl QueryProtocol {
     fn write<'n>(&self, tree: impl Into<super::xml::Node<'n>>) -> Bytes {
@@ -48,7 +48,7 @@ impl Codec for QueryProtocol {
         wire::query_params(spec, req)
     }
 
-    fn success_body(&self, body: &Rendered<'_>, capacity: usize) -> Bytes {
+    fn success_body(&self, body: &View<'_>, capacity: usize) -> Bytes {
         Bytes::from(super::xml::write_doc_sized(
             body,
             self.xml_declaration,

@@ -16,7 +16,7 @@ use http::{header, Response, StatusCode};
 use serde_json::{Map, Value};
 
 use crate::spec::model::{ErrorRow, Fault, Spec, ValueFormat};
-use crate::spec::template::Rendered;
+use crate::spec::template::View;
 
 pub use wire::match_path;
 
@@ -126,7 +126,7 @@ pub trait Codec {
 
     /// The success body rendered from the spec's template.
     /// `capacity`: the buffer to start with (what such a body usually takes).
-    fn success_body(&self, body: &Rendered<'_>, capacity: usize) -> Bytes;
+    fn success_body(&self, body: &View<'_>, capacity: usize) -> Bytes;
 
     /// An error in the protocol's own format.
     fn error(&self, spec: Option<&Spec>, e: ErrorParts<'_>) -> Encoded;
@@ -184,7 +184,7 @@ pub fn decode(spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malforme
 }
 
 /// Encodes a success response whose body tree was rendered from the spec's template.
-pub fn encode_success(spec: &Spec, body: &Rendered<'_>, request_id: &str) -> Response<Bytes> {
+pub fn encode_success(spec: &Spec, body: &View<'_>, request_id: &str) -> Response<Bytes> {
     // A 204 answer has no content (RFC 9110 §15.3.5), whatever the template renders.
     let content = if spec.response.status == 204 {
         Bytes::new()

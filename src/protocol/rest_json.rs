@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::wire::{self, json_body, text};
 use super::{clean_code, Codec, Encoded, ErrorParts, Fit, Malformed, Probe, Request, WireRequest};
 use crate::spec::model::{Location, RestErrors, RestProtocol, Spec};
-use crate::spec::template::Rendered;
+use crate::spec::template::View;
 
 impl Codec for RestProtocol {
     fn fit(&self, _spec: &Spec, probe: &Probe<'_>) -> Fit {
@@ -48,7 +48,7 @@ impl Codec for RestProtocol {
         Ok(out)
     }
 
-    fn success_body(&self, body: &Rendered<'_>, capacity: usize) -> Bytes {
+    fn success_body(&self, body: &View<'_>, capacity: usize) -> Bytes {
         super::json_bytes(body, capacity)
     }
 

@@ -9,14 +9,14 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::spec::template::Rendered;
+use crate::spec::template::{Shape, View};
 
-/// A node the XML writer walks, in place: of a JSON value, or of a rendered response
-/// body (whose values are JSON values).
+/// A node the XML writer walks, in place: of a JSON value, or of a response template
+/// seen through its scope (whose references are JSON values, or text).
 #[derive(Clone, Copy)]
 pub enum Node<'n> {
     Value(&'n Value),
-    Rendered(&'n Rendered<'n>),
+    Template(Shape<'n>),
 }
 
 impl<'n> From<&'n Value> for Node<'n> {
@@ -25,13 +25,25 @@ impl<'n> From<&'n Value> for Node<'n> {
     }
 }
 
-impl<'n> From<&'n Rendered<'n>> for Node<'n> {
-    fn from(r: &'n Rendered<'n>) -> Self {
-        match r {
-            Rendered::Value(v) => Node::Value(v),
-            Rendered::Owned(v) => Node::Value(v),
-            other => Node::Rendered(other),
+impl<'n> From<Shape<'n>> for Node<'n> {
+    fn from(s: Shape<'n>) -> Self {
+        match s {
+            Shape::Value(v) => Node::Value(v),
+            Shape::Absent => Node::Value(&Value::Null),
+            other => Node::Template(other),
         }
+    }
+}
+
+impl<'n> From<View<'n>> for Node<'n> {
+    fn from(v: View<'n>) -> Self {
+        v.shape().into()
+    }
+}
+
+impl<'n> From<&View<'n>> for Node<'n> {
+    fn from(v: &View<'n>) -> Self {
+        v.shape().into()
     }
 }
 
@@ -40,8 +52,12 @@ impl<'n> Node<'n> {
     fn text(self) -> Option<Cow<'n, str>> {
         match self {
             Node::Value(Value::String(s)) => Some(Cow::Borrowed(s)),
-            Node::Rendered(Rendered::Str(s)) => Some(Cow::Borrowed(s)),
             Node::Value(v @ (Value::Number(_) | Value::Bool(_))) => Some(Cow::Owned(v.to_string())),
+            Node::Template(Shape::Str(s)) => Some(Cow::Borrowed(s)),
+            Node::Template(Shape::Now) => {
+                Some(Cow::Owned(crate::spec::template::now().to_string()))
+            }
+            Node::Template(Shape::Text(t)) => Some(Cow::Owned(t.to_string())),
             _ => None,
         }
     }
@@ -54,7 +70,9 @@ impl<'n> Node<'n> {
     fn for_each_item(self, f: &mut dyn FnMut(Node<'n>)) -> Option<()> {
         match self {
             Node::Value(Value::Array(items)) => items.iter().for_each(|v| f(v.into())),
-            Node::Rendered(Rendered::Array(items)) => items.iter().for_each(|v| f(v.into())),
+            Node::Template(Shape::Array(items, scope)) => {
+                Shape::items(items, scope).for_each(|v| f(v.into()))
+            }
             _ => return None,
         }
         Some(())
@@ -64,7 +82,9 @@ impl<'n> Node<'n> {
     fn for_each_member(self, f: &mut dyn FnMut(&'n str, Node<'n>)) -> Option<()> {
         match self {
             Node::Value(Value::Object(m)) => m.iter().for_each(|(k, v)| f(k, v.into())),
-            Node::Rendered(Rendered::Object(m)) => m.iter().for_each(|(k, v)| f(k, v.into())),
+            Node::Template(Shape::Object(m, scope)) => {
+                Shape::members(m, scope).for_each(|(k, v)| f(k, v.into()))
+            }
             _ => return None,
         }
         Some(())

@@ -130,47 +130,135 @@ impl<'a> From<&'a Map<String, Value>> for Fields<'a> {
     }
 }
 
-/// A rendered response body: member names borrowed from the compiled template, values
-/// from the request and the resource where they can be, so an answer is written without
-/// copying what it shows. Serialized as JSON through serde, as XML by
-/// [`crate::protocol::xml::write_doc`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum Rendered<'a> {
-    Value(&'a Value),
-    Str(&'a str),
-    Owned(Value),
-    Array(Vec<Rendered<'a>>),
-    Object(Vec<(&'a str, Rendered<'a>)>),
+/// A compiled template seen through a [`Scope`]: written out as it is walked (JSON through
+/// serde, XML by [`crate::protocol::xml::write_doc`]), so an answer is written without
+/// building a tree or copying what it shows first. A member whose reference is unset is
+/// left out, and so is an object whose every reference is unset, as [`Scope::value`]
+/// does with the template's source.
+#[derive(Clone, Copy)]
+pub struct View<'t> {
+    pub template: &'t Template,
+    pub scope: &'t Scope<'t>,
 }
 
-impl Rendered<'_> {
-    /// The same tree as a JSON value.
-    pub fn to_value(&self) -> Value {
-        match self {
-            Rendered::Value(v) => (*v).clone(),
-            Rendered::Str(s) => Value::String((*s).to_owned()),
-            Rendered::Owned(v) => v.clone(),
-            Rendered::Array(items) => Value::Array(items.iter().map(Rendered::to_value).collect()),
-            Rendered::Object(members) => Value::Object(
-                members
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), v.to_value()))
-                    .collect(),
-            ),
+/// A template's text with its references' text in place (`${UserName}` in
+/// `"user ${UserName}"`), written piece by piece.
+#[derive(Clone, Copy)]
+pub struct TextView<'t> {
+    pieces: &'t [Piece],
+    scope: &'t Scope<'t>,
+}
+
+impl std::fmt::Display for TextView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for p in self.pieces {
+            match p {
+                Piece::Lit(s) => f.write_str(s)?,
+                Piece::Ref(r) => self.scope.write_text(f, r)?,
+            }
         }
+        Ok(())
     }
 }
 
-impl serde::Serialize for Rendered<'_> {
+/// What a [`View`] is at its top: a JSON value in place, a reference's own text, text to
+/// write piece by piece, or a template array or object to walk. Each reference is looked
+/// up once, when the shape is taken.
+#[derive(Clone, Copy)]
+pub enum Shape<'t> {
+    Value(&'t Value),
+    Str(&'t str),
+    Now,
+    Text(TextView<'t>),
+    Array(&'t [Template], &'t Scope<'t>),
+    Object(&'t [(String, Template)], &'t Scope<'t>),
+    /// An unset reference, or an object whose every reference is unset.
+    Absent,
+}
+
+impl<'t> View<'t> {
+    pub fn new(template: &'t Template, scope: &'t Scope<'t>) -> Self {
+        View { template, scope }
+    }
+
+    pub fn shape(&self) -> Shape<'t> {
+        Shape::of(self.template, self.scope)
+    }
+}
+
+impl<'t> Shape<'t> {
+    fn of(template: &'t Template, s: &'t Scope<'t>) -> Self {
+        match template {
+            Template::Literal(v) => Shape::Value(v),
+            Template::Ref(Ref::RequestId) => Shape::Str(s.request_id),
+            Template::Ref(Ref::Detail) => Shape::Str(s.detail),
+            Template::Ref(Ref::Now) => Shape::Now,
+            Template::Ref(r) => match s.stored(r) {
+                Some(v) if !v.is_null() => Shape::Value(v),
+                _ => Shape::Absent,
+            },
+            Template::Text(pieces) => Shape::Text(TextView { pieces, scope: s }),
+            Template::Array(items) => Shape::Array(items, s),
+            Template::Object(members) => {
+                // An object whose every reference is unset describes nothing (a structure
+                // with a constant member and an unset one): left out, as [`Scope::value`].
+                let mut refs = members.iter().filter_map(|(_, t)| match t {
+                    Template::Ref(r) => Some(r),
+                    _ => None,
+                });
+                let first = refs.next();
+                if first.is_some() && first.into_iter().chain(refs).all(|r| !s.is_set(r)) {
+                    Shape::Absent
+                } else {
+                    Shape::Object(members, s)
+                }
+            }
+        }
+    }
+
+    /// The items of an array template that are present.
+    pub fn items(items: &'t [Template], s: &'t Scope<'t>) -> impl Iterator<Item = Shape<'t>> {
+        items
+            .iter()
+            .map(move |t| Shape::of(t, s))
+            .filter(|v| !matches!(v, Shape::Absent))
+    }
+
+    /// The members of an object template that are present, in order.
+    pub fn members(
+        members: &'t [(String, Template)],
+        s: &'t Scope<'t>,
+    ) -> impl Iterator<Item = (&'t str, Shape<'t>)> {
+        members
+            .iter()
+            .map(move |(k, t)| (k.as_str(), Shape::of(t, s)))
+            .filter(|(_, v)| !matches!(v, Shape::Absent))
+    }
+}
+
+impl serde::Serialize for Shape<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Rendered::Value(v) => v.serialize(s),
-            Rendered::Str(t) => s.serialize_str(t),
-            Rendered::Owned(v) => v.serialize(s),
-            Rendered::Array(items) => s.collect_seq(items),
-            Rendered::Object(members) => s.collect_map(members.iter().map(|(k, v)| (k, v))),
+        match *self {
+            Shape::Value(v) => v.serialize(s),
+            Shape::Str(t) => s.serialize_str(t),
+            Shape::Now => s.serialize_i64(now()),
+            Shape::Text(t) => s.collect_str(&t),
+            Shape::Array(items, scope) => s.collect_seq(Shape::items(items, scope)),
+            Shape::Object(members, scope) => s.collect_map(Shape::members(members, scope)),
+            Shape::Absent => s.serialize_unit(),
         }
     }
+}
+
+impl serde::Serialize for View<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.shape().serialize(s)
+    }
+}
+
+/// `${now}`: the time in whole seconds since the Unix epoch.
+pub(crate) fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 /// What a template can refer to.
@@ -188,26 +276,12 @@ impl<'a> Scope<'a> {
         match name {
             "request_id" => Some(Value::String(self.request_id.into())),
             "detail" => Some(Value::String(self.detail.into())),
-            "now" => Some(Value::Number(
-                time::OffsetDateTime::now_utc().unix_timestamp().into(),
-            )),
+            "now" => Some(Value::Number(now().into())),
             _ => match (name.strip_prefix("resource."), name.strip_prefix("list.")) {
                 (Some(f), _) => self.resource.and_then(|r| r.get(f)).cloned(),
                 (_, Some(f)) => self.list.and_then(|l| l.get(f)).cloned(),
                 _ => super::member(self.params, name).cloned(),
             },
-        }
-        .filter(|v| !v.is_null())
-    }
-
-    fn resolve(&self, r: &Ref) -> Option<Value> {
-        match r {
-            Ref::RequestId => Some(Value::String(self.request_id.into())),
-            Ref::Detail => Some(Value::String(self.detail.into())),
-            Ref::Now => Some(Value::Number(
-                time::OffsetDateTime::now_utc().unix_timestamp().into(),
-            )),
-            _ => self.stored(r).cloned(),
         }
         .filter(|v| !v.is_null())
     }
@@ -230,68 +304,17 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// Appends a reference's text (nothing when unset).
-    fn push_text(&self, out: &mut String, r: &Ref) {
+    /// Writes a reference's text (nothing when unset).
+    fn write_text(&self, out: &mut impl std::fmt::Write, r: &Ref) -> std::fmt::Result {
         match r {
-            Ref::RequestId => out.push_str(self.request_id),
-            Ref::Detail => out.push_str(self.detail),
+            Ref::RequestId => out.write_str(self.request_id),
+            Ref::Detail => out.write_str(self.detail),
+            Ref::Now => write!(out, "{}", now()),
             _ => match self.stored(r) {
-                Some(Value::String(s)) => out.push_str(s),
-                Some(Value::Null) | None if !matches!(r, Ref::Now) => {}
-                _ => {
-                    if let Some(v) = self.resolve(r) {
-                        use std::fmt::Write;
-                        let _ = write!(out, "{v}");
-                    }
-                }
+                Some(Value::String(s)) => out.write_str(s),
+                Some(Value::Null) | None => Ok(()),
+                Some(v) => write!(out, "{v}"),
             },
-        }
-    }
-
-    /// Renders a compiled template, as [`Scope::value`] renders its source.
-    pub fn render<'t>(&self, t: &'t Template) -> Option<Rendered<'t>>
-    where
-        'a: 't,
-    {
-        match t {
-            Template::Literal(v) => Some(Rendered::Value(v)),
-            Template::Ref(r) => match r {
-                Ref::RequestId => Some(Rendered::Str(self.request_id)),
-                Ref::Detail => Some(Rendered::Str(self.detail)),
-                Ref::Now => self.resolve(r).map(Rendered::Owned),
-                _ => self.stored(r).filter(|v| !v.is_null()).map(Rendered::Value),
-            },
-            Template::Text(pieces) => {
-                let mut out = String::new();
-                for p in pieces {
-                    match p {
-                        Piece::Lit(s) => out.push_str(s),
-                        Piece::Ref(r) => self.push_text(&mut out, r),
-                    }
-                }
-                Some(Rendered::Owned(Value::String(out)))
-            }
-            Template::Array(items) => Some(Rendered::Array(
-                items.iter().filter_map(|i| self.render(i)).collect(),
-            )),
-            Template::Object(members) => {
-                // An object whose every reference is unset describes nothing (a structure
-                // with a constant member and an unset one): left out, as [`Scope::value`].
-                let mut refs = members.iter().filter_map(|(_, t)| match t {
-                    Template::Ref(r) => Some(r),
-                    _ => None,
-                });
-                let first = refs.next();
-                if first.is_some() && first.into_iter().chain(refs).all(|r| !self.is_set(r)) {
-                    return None;
-                }
-                Some(Rendered::Object(
-                    members
-                        .iter()
-                        .filter_map(|(k, v)| self.render(v).map(|v| (k.as_str(), v)))
-                        .collect(),
-                ))
-            }
         }
     }
 
@@ -400,6 +423,16 @@ mod tests {
             "Boundary": {"Type": "Policy", "Arn": "${resource.Missing}"}, "Kept": {"Type": "T", "Uid": "${resource.Uid}"}
         });
         let compiled = Template::compile(&source);
-        assert_eq!(s.render(&compiled).map(|r| r.to_value()), s.value(&source));
+        let view = View::new(&compiled, &s);
+        let source = s.value(&source).unwrap();
+        assert_eq!(serde_json::to_value(view).unwrap(), source);
+        // As XML too: each member an element, the array's items repeated, the
+        // unset members and the object of unset references left out.
+        let xml = |v: crate::protocol::xml::Node<'_>| {
+            String::from_utf8(crate::protocol::xml::write_doc(v, false)).unwrap()
+        };
+        let written = xml(view.into());
+        assert_eq!(written, xml((&source).into()));
+        assert!(written.contains("<Ids>bob</Ids><Ids>1</Ids>"), "{written}");
     }
 }
