@@ -761,15 +761,13 @@ impl Runner {
                 format!("\n{}", wire.body.chars().take(2000).collect::<String>())
             }
         );
-        let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
-            .map_err(|e| e.to_string())?;
-        let mut rb = self.client.request(method, url);
-        for (k, v) in req.headers() {
-            if k != "host" {
-                rb = rb.header(k.as_str(), v.as_bytes());
-            }
-        }
-        let resp = match rb.body(req.body().clone()).send().await {
+        // reqwest's types are http's: the prepared request's headers go over as they are,
+        // without naming each one again (reqwest writes Host from the URL).
+        let mut out = reqwest::Request::new(req.method().clone(), url);
+        *out.headers_mut() = req.headers().clone();
+        out.headers_mut().remove(http::header::HOST);
+        *out.body_mut() = Some(req.body().clone().into());
+        let resp = match self.client.execute(out).await {
             Ok(r) => r,
             Err(e) => {
                 self.note_answer(stalls, e.is_timeout());
@@ -777,15 +775,7 @@ impl Runner {
             }
         };
         let status = resp.status().as_u16();
-        let mut headers = http::HeaderMap::new();
-        for (k, v) in resp.headers() {
-            if let (Ok(n), Ok(v)) = (
-                http::HeaderName::from_bytes(k.as_str().as_bytes()),
-                http::HeaderValue::from_bytes(v.as_bytes()),
-            ) {
-                headers.append(n, v);
-            }
-        }
+        let headers = resp.headers().clone();
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
