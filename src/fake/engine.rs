@@ -41,6 +41,70 @@ impl Default for Config {
     }
 }
 
+/// An API's resources at one moment ([`Engine::rows`]): the store's rows, shared with it,
+/// and the spec that lays them out. Read a field in place with [`StoredRows::field`], or
+/// a whole resource with [`StoredRows::unpack`].
+#[derive(Clone)]
+pub struct StoredRows {
+    spec: Arc<Spec>,
+    rows: Vec<super::store::Row>,
+}
+
+impl StoredRows {
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Field `name` of resource `i` (`None` when unset).
+    pub fn field(&self, i: usize, name: &str) -> Option<&Value> {
+        let at = self
+            .spec
+            .resource
+            .fields
+            .iter()
+            .position(|f| f.name == name)?;
+        self.rows.get(i)?.get(at).filter(|v| !v.is_null())
+    }
+
+    /// Resource `i` as field → value.
+    pub fn unpack(&self, i: usize) -> Option<Map<String, Value>> {
+        let row = self.rows.get(i)?;
+        Some(super::store::unpack(&self.spec.resource, row))
+    }
+
+    /// Every resource as field → value.
+    pub fn unpacked(&self) -> Vec<Map<String, Value>> {
+        (0..self.rows.len())
+            .filter_map(|i| self.unpack(i))
+            .collect()
+    }
+
+    /// Whether `other` holds the very same rows in the same order: nothing was written
+    /// to any of them between the two readings. (`false` says only that something may
+    /// have changed: compare the values then.)
+    pub fn same_as(&self, other: &StoredRows) -> bool {
+        self.rows.len() == other.rows.len()
+            && self
+                .rows
+                .iter()
+                .zip(&other.rows)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+    }
+}
+
+impl std::fmt::Debug for StoredRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredRows")
+            .field("api", &self.spec.api.id)
+            .field("rows", &self.rows.len())
+            .finish()
+    }
+}
+
 /// The fake: the request pipeline (route, authenticate, decode, validate, apply, encode)
 /// over the specs, with the state, journal, faults and sessions beside it.
 pub struct Engine {
@@ -121,14 +185,14 @@ impl Engine {
     }
 
     fn api(&self, id: &str) -> Result<&Spec, ControlError> {
-        self.apis
-            .iter()
-            .find(|a| a.api.id == id)
-            .map(|a| a.as_ref())
-            .ok_or_else(|| {
-                let known: Vec<&str> = self.apis.iter().map(|a| a.api.id.as_str()).collect();
-                ControlError::UnknownApi(id.into(), known.join(", "))
-            })
+        self.shared_api(id).map(|a| a.as_ref())
+    }
+
+    fn shared_api(&self, id: &str) -> Result<&Arc<Spec>, ControlError> {
+        self.apis.iter().find(|a| a.api.id == id).ok_or_else(|| {
+            let known: Vec<&str> = self.apis.iter().map(|a| a.api.id.as_str()).collect();
+            ControlError::UnknownApi(id.into(), known.join(", "))
+        })
     }
 
     /// Back to the fixtures: state, journal, faults and sessions are reset.
@@ -274,6 +338,17 @@ impl Engine {
     pub fn resources(&self, api: &str) -> Result<Vec<Map<String, Value>>, ControlError> {
         let spec = self.api(api)?;
         Ok(self.store.all(spec.store_id(), &spec.resource))
+    }
+
+    /// The resources `api` operates on as the store holds them, in key order: taking
+    /// them copies pointers, not values, and a resource nothing has written to since is
+    /// the same row ([`StoredRows::same_as`]).
+    pub fn rows(&self, api: &str) -> Result<StoredRows, ControlError> {
+        let spec = self.shared_api(api)?;
+        Ok(StoredRows {
+            rows: self.store.rows(spec.store_id()),
+            spec: spec.clone(),
+        })
     }
 
     /// Number of resources of `api`.

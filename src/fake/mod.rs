@@ -20,7 +20,7 @@ mod wiremock_adapter;
 
 use std::sync::Arc;
 
-pub use engine::{Config, ControlError, Engine};
+pub use engine::{Config, ControlError, Engine, StoredRows};
 pub use faults::FaultRule;
 pub use journal::JournalEntry;
 pub use server::{ServeError, Server, ServerOptions, TlsOptions};

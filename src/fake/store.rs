@@ -59,7 +59,7 @@ fn trimmed(mut slots: Vec<Value>) -> Row {
     slots.into()
 }
 
-fn unpack(spec: &ResourceSpec, row: &Row) -> Resource {
+pub(crate) fn unpack(spec: &ResourceSpec, row: &Row) -> Resource {
     // Sized once: collecting through the filter would grow the map (and its index) from
     // empty several times per row.
     let mut r = Resource::with_capacity(row.len());
@@ -343,6 +343,14 @@ impl Store {
     pub fn all(&self, api: &str, spec: &ResourceSpec) -> Vec<Resource> {
         self.collection(api)
             .map(|c| c.rows.values().map(|r| unpack(spec, r)).collect())
+            .unwrap_or_default()
+    }
+
+    /// Every row of `api`'s collection in key order, shared with the store: an update
+    /// copies a row someone else holds before changing it, so these stay as they were.
+    pub fn rows(&self, api: &str) -> Vec<Row> {
+        self.collection(api)
+            .map(|c| c.rows.values().cloned().collect())
             .unwrap_or_default()
     }
 

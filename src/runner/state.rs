@@ -7,7 +7,7 @@
 //! API's own read operation: a spec of kind `read` (else `list`) on the same resource,
 //! its answer read where its response template puts each field.
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 
 use serde_json::{Map, Value};
 
@@ -29,10 +29,56 @@ pub struct State {
     /// The resource with the key asked for (`None`: there is none).
     pub selected: Option<Fields>,
     /// Every resource of the API, when the target can list them (control plane).
-    pub all: Option<Vec<Fields>>,
+    pub all: Option<All>,
     /// Whether `selected` holds every field (control plane) or only those the profile's
     /// `read_back` maps.
     pub complete: bool,
+}
+
+/// Every resource of an API as read back.
+#[derive(Debug, Clone)]
+pub enum All {
+    /// The in-process fake's rows, as its store holds them: read without copying, and
+    /// unpacked only where a check needs the values.
+    Stored(crate::fake::StoredRows),
+    /// As a control plane answered over HTTP.
+    Read(Vec<Fields>),
+}
+
+impl All {
+    fn unpacked(&self) -> Cow<'_, [Fields]> {
+        match self {
+            All::Stored(rows) => Cow::Owned(rows.unpacked()),
+            All::Read(rows) => Cow::Borrowed(rows),
+        }
+    }
+
+    /// The resource with `key`, reading only its key fields to find it.
+    fn find(&self, spec: &Spec, key: &Map<String, Value>) -> Option<Fields> {
+        match self {
+            All::Stored(rows) => (0..rows.len())
+                .find(|&i| {
+                    !key.is_empty()
+                        && key.iter().all(|(k, v)| {
+                            rows.field(i, k)
+                                .is_some_and(|rv| same_key_value(spec, v, rv))
+                        })
+                })
+                .and_then(|i| rows.unpack(i)),
+            All::Read(rows) => rows.iter().find(|r| matches_key(spec, r, key)).cloned(),
+        }
+    }
+
+    /// Whether `self` and `other` hold the same resources ([`same_rows`]); rows the
+    /// store still shares between the two readings are the same without looking.
+    fn same(&self, other: &All) -> bool {
+        if let (All::Stored(a), All::Stored(b)) = (self, other) {
+            if a.same_as(b) {
+                return true;
+            }
+        }
+        same_rows(&self.unpacked(), &other.unpacked())
+    }
 }
 
 /// Equal as a client would read them: numbers, booleans and their text are the same value
@@ -308,7 +354,7 @@ impl Runner {
     ) -> Result<State, String> {
         if t.control_plane {
             let all = self.control_state(t, &spec.api.id).await?;
-            let selected = all.iter().find(|r| matches_key(spec, r, key)).cloned();
+            let selected = all.find(spec, key);
             return Ok(State {
                 selected,
                 all: Some(all),
@@ -342,12 +388,13 @@ impl Runner {
         })
     }
 
-    async fn control_state(&self, t: &ApiTarget, api: &str) -> Result<Vec<Fields>, String> {
+    async fn control_state(&self, t: &ApiTarget, api: &str) -> Result<All, String> {
         let base = t.base_url.trim_end_matches('/');
         if let Some(fake) = self.fake_at(base) {
             return fake
                 .engine()
-                .resources(api)
+                .rows(api)
+                .map(All::Stored)
                 .map_err(|e| format!("control plane state: {e}"));
         }
         let r = self
@@ -364,7 +411,7 @@ impl Runner {
             .json::<Map<String, Value>>()
             .await
             .map_err(|e| format!("control plane state: {e}"))?;
-        Ok(match state.remove(api) {
+        Ok(All::Read(match state.remove(api) {
             Some(Value::Array(rows)) => rows
                 .into_iter()
                 .filter_map(|r| match r {
@@ -373,7 +420,7 @@ impl Runner {
                 })
                 .collect(),
             _ => Vec::new(),
-        })
+        }))
     }
 
     async fn read_one(
@@ -597,10 +644,10 @@ impl Runner {
                 Err(e) => return fail(outcome, e),
             };
             if let (Some(b), Some(a)) = (&before.all, &after.all) {
-                if !same_rows(b, a) {
+                if !b.same(a) {
                     let diff = super::compare::diff(
-                        &crate::spec::to_yaml(&canonical_rows(b)).unwrap_or_default(),
-                        &crate::spec::to_yaml(&canonical_rows(a)).unwrap_or_default(),
+                        &crate::spec::to_yaml(&canonical_rows(&b.unpacked())).unwrap_or_default(),
+                        &crate::spec::to_yaml(&canonical_rows(&a.unpacked())).unwrap_or_default(),
                     );
                     fail(
                         outcome,
@@ -757,7 +804,8 @@ impl Runner {
             fn others<'r>(spec: &Spec, rows: &'r [Fields], key: &Fields) -> Vec<&'r Fields> {
                 rows.iter().filter(|r| !matches_key(spec, r, key)).collect()
             }
-            if !same_rows(&others(spec, b, &effect.key), &others(spec, a, &new_key)) {
+            let (b, a) = (b.unpacked(), a.unpacked());
+            if !same_rows(&others(spec, &b, &effect.key), &others(spec, &a, &new_key)) {
                 fail(outcome, format!("the update changed another {resource}"));
             }
         }
@@ -784,6 +832,39 @@ mod tests {
             .iter()
             .map(|r| r.as_object().unwrap().clone())
             .collect()
+    }
+
+    #[test]
+    fn stored_rows_are_the_same_until_written_and_then_compared_as_values() {
+        let engine = crate::fake::Fake::builder().engine().unwrap();
+        let spec = engine.specs().find(|s| s.api.id == "aws-iam").unwrap();
+        let read = || All::Stored(engine.rows("aws-iam").unwrap());
+        let before = read();
+        assert!(before.same(&read()));
+        let bob = before.find(spec, &rows(json!([{"UserName": "Bob"}]))[0]);
+        let bob = bob.expect("Bob is a fixture user");
+        assert_eq!(bob["UserName"], "Bob");
+
+        // Written again with the same values: a new row, the same resources.
+        engine.seed("aws-iam", [bob.clone()]).unwrap();
+        let rewritten = read();
+        let (All::Stored(b), All::Stored(r)) = (&before, &rewritten) else {
+            unreachable!()
+        };
+        assert!(!b.same_as(r), "a written row is a new row");
+        assert!(before.same(&rewritten));
+
+        // A changed value is a change, and the key finds the row as it is now.
+        let mut moved = bob.clone();
+        moved.insert("Path".into(), json!("/moved/"));
+        engine.seed("aws-iam", [moved]).unwrap();
+        let after = read();
+        assert!(!before.same(&after));
+        assert!(!before.same(&All::Read(after.unpacked().into_owned())));
+        let key = rows(json!([{"UserName": "Bob"}])).remove(0);
+        assert_eq!(after.find(spec, &key).unwrap()["Path"], "/moved/");
+        assert_eq!(before.find(spec, &key), Some(bob));
+        assert_eq!(after.find(spec, &Map::new()), None);
     }
 
     #[test]
