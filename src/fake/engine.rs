@@ -83,6 +83,15 @@ impl StoredRows {
             .collect()
     }
 
+    /// What tells resource `i`'s row apart while someone holds it: two readings give the
+    /// same identity for a row nothing has written to between them, and a written row
+    /// a new one.
+    pub fn identity(&self, i: usize) -> Option<usize> {
+        self.rows
+            .get(i)
+            .map(|r| Arc::as_ptr(r) as *const Value as usize)
+    }
+
     /// Whether `other` holds the very same rows in the same order: nothing was written
     /// to any of them between the two readings. (`false` says only that something may
     /// have changed: compare the values then.)

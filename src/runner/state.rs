@@ -8,6 +8,7 @@
 //! its answer read where its response template puts each field.
 
 use std::borrow::{Borrow, Cow};
+use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
@@ -27,12 +28,59 @@ pub type Fields = Map<String, Value>;
 #[derive(Debug, Clone)]
 pub struct State {
     /// The resource with the key asked for (`None`: there is none).
-    pub selected: Option<Fields>,
+    selected: Selected,
     /// Every resource of the API, when the target can list them (control plane).
     pub all: Option<All>,
     /// Whether `selected` holds every field (control plane) or only those the profile's
     /// `read_back` maps.
     pub complete: bool,
+}
+
+/// Where the resource with the key asked for is.
+#[derive(Debug, Clone)]
+enum Selected {
+    /// Read on its own (a read operation, a profile's `read_back`).
+    Read(Option<Fields>),
+    /// Resource `i` of [`State::all`]: unpacked only when a check reads it.
+    At(Option<usize>),
+}
+
+impl State {
+    /// The resource with the key asked for (`None`: there is none).
+    pub fn selected(&self) -> Option<Cow<'_, Fields>> {
+        match (&self.selected, &self.all) {
+            (Selected::Read(r), _) => r.as_ref().map(Cow::Borrowed),
+            (Selected::At(Some(i)), Some(All::Stored(rows))) => rows.unpack(*i).map(Cow::Owned),
+            (Selected::At(Some(i)), Some(All::Read(rows))) => rows.get(*i).map(Cow::Borrowed),
+            (Selected::At(_), _) => None,
+        }
+    }
+
+    fn has_selected(&self) -> bool {
+        match &self.selected {
+            Selected::Read(r) => r.is_some(),
+            Selected::At(i) => i.is_some(),
+        }
+    }
+
+    /// Whether the resource with the key asked for is the same in both: the same stored
+    /// row, else the same values.
+    fn same_selected(&self, other: &State) -> bool {
+        if let (
+            Selected::At(Some(i)),
+            Selected::At(Some(j)),
+            Some(All::Stored(a)),
+            Some(All::Stored(b)),
+        ) = (&self.selected, &other.selected, &self.all, &other.all)
+        {
+            if let (Some(x), Some(y)) = (a.identity(*i), b.identity(*j)) {
+                if x == y {
+                    return true;
+                }
+            }
+        }
+        self.selected() == other.selected()
+    }
 }
 
 /// Every resource of an API as read back.
@@ -53,20 +101,51 @@ impl All {
         }
     }
 
-    /// The resource with `key`, reading only its key fields to find it.
-    fn find(&self, spec: &Spec, key: &Map<String, Value>) -> Option<Fields> {
+    /// Where the resource with `key` is, reading only its key fields to find it.
+    fn position(&self, spec: &Spec, key: &Map<String, Value>) -> Option<usize> {
         match self {
-            All::Stored(rows) => (0..rows.len())
-                .find(|&i| {
-                    !key.is_empty()
-                        && key.iter().all(|(k, v)| {
-                            rows.field(i, k)
-                                .is_some_and(|rv| same_key_value(spec, v, rv))
-                        })
-                })
-                .and_then(|i| rows.unpack(i)),
-            All::Read(rows) => rows.iter().find(|r| matches_key(spec, r, key)).cloned(),
+            All::Stored(rows) => (0..rows.len()).find(|&i| stored_matches(spec, rows, i, key)),
+            All::Read(rows) => rows.iter().position(|r| matches_key(spec, r, key)),
         }
+    }
+
+    /// Whether the resources other than the one with `key` here and the one with
+    /// `other_key` in `other` are the same ([`same_rows`]). Stored rows both readings
+    /// share are paired off first without looking at their values; only the rest are
+    /// unpacked and compared.
+    fn same_others(
+        &self,
+        spec: &Spec,
+        key: &Map<String, Value>,
+        other: &All,
+        other_key: &Map<String, Value>,
+    ) -> bool {
+        let (All::Stored(b), All::Stored(a)) = (self, other) else {
+            fn others<'r>(spec: &Spec, rows: &'r [Fields], key: &Fields) -> Vec<&'r Fields> {
+                rows.iter().filter(|r| !matches_key(spec, r, key)).collect()
+            }
+            let (b, a) = (self.unpacked(), other.unpacked());
+            return same_rows(&others(spec, &b, key), &others(spec, &a, other_key));
+        };
+        let mut unpaired: HashMap<usize, Vec<usize>> = HashMap::new();
+        for j in (0..a.len()).filter(|&j| !stored_matches(spec, a, j, other_key)) {
+            if let Some(id) = a.identity(j) {
+                unpaired.entry(id).or_default().push(j);
+            }
+        }
+        let mut rest_b = Vec::new();
+        for i in (0..b.len()).filter(|&i| !stored_matches(spec, b, i, key)) {
+            let paired = b.identity(i).and_then(|id| unpaired.get_mut(&id)?.pop());
+            if paired.is_none() {
+                rest_b.extend(b.unpack(i));
+            }
+        }
+        let rest_a: Vec<Fields> = unpaired
+            .into_values()
+            .flatten()
+            .filter_map(|j| a.unpack(j))
+            .collect();
+        same_rows(&rest_b, &rest_a)
     }
 
     /// Whether `self` and `other` hold the same resources ([`same_rows`]); rows the
@@ -127,6 +206,20 @@ pub fn same_key_value(spec: &Spec, want: &Value, got: &Value) -> bool {
         }
         _ => same_value(want, got),
     }
+}
+
+/// [`matches_key`] on a stored row, reading only its key fields.
+fn stored_matches(
+    spec: &Spec,
+    rows: &crate::fake::StoredRows,
+    i: usize,
+    key: &Map<String, Value>,
+) -> bool {
+    !key.is_empty()
+        && key.iter().all(|(k, v)| {
+            rows.field(i, k)
+                .is_some_and(|rv| same_key_value(spec, v, rv))
+        })
 }
 
 fn matches_key(spec: &Spec, r: &Fields, key: &Map<String, Value>) -> bool {
@@ -354,9 +447,8 @@ impl Runner {
     ) -> Result<State, String> {
         if t.control_plane {
             let all = self.control_state(t, &spec.api.id).await?;
-            let selected = all.find(spec, key);
             return Ok(State {
-                selected,
+                selected: Selected::At(all.position(spec, key)),
                 all: Some(all),
                 complete: true,
             });
@@ -371,7 +463,7 @@ impl Runner {
                 self.read_with(spec, reader, t, key).await?
             };
             return Ok(State {
-                selected,
+                selected: Selected::Read(selected),
                 all: None,
                 complete: false,
             });
@@ -382,7 +474,7 @@ impl Runner {
             self.read_one(spec, t, rb, key).await?
         };
         Ok(State {
-            selected,
+            selected: Selected::Read(selected),
             all: None,
             complete: false,
         })
@@ -655,20 +747,18 @@ impl Runner {
                     );
                     outcome.state_diff = Some(diff);
                 }
-            } else if before.selected != after.selected {
+            } else if !before.same_selected(&after) {
+                let shown = |s: &State| {
+                    s.selected()
+                        .map_or("absent".into(), |r| show(&Value::Object(r.into_owned())))
+                };
                 fail(
                     outcome,
                     format!(
                         "the refused request changed the {resource} {}: {} before, {} after",
                         key_text(&effect.key),
-                        before
-                            .selected
-                            .as_ref()
-                            .map_or("absent".into(), |r| show(&Value::Object(r.clone()))),
-                        after
-                            .selected
-                            .as_ref()
-                            .map_or("absent".into(), |r| show(&Value::Object(r.clone()))),
+                        shown(before),
+                        shown(&after),
                     ),
                 );
             }
@@ -685,7 +775,7 @@ impl Runner {
         match spec.api.kind {
             OpKind::Delete => {
                 match self.read_state(spec, t, &effect.key).await {
-                    Ok(s) if s.selected.is_some() => fail(
+                    Ok(s) if s.has_selected() => fail(
                         outcome,
                         format!(
                             "after the delete, a {resource} with {} is still there",
@@ -699,7 +789,7 @@ impl Runner {
             }
             OpKind::Read | OpKind::List => {
                 match self.read_state(spec, t, &effect.key).await {
-                    Ok(after) if after.selected != before.selected => fail(
+                    Ok(after) if !after.same_selected(before) => fail(
                         outcome,
                         format!("the {} changed the {resource}", spec.api.kind.name()),
                     ),
@@ -720,7 +810,7 @@ impl Runner {
             Ok(s) => s,
             Err(e) => return fail(outcome, e),
         };
-        let Some(now) = &after.selected else {
+        let Some(now) = after.selected() else {
             return fail(
                 outcome,
                 format!(
@@ -761,7 +851,7 @@ impl Runner {
             .filter(|f| f.touch_on_update)
             .map(|f| f.name.as_str())
             .collect();
-        if let Some(old) = &before.selected {
+        if let Some(old) = before.selected() {
             for f in &touched {
                 if let (Some(b), Some(a)) = (old.get(*f), now.get(*f)) {
                     if same_value(b, a) && !too_recent(b) {
@@ -788,7 +878,7 @@ impl Runner {
         }
         if !same_key(spec, &new_key, &effect.key) {
             match self.read_state(spec, t, &effect.key).await {
-                Ok(s) if s.selected.is_some() => fail(
+                Ok(s) if s.has_selected() => fail(
                     outcome,
                     format!(
                         "after the rename, a {resource} with the old {} is still there",
@@ -801,11 +891,7 @@ impl Runner {
         }
         // Nothing but the selected resource may change.
         if let (Some(b), Some(a)) = (&before.all, &after.all) {
-            fn others<'r>(spec: &Spec, rows: &'r [Fields], key: &Fields) -> Vec<&'r Fields> {
-                rows.iter().filter(|r| !matches_key(spec, r, key)).collect()
-            }
-            let (b, a) = (b.unpacked(), a.unpacked());
-            if !same_rows(&others(spec, &b, &effect.key), &others(spec, &a, &new_key)) {
+            if !b.same_others(spec, &effect.key, a, &new_key) {
                 fail(outcome, format!("the update changed another {resource}"));
             }
         }
@@ -839,11 +925,16 @@ mod tests {
         let engine = crate::fake::Fake::builder().engine().unwrap();
         let spec = engine.specs().find(|s| s.api.id == "aws-iam").unwrap();
         let read = || All::Stored(engine.rows("aws-iam").unwrap());
+        let key = |name: &str| rows(json!([{ "UserName": name }])).remove(0);
+        let unpack = |all: &All, name: &str| {
+            let at = all.position(spec, &key(name))?;
+            all.unpacked().get(at).cloned()
+        };
         let before = read();
         assert!(before.same(&read()));
-        let bob = before.find(spec, &rows(json!([{"UserName": "Bob"}]))[0]);
-        let bob = bob.expect("Bob is a fixture user");
+        let bob = unpack(&before, "Bob").expect("Bob is a fixture user");
         assert_eq!(bob["UserName"], "Bob");
+        assert_eq!(before.position(spec, &Map::new()), None);
 
         // Written again with the same values: a new row, the same resources.
         engine.seed("aws-iam", [bob.clone()]).unwrap();
@@ -861,10 +952,21 @@ mod tests {
         let after = read();
         assert!(!before.same(&after));
         assert!(!before.same(&All::Read(after.unpacked().into_owned())));
-        let key = rows(json!([{"UserName": "Bob"}])).remove(0);
-        assert_eq!(after.find(spec, &key).unwrap()["Path"], "/moved/");
-        assert_eq!(before.find(spec, &key), Some(bob));
-        assert_eq!(after.find(spec, &Map::new()), None);
+        assert_eq!(unpack(&after, "Bob").unwrap()["Path"], "/moved/");
+        assert_eq!(unpack(&before, "Bob"), Some(bob));
+
+        // Bob changed, and nothing else: stored or read over HTTP, the same verdict.
+        let over_http = All::Read(after.unpacked().into_owned());
+        for after in [&after, &over_http] {
+            assert!(before.same_others(spec, &key("Bob"), after, &key("Bob")));
+            assert!(!before.same_others(spec, &key("Alice"), after, &key("Alice")));
+        }
+        // Alice changed too: the update changed another user.
+        let mut alice = unpack(&after, "Alice").unwrap();
+        alice.insert("Path".into(), json!("/elsewhere/"));
+        engine.seed("aws-iam", [alice]).unwrap();
+        let both = read();
+        assert!(!before.same_others(spec, &key("Bob"), &both, &key("Bob")));
     }
 
     #[test]
