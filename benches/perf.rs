@@ -556,8 +556,8 @@ fn engine_alone(work: &[(&'static str, Prepared)]) {
 fn runner_speed(rt: &tokio::runtime::Runtime) {
     println!();
     println!("## Runner, every case of the five APIs against the in-process fake");
-    println!("| workers | cases | median s | cases/s | failed |");
-    println!("|---|---|---|---|---|");
+    println!("| workers | cases | median s | cases/s | allocations per case | failed |");
+    println!("|---|---|---|---|---|---|");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // APICONFORM_BENCH_WORKERS=1,4: these worker counts instead of 1 and one per core;
     // APICONFORM_BENCH_RUNS=1: fewer runs than 5 (under callgrind, say).
@@ -576,28 +576,32 @@ fn runner_speed(rt: &tokio::runtime::Runtime) {
         .max(1);
     for jobs in counts {
         let mut times = Vec::new();
-        let mut last = (0, 0);
+        let mut last = (0, (0, 0));
         for _ in 0..runs {
             let (n, failed, t) = rt.block_on(async {
                 let runners = apiconform::runner::Runner::in_process_pool(jobs)
                     .await
                     .expect("fakes");
                 let cases = runners[0].cases(&apiconform::runner::Selection::default());
+                // Counted over the run alone (client and in-process servers), as timed.
+                let allocated = ALLOCATIONS.load(Ordering::Relaxed);
                 let started = Instant::now();
                 let out = apiconform::runner::run_parallel(runners, cases, |_, _| {}).await;
+                let t = started.elapsed().as_secs_f64();
+                let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocated;
                 let failed = out.iter().filter(|o| !o.passed()).count();
-                (out.len(), failed, started.elapsed().as_secs_f64())
+                (out.len(), (failed, allocs), t)
             });
             times.push(t);
             last = (n, failed);
         }
         times.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
+        let (n, (failed, allocs)) = last;
         println!(
-            "| {jobs} | {} | {median:.3} | {:.0} | {} |",
-            last.0,
-            last.0 as f64 / median,
-            last.1
+            "| {jobs} | {n} | {median:.3} | {:.0} | {:.0} | {failed} |",
+            n as f64 / median,
+            allocs as f64 / n.max(1) as f64,
         );
     }
 }

@@ -59,7 +59,7 @@ pub fn normalise(spec: &Spec, o: &Observed) -> Value {
 
 /// The YAML a snapshot file holds for a normalised answer.
 pub fn snapshot_text(v: &Value) -> String {
-    crate::spec::to_yaml(v).unwrap_or_default()
+    crate::spec::yaml::encode_json(v).unwrap_or_default()
 }
 
 /// What a masked value is replaced with, and whether `v` may be masked.

@@ -9,7 +9,7 @@ pub(crate) mod pattern;
 pub mod show;
 pub(crate) mod template;
 pub mod validate;
-mod yaml;
+pub(crate) mod yaml;
 
 pub use catalog::{gather, link_loaded, Sources};
 pub use load::{load_file, load_str, SpecError, SpecErrors};
