@@ -751,16 +751,20 @@ impl Runner {
             token.as_deref(),
             signing,
         )?;
-        let summary = format!(
-            "{} {}{}",
-            wire.method,
-            wire.uri,
-            if wire.body.is_empty() {
-                String::new()
-            } else {
-                format!("\n{}", wire.body.chars().take(2000).collect::<String>())
-            }
-        );
+        // The request line, and the body's first 2000 characters.
+        let body = match wire.body.char_indices().nth(2000) {
+            Some((cut, _)) => &wire.body[..cut],
+            None => &wire.body,
+        };
+        let mut summary =
+            String::with_capacity(wire.method.len() + wire.uri.len() + body.len() + 2);
+        summary.push_str(&wire.method);
+        summary.push(' ');
+        summary.push_str(&wire.uri);
+        if !body.is_empty() {
+            summary.push('\n');
+            summary.push_str(body);
+        }
         // reqwest's types are http's: the prepared request's headers go over as they are,
         // without naming each one again (reqwest writes Host from the URL).
         let mut out = reqwest::Request::new(req.method().clone(), url);

@@ -451,13 +451,14 @@ impl Validator<'_> {
         };
         if let Some(b) = p.items {
             let n = items.len() as u64;
-            let shown = Value::Array(items.clone());
+            // Copied for the violation's value only when there is one.
+            let shown = || Value::Array(items.clone());
             if let Some(max) = b.max.filter(|m| n > *m) {
                 self.push(
                     path,
                     p,
                     Constraint::Items,
-                    Some(&shown),
+                    Some(&shown()),
                     format!("Member must have length less than or equal to {max}"),
                 );
             }
@@ -466,7 +467,7 @@ impl Validator<'_> {
                     path,
                     p,
                     Constraint::Items,
-                    Some(&shown),
+                    Some(&shown()),
                     format!("Member must have length greater than or equal to {min}"),
                 );
             }

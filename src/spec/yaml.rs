@@ -192,26 +192,14 @@ fn plain(s: &str) -> Option<Plain> {
     // `007`, `yes`) is left to serde_yaml, which decides whether it needs quotes.
     let unsigned = s.trim_start_matches(['+', '-']);
     let numeric = |c: u8| c.is_ascii_hexdigit() || b"_xXoObB.eE+-".contains(&c);
-    let lower = s.to_ascii_lowercase();
-    let word = lower.trim_start_matches(['+', '-', '.']);
+    let word = s.trim_start_matches(['+', '-', '.']);
+    let words = [
+        "inf", "infinity", "nan", "y", "n", "yes", "no", "on", "off", "true", "false", "null",
+    ];
     let number_start = first.is_ascii_digit() || b"+-.".contains(&first);
     if (number_start && b.iter().all(|&c| numeric(c)) && b.iter().any(u8::is_ascii_digit))
         || unsigned.is_empty()
-        || matches!(
-            word,
-            "inf"
-                | "infinity"
-                | "nan"
-                | "y"
-                | "n"
-                | "yes"
-                | "no"
-                | "on"
-                | "off"
-                | "true"
-                | "false"
-                | "null"
-        )
+        || words.iter().any(|w| w.eq_ignore_ascii_case(word))
     {
         return None;
     }
