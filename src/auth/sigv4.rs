@@ -1669,6 +1669,37 @@ mod tests {
     }
 
     #[test]
+    fn repeated_headers_are_joined_in_order_whatever_the_case_signed() {
+        // As the AWS SigV4 test suite's get-header-key-duplicate: the values of a
+        // repeated header, in the order sent, joined by commas and trimmed.
+        let p = parts(
+            "GET",
+            "/",
+            &[
+                ("host", "example.amazonaws.com"),
+                ("My-Header1", "value2"),
+                ("x-amz-date", "20150830T123600Z"),
+                ("my-header1", "  value2 "),
+                ("MY-HEADER1", "value1"),
+            ],
+        );
+        let signed = ["host", "my-header1", "x-amz-date"].map(String::from);
+        let canonical = canonical_request(&p, &signed, "-", true, false);
+        assert_eq!(
+            canonical,
+            "GET\n/\n\nhost:example.amazonaws.com\nmy-header1:value2,value2,value1\n\
+             x-amz-date:20150830T123600Z\n\nhost;my-header1;x-amz-date\n-"
+        );
+        // A name signed in another case is the same header (lookups ignore case).
+        let mixed = ["host", "My-Header1", "x-amz-date"].map(String::from);
+        let canonical = canonical_request(&p, &mixed, "-", true, false);
+        assert!(
+            canonical.contains("\nMy-Header1:value2,value2,value1\n"),
+            "{canonical}"
+        );
+    }
+
+    #[test]
     fn canonical_uri_double_encodes_and_normalises() {
         assert_eq!(canonical_uri("/", true), "/");
         assert_eq!(canonical_uri("", true), "/");
