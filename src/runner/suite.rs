@@ -317,14 +317,18 @@ fn cases_of(origin: &str, suite: &Suite, spec: &Spec) -> Result<Vec<Case>, Strin
 /// The embedded suites' cases for `spec`. A suite that does not read is reported by
 /// [`check_embedded`] (and its test), and yields no case here.
 pub fn embedded_cases(spec: &Spec) -> Vec<Case> {
-    EMBEDDED
+    // Read once per process: cases are made for each spec, and each would read them all.
+    static SUITES: std::sync::OnceLock<Vec<(&str, Suite)>> = std::sync::OnceLock::new();
+    let suites = SUITES.get_or_init(|| {
+        EMBEDDED
+            .iter()
+            .filter_map(|(name, text)| Some((*name, crate::spec::decode_yaml(text).ok()?)))
+            .collect()
+    });
+    suites
         .iter()
-        .filter_map(|(name, text)| {
-            let suite: Suite = crate::spec::decode_yaml(text).ok()?;
-            (suite.api == spec.api.id)
-                .then(|| cases_of(&format!("suites/{name}"), &suite, spec).ok())
-                .flatten()
-        })
+        .filter(|(_, suite)| suite.api == spec.api.id)
+        .filter_map(|(name, suite)| cases_of(&format!("suites/{name}"), suite, spec).ok())
         .flatten()
         .collect()
 }
