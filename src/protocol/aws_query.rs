@@ -50,7 +50,7 @@ impl Codec for QueryProtocol {
 
     fn success_body(&self, body: &View<'_>, capacity: usize) -> Bytes {
         Bytes::from(super::xml::write_doc_sized(
-            body,
+            *body,
             self.xml_declaration,
             capacity,
         ))

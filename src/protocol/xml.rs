@@ -41,12 +41,6 @@ impl<'n> From<View<'n>> for Node<'n> {
     }
 }
 
-impl<'n> From<&View<'n>> for Node<'n> {
-    fn from(v: &View<'n>) -> Self {
-        v.shape().into()
-    }
-}
-
 impl<'n> Node<'n> {
     /// Text of a scalar (`None` for null, arrays and objects).
     fn text(self) -> Option<Cow<'n, str>> {
