@@ -712,6 +712,47 @@ mod judge {
         o
     }
 
+    /// Every case matching `glob` against a front server that answers each API request
+    /// with `307` to the same path on a second server, where the fake answers (the
+    /// control plane is served in front). Auth is verified: Nimble's token survives the
+    /// hop (a SigV4 signature would not, as the host changes, but AWS clients never get
+    /// that far).
+    async fn behind_a_redirect(glob: &str) -> Vec<Outcome> {
+        let engine = Arc::new(Fake::builder().engine().expect("engine"));
+        let honest = Broken {
+            engine,
+            mutate: Arc::new(|_, _| {}),
+            before: Arc::new(|_| {}),
+        };
+        let behind = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(honest.clone())
+            .mount(&behind)
+            .await;
+        let front = MockServer::start().await;
+        let to = behind.uri();
+        Mock::given(any())
+            .respond_with(move |req: &wiremock::Request| {
+                if req.url.path().starts_with("/_apiconform/") {
+                    return wiremock::Respond::respond(&honest, req);
+                }
+                let query = req.url.query().map(|q| format!("?{q}"));
+                wiremock::ResponseTemplate::new(307).insert_header(
+                    "location",
+                    format!("{to}{}{}", req.url.path(), query.unwrap_or_default()),
+                )
+            })
+            .mount(&front)
+            .await;
+        let mut r = Runner::with_profile(Profile::fake(&front.uri())).expect("runner");
+        r.observed = Observations::Nowhere;
+        r.run(&Selection {
+            apis: Vec::new(),
+            case_glob: Some(glob.into()),
+        })
+        .await
+    }
+
     // ---- legitimate variations: every case passes ----
 
     #[tokio::test]
@@ -849,7 +890,36 @@ mod judge {
         assert!(diff.contains("+  ServiceVersionMember: '2027'"), "{diff}");
     }
 
+    #[tokio::test]
+    async fn a_redirect_followed_where_the_apis_clients_follow_it() {
+        // nimble-sdk sends through requests, which follows a 307 with its method and body.
+        let out = behind_a_redirect("hpe-nimble/*").await;
+        let failed: Vec<Outcome> = out.iter().filter(|o| !o.passed()).cloned().collect();
+        assert!(failed.is_empty(), "{}", report::text(&failed));
+        assert!(out.iter().filter(|o| o.skipped.is_none()).count() > 20);
+    }
+
     // ---- plausible bugs: the case that shows each one fails ----
+
+    #[tokio::test]
+    async fn a_redirect_where_the_apis_clients_take_it_as_the_answer() {
+        // botocore hands a 307 back as the answer: an AWS implementation that redirects
+        // its operation does not work with the SDKs, whatever the other end answers.
+        // WorkDocs shares its codec (rest-json) with Nimble, which follows.
+        for api in ["aws-iam", "aws-workdocs"] {
+            let out = behind_a_redirect(&format!("{api}/*")).await;
+            let sent: Vec<&Outcome> = out.iter().filter(|o| o.skipped.is_none()).collect();
+            assert!(!sent.is_empty(), "{api}: no case was sent");
+            for o in sent {
+                assert!(
+                    o.failures.iter().any(|f| f.to_string().contains("307")),
+                    "{}: not failed on the redirect: {:?}",
+                    o.case.name,
+                    o.failures
+                );
+            }
+        }
+    }
 
     #[rstest]
     #[case("aws-iam/effect/NewPath", "NewPath", "state: Path is")]

@@ -218,7 +218,12 @@ impl Outcome {
 pub struct Runner {
     specs: Vec<Spec>,
     profile: Profile,
+    /// Sends the cases and the control plane's calls: a redirect is the answer, as AWS
+    /// SDKs take it.
     client: reqwest::Client,
+    /// Sends the cases of the APIs whose clients follow redirects
+    /// ([`Protocol::follows_redirects`](crate::spec::model::Protocol::follows_redirects)).
+    following: reqwest::Client,
     /// Kept alive while the runner runs against the in-process fake, with its base URL:
     /// requests to that URL reset, seed and read it through its Rust API.
     _fake: Option<(Fake, String)>,
@@ -302,16 +307,23 @@ impl Runner {
     /// [`crate::spec::gather`]).
     pub fn with_specs(profile: Profile, specs: Vec<Spec>) -> Result<Self, RunnerError> {
         let insecure = profile.apis.values().any(|a| a.tls_insecure);
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs_f64(
-                profile.timeout_secs.clamp(0.1, 3600.0),
-            ))
-            .danger_accept_invalid_certs(insecure)
-            .build()?;
+        let client = |redirects| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs_f64(
+                    profile.timeout_secs.clamp(0.1, 3600.0),
+                ))
+                .danger_accept_invalid_certs(insecure)
+                .redirect(redirects)
+                .build()
+        };
+        // requests, which nimble-sdk sends through, gives up after 30 redirects.
+        let following = client(reqwest::redirect::Policy::limited(30))?;
+        let client = client(reqwest::redirect::Policy::none())?;
         Ok(Self {
             specs,
             profile,
             client,
+            following,
             _fake: None,
             snapshot_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
             update: false,
@@ -730,10 +742,9 @@ impl Runner {
     ) -> Result<Sent, String> {
         let base = t.base_url.trim_end_matches('/');
         let token = match (&spec.auth, &t.login) {
-            (Auth::Token { login_path, .. }, Some(l)) => Some(
-                self.login(base, login_path, spec.protocol.envelope(), l)
-                    .await?,
-            ),
+            (Auth::Token { login_path, .. }, Some(l)) => {
+                Some(self.login(spec, base, login_path, l).await?)
+            }
             _ => None,
         };
         let url: reqwest::Url = format!("{base}{}", wire.uri)
@@ -771,7 +782,7 @@ impl Runner {
         *out.headers_mut() = req.headers().clone();
         out.headers_mut().remove(http::header::HOST);
         *out.body_mut() = Some(req.body().clone().into());
-        let resp = match self.client.execute(out).await {
+        let resp = match self.http(spec).execute(out).await {
             Ok(r) => r,
             Err(e) => {
                 self.note_answer(stalls, e.is_timeout());
@@ -793,6 +804,15 @@ impl Runner {
             observed: client::observe(spec, status, &headers, &body),
             exchange: replay::Exchange::new(req, status, headers, &body),
         })
+    }
+
+    /// The client that takes redirects as `spec`'s API's clients do.
+    fn http(&self, spec: &Spec) -> &reqwest::Client {
+        if spec.protocol.follows_redirects() {
+            &self.following
+        } else {
+            &self.client
+        }
     }
 
     /// The in-process fake, when `base` is its URL.
@@ -872,11 +892,12 @@ impl Runner {
     /// reset and seeded (its login endpoint is exercised by the token APIs' own clients).
     async fn login(
         &self,
+        spec: &Spec,
         base: &str,
         path: &str,
-        envelope: Option<&str>,
         l: &target::Login,
     ) -> Result<String, String> {
+        let envelope = spec.protocol.envelope();
         if let Some(fake) = self.fake_at(base) {
             return fake
                 .engine()
@@ -891,7 +912,7 @@ impl Runner {
             None => creds,
         };
         let r = self
-            .client
+            .http(spec)
             .post(format!("{base}{path}"))
             .header("content-type", "application/json")
             .body(body.to_string())

@@ -431,6 +431,27 @@ pub struct RestProtocol {
     /// `UnknownOperationException`, 404).
     #[serde(default)]
     pub unknown_operation: Option<UnknownOperation>,
+    /// What the API's clients do with a redirect (default `report`: AWS SDKs hand it back
+    /// as the answer). The runner does as they do.
+    #[serde(default, skip_serializing_if = "Redirects::is_report")]
+    pub redirects: Redirects,
+}
+
+/// What a protocol's clients do with a 3xx answer carrying `Location`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Redirects {
+    /// The redirect is the answer (botocore sends through urllib3 with `Retry(False)`).
+    #[default]
+    Report,
+    /// Followed, up to 30 hops, as `requests` does (nimble-sdk).
+    Follow,
+}
+
+impl Redirects {
+    fn is_report(&self) -> bool {
+        *self == Redirects::Report
+    }
 }
 
 /// Error formats of the `rest-json` kind.
@@ -460,6 +481,12 @@ impl Protocol {
             Protocol::AwsJson(_) => "aws-json",
             Protocol::RestJson(_) => "rest-json",
         }
+    }
+
+    /// Whether the API's clients follow redirects (only a `rest-json` API can say so: the
+    /// AWS protocols' SDKs never do).
+    pub fn follows_redirects(&self) -> bool {
+        matches!(self, Protocol::RestJson(r) if r.redirects == Redirects::Follow)
     }
 
     /// Whether answers are XML (every value text) rather than JSON.
