@@ -214,6 +214,12 @@ async fn against_with(
         .await;
     let mut p = Profile::fake(&server.uri());
     profile(&mut p);
+    grade(p, glob, strict).await
+}
+
+/// The cases matching `glob` against the target `p` describes, graded against
+/// `snapshots/`; `strict`: the runner's `--strict`.
+async fn grade(p: Profile, glob: &str, strict: bool) -> Vec<Outcome> {
     let mut r = Runner::with_profile(p).expect("runner");
     r.snapshot_dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots");
     // Compare only: grading another implementation writes nothing beside the snapshots.
@@ -744,13 +750,7 @@ mod judge {
             })
             .mount(&front)
             .await;
-        let mut r = Runner::with_profile(Profile::fake(&front.uri())).expect("runner");
-        r.observed = Observations::Nowhere;
-        r.run(&Selection {
-            apis: Vec::new(),
-            case_glob: Some(glob.into()),
-        })
-        .await
+        grade(Profile::fake(&front.uri()), glob, false).await
     }
 
     // ---- legitimate variations: every case passes ----
