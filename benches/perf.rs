@@ -39,23 +39,56 @@ use tokio::net::{TcpListener, TcpStream};
 /// reported in allocations next to its time).
 struct Counting;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+/// One counter per thread (up to `SHARDS` threads, then shared), each on its own cache
+/// line: a single shared counter made every allocation of the runner's two workers and
+/// the fake's threads contend for one line, a cost the measured code does not have.
+const SHARDS: usize = 64;
 
-// SAFETY: every call is passed to the system allocator unchanged; only a counter is added.
+#[repr(align(128))]
+struct Shard(AtomicU64);
+
+static ALLOCATION_SHARDS: [Shard; SHARDS] = [const { Shard(AtomicU64::new(0)) }; SHARDS];
+static NEXT_SHARD: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static SHARD: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+fn count_allocation() {
+    let _ = SHARD.try_with(|s| {
+        let mut i = s.get();
+        if i == usize::MAX {
+            i = NEXT_SHARD.fetch_add(1, Ordering::Relaxed) as usize % SHARDS;
+            s.set(i);
+        }
+        ALLOCATION_SHARDS[i].0.fetch_add(1, Ordering::Relaxed);
+    });
+}
+
+/// Allocations made so far by every thread.
+fn allocations() -> u64 {
+    ALLOCATION_SHARDS
+        .iter()
+        .map(|s| s.0.load(Ordering::Relaxed))
+        .sum()
+}
+
+// SAFETY: every call is passed to the system allocator unchanged; only a counter is added
+// (a thread-local slot without a destructor, so counting allocates nothing itself).
 unsafe impl std::alloc::GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count_allocation();
         unsafe { std::alloc::System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
         unsafe { std::alloc::System.dealloc(ptr, layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count_allocation();
         unsafe { std::alloc::System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count_allocation();
         unsafe { std::alloc::System.realloc(ptr, layout, new) }
     }
 }
@@ -536,13 +569,13 @@ fn engine_alone(work: &[(&'static str, Prepared)]) {
         // The requests are built before the clock starts: only `handle` is timed, and
         // only its allocations are counted.
         let requests: Vec<_> = (0..n).map(|_| request(&p)).collect();
-        let allocated = ALLOCATIONS.load(Ordering::Relaxed);
+        let allocated = allocations();
         let started = Instant::now();
         for r in requests {
             std::hint::black_box(engine.handle(r));
         }
         let per = started.elapsed().as_secs_f64() / n as f64;
-        let allocs = (ALLOCATIONS.load(Ordering::Relaxed) - allocated) as f64 / n as f64;
+        let allocs = (allocations() - allocated) as f64 / n as f64;
         println!(
             "| {name} | {:.2} | {:.0} | {allocs:.1} |",
             per * 1e6,
@@ -556,8 +589,12 @@ fn engine_alone(work: &[(&'static str, Prepared)]) {
 fn runner_speed(rt: &tokio::runtime::Runtime) {
     println!();
     println!("## Runner, every case of the five APIs against the in-process fake");
-    println!("| workers | cases | median s | cases/s | allocations per case | failed |");
-    println!("|---|---|---|---|---|---|");
+    // CPU per case: every thread of this process (runner and in-process fakes), from
+    // /proc's schedstat. On a shared VM it moves less than the wall time does.
+    println!(
+        "| workers | cases | median s | cases/s | CPU µs per case | allocations per case | failed |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     // APICONFORM_BENCH_WORKERS=1,4: these worker counts instead of 1 and one per core;
     // APICONFORM_BENCH_RUNS=1: fewer runs than 5 (under callgrind, say).
@@ -576,31 +613,37 @@ fn runner_speed(rt: &tokio::runtime::Runtime) {
         .max(1);
     for jobs in counts {
         let mut times = Vec::new();
+        let mut cpus = Vec::new();
         let mut last = (0, (0, 0));
         for _ in 0..runs {
-            let (n, failed, t) = rt.block_on(async {
+            let (n, failed, t, cpu) = rt.block_on(async {
                 let runners = apiconform::runner::Runner::in_process_pool(jobs)
                     .await
                     .expect("fakes");
                 let cases = runners[0].cases(&apiconform::runner::Selection::default());
                 // Counted over the run alone (client and in-process servers), as timed.
-                let allocated = ALLOCATIONS.load(Ordering::Relaxed);
+                let allocated = allocations();
+                let cpu = cpu_us(std::process::id());
                 let started = Instant::now();
                 let out = apiconform::runner::run_parallel(runners, cases, |_, _| {}).await;
                 let t = started.elapsed().as_secs_f64();
-                let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocated;
+                let cpu = cpu_us(std::process::id()).saturating_sub(cpu);
+                let allocs = allocations() - allocated;
                 let failed = out.iter().filter(|o| !o.passed()).count();
-                (out.len(), (failed, allocs), t)
+                (out.len(), (failed, allocs), t, cpu)
             });
             times.push(t);
+            cpus.push(cpu as f64 / n.max(1) as f64);
             last = (n, failed);
         }
         times.sort_by(f64::total_cmp);
+        cpus.sort_by(f64::total_cmp);
         let median = times[times.len() / 2];
         let (n, (failed, allocs)) = last;
         println!(
-            "| {jobs} | {n} | {median:.3} | {:.0} | {:.0} | {failed} |",
+            "| {jobs} | {n} | {median:.3} | {:.0} | {:.1} | {:.0} | {failed} |",
             n as f64 / median,
+            cpus[cpus.len() / 2],
             allocs as f64 / n.max(1) as f64,
         );
     }
