@@ -15,6 +15,7 @@ pub mod baseline;
 pub mod cases;
 pub mod client;
 pub mod compare;
+mod direct;
 mod explain;
 pub mod failure;
 pub mod outputs;
@@ -224,6 +225,9 @@ pub struct Runner {
     /// Sends the cases of the APIs whose clients follow redirects
     /// ([`Protocol::follows_redirects`](crate::spec::model::Protocol::follows_redirects)).
     following: reqwest::Client,
+    /// Sends the cases to plain-HTTP targets when no proxy is set and the redirect is the
+    /// answer: hyper's client without reqwest's layers ([`direct`]).
+    direct: Option<direct::Direct>,
     /// Kept alive while the runner runs against the in-process fake, with its base URL:
     /// requests to that URL reset, seed and read it through its Rust API.
     _fake: Option<(Fake, String)>,
@@ -307,11 +311,10 @@ impl Runner {
     /// [`crate::spec::gather`]).
     pub fn with_specs(profile: Profile, specs: Vec<Spec>) -> Result<Self, RunnerError> {
         let insecure = profile.apis.values().any(|a| a.tls_insecure);
+        let timeout = Duration::from_secs_f64(profile.timeout_secs.clamp(0.1, 3600.0));
         let client = |redirects| {
             reqwest::Client::builder()
-                .timeout(Duration::from_secs_f64(
-                    profile.timeout_secs.clamp(0.1, 3600.0),
-                ))
+                .timeout(timeout)
                 .danger_accept_invalid_certs(insecure)
                 .redirect(redirects)
                 .build()
@@ -324,6 +327,7 @@ impl Runner {
             profile,
             client,
             following,
+            direct: direct::Direct::new(timeout),
             _fake: None,
             snapshot_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
             update: false,
@@ -776,26 +780,21 @@ impl Runner {
             summary.push('\n');
             summary.push_str(body);
         }
-        // reqwest's types are http's: the prepared request's headers go over as they are,
-        // without naming each one again (reqwest writes Host from the URL).
-        let mut out = reqwest::Request::new(req.method().clone(), url);
-        *out.headers_mut() = req.headers().clone();
-        out.headers_mut().remove(http::header::HOST);
-        *out.body_mut() = Some(req.body().clone().into());
-        let resp = match self.http(spec).execute(out).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.note_answer(stalls, e.is_timeout());
-                return Err(format!("no answer: {}", error_chain(&e)));
+        let answer = match &self.direct {
+            Some(d) if url.scheme() == "http" && !spec.protocol.follows_redirects() => {
+                d.send(url.as_str(), req.clone()).await
             }
+            _ => self.through_reqwest(spec, url, &req).await,
         };
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = match resp.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                self.note_answer(stalls, e.is_timeout());
-                return Err(format!("body cut short: {}", error_chain(&e)));
+        let (status, headers, body) = match answer {
+            Ok(a) => a,
+            Err(direct::Failed::NoAnswer(e, timeout)) => {
+                self.note_answer(stalls, timeout);
+                return Err(format!("no answer: {e}"));
+            }
+            Err(direct::Failed::CutShort(e, timeout)) => {
+                self.note_answer(stalls, timeout);
+                return Err(format!("body cut short: {e}"));
             }
         };
         self.note_answer(stalls, false);
@@ -804,6 +803,33 @@ impl Runner {
             observed: client::observe(spec, status, &headers, &body),
             exchange: replay::Exchange::new(req, status, headers, &body),
         })
+    }
+
+    /// Sends `req` through reqwest (TLS, a proxy, redirects followed).
+    async fn through_reqwest(
+        &self,
+        spec: &Spec,
+        url: reqwest::Url,
+        req: &http::Request<bytes::Bytes>,
+    ) -> Result<direct::Answer, direct::Failed> {
+        // reqwest's types are http's: the prepared request's headers go over as they are,
+        // without naming each one again (reqwest writes Host from the URL).
+        let mut out = reqwest::Request::new(req.method().clone(), url);
+        *out.headers_mut() = req.headers().clone();
+        out.headers_mut().remove(http::header::HOST);
+        *out.body_mut() = Some(req.body().clone().into());
+        let resp = self
+            .http(spec)
+            .execute(out)
+            .await
+            .map_err(|e| direct::Failed::NoAnswer(error_chain(&e), e.is_timeout()))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| direct::Failed::CutShort(error_chain(&e), e.is_timeout()))?;
+        Ok((status, headers, body))
     }
 
     /// The client that takes redirects as `spec`'s API's clients do.
