@@ -724,6 +724,18 @@ mod judge {
     /// hop (a SigV4 signature would not, as the host changes, but AWS clients never get
     /// that far).
     async fn behind_a_redirect(glob: &str) -> Vec<Outcome> {
+        redirected(glob, 307, "/_apiconform/", false).await.0
+    }
+
+    /// As [`behind_a_redirect`], answering `status`, with the paths under `in_front`
+    /// served in front too, and with `to_itself`, every redirect to the same URL on the
+    /// front server. Also gives the number of redirects the front server answered.
+    async fn redirected(
+        glob: &str,
+        status: u16,
+        in_front: &'static str,
+        to_itself: bool,
+    ) -> (Vec<Outcome>, usize) {
         let engine = Arc::new(Fake::builder().engine().expect("engine"));
         let honest = Broken {
             engine,
@@ -736,21 +748,26 @@ mod judge {
             .mount(&behind)
             .await;
         let front = MockServer::start().await;
-        let to = behind.uri();
+        let to = if to_itself { front.uri() } else { behind.uri() };
+        let redirects = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = redirects.clone();
         Mock::given(any())
             .respond_with(move |req: &wiremock::Request| {
-                if req.url.path().starts_with("/_apiconform/") {
+                let path = req.url.path();
+                if path.starts_with("/_apiconform/") || path.starts_with(in_front) {
                     return wiremock::Respond::respond(&honest, req);
                 }
+                counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let query = req.url.query().map(|q| format!("?{q}"));
-                wiremock::ResponseTemplate::new(307).insert_header(
+                wiremock::ResponseTemplate::new(status).insert_header(
                     "location",
-                    format!("{to}{}{}", req.url.path(), query.unwrap_or_default()),
+                    format!("{to}{path}{}", query.unwrap_or_default()),
                 )
             })
             .mount(&front)
             .await;
-        grade(Profile::fake(&front.uri()), glob, false).await
+        let out = grade(Profile::fake(&front.uri()), glob, false).await;
+        (out, redirects.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     // ---- legitimate variations: every case passes ----
@@ -899,7 +916,35 @@ mod judge {
         assert!(out.iter().filter(|o| o.skipped.is_none()).count() > 20);
     }
 
+    #[tokio::test]
+    async fn redirects_are_followed_thirty_times_as_requests_does() {
+        // Every request redirected to itself: the login stops at the 31st redirect.
+        let (out, redirects) =
+            redirected("hpe-nimble/effect/description", 307, "/_apiconform/", true).await;
+        let o = failing_with(
+            &out,
+            "hpe-nimble/effect/description",
+            "more than 30 redirects",
+        );
+        assert!(o.failures.iter().any(|f| f.to_string().contains("login")));
+        assert_eq!(redirects, 31);
+    }
+
     // ---- plausible bugs: the case that shows each one fails ----
+
+    #[tokio::test]
+    async fn a_302_after_an_update_is_followed_with_a_get_as_requests_does() {
+        // requests turns the PUT into a GET of the other URL: nothing is updated there, so
+        // the update is not applied (reqwest would have repeated the PUT, and passed it).
+        let (out, redirects) =
+            redirected("hpe-nimble/effect/description", 302, "/v1/tokens", false).await;
+        failing_with(
+            &out,
+            "hpe-nimble/effect/description",
+            "state: description is",
+        );
+        assert!(redirects > 0);
+    }
 
     #[tokio::test]
     async fn a_redirect_where_the_apis_clients_take_it_as_the_answer() {

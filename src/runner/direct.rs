@@ -1,10 +1,10 @@
 //! hyper's client on the connection, for the requests reqwest's layers add nothing to.
 //!
-//! A case's request to a plain-HTTP target, with no proxy in the environment and
-//! redirects taken as the answer, goes through here: the same hyper connection pool and
-//! the same bytes on the wire as through reqwest (its default `accept: */*` included),
-//! without reqwest parsing the URL again, matching proxies, and running its redirect and
-//! retry layers for every request. TLS, proxies and redirects followed stay with reqwest.
+//! A request to a plain-HTTP target, with no proxy in the environment, goes through
+//! here: the same hyper connection pool and the same bytes on the wire as through
+//! reqwest (its default `accept: */*` included), without reqwest parsing the URL again,
+//! matching proxies, and running its redirect and retry layers for every request. TLS
+//! and proxies stay with reqwest; redirects are followed above both ([`super::redirect`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;

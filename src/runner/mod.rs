@@ -20,6 +20,7 @@ mod explain;
 pub mod failure;
 pub mod outputs;
 pub mod redact;
+mod redirect;
 pub mod replay;
 pub mod report;
 pub mod shard;
@@ -219,14 +220,12 @@ impl Outcome {
 pub struct Runner {
     specs: Vec<Spec>,
     profile: Profile,
-    /// Sends the cases and the control plane's calls: a redirect is the answer, as AWS
-    /// SDKs take it.
+    /// Sends the control plane's calls, and the cases to HTTPS targets or through a
+    /// proxy: it follows no redirect (the runner follows them itself where the API's
+    /// clients do, see [`redirect`]).
     client: reqwest::Client,
-    /// Sends the cases of the APIs whose clients follow redirects
-    /// ([`Protocol::follows_redirects`](crate::spec::model::Protocol::follows_redirects)).
-    following: reqwest::Client,
-    /// Sends the cases to plain-HTTP targets when no proxy is set and the redirect is the
-    /// answer: hyper's client without reqwest's layers ([`direct`]).
+    /// Sends the cases to plain-HTTP targets when no proxy is set: hyper's client without
+    /// reqwest's layers ([`direct`]).
     direct: Option<direct::Direct>,
     /// Kept alive while the runner runs against the in-process fake, with its base URL:
     /// requests to that URL reset, seed and read it through its Rust API.
@@ -312,21 +311,15 @@ impl Runner {
     pub fn with_specs(profile: Profile, specs: Vec<Spec>) -> Result<Self, RunnerError> {
         let insecure = profile.apis.values().any(|a| a.tls_insecure);
         let timeout = Duration::from_secs_f64(profile.timeout_secs.clamp(0.1, 3600.0));
-        let client = |redirects| {
-            reqwest::Client::builder()
-                .timeout(timeout)
-                .danger_accept_invalid_certs(insecure)
-                .redirect(redirects)
-                .build()
-        };
-        // requests, which nimble-sdk sends through, gives up after 30 redirects.
-        let following = client(reqwest::redirect::Policy::limited(30))?;
-        let client = client(reqwest::redirect::Policy::none())?;
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .danger_accept_invalid_certs(insecure)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
         Ok(Self {
             specs,
             profile,
             client,
-            following,
             direct: direct::Direct::new(timeout),
             _fake: None,
             snapshot_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
@@ -780,13 +773,7 @@ impl Runner {
             summary.push('\n');
             summary.push_str(body);
         }
-        let answer = match &self.direct {
-            Some(d) if url.scheme() == "http" && !spec.protocol.follows_redirects() => {
-                d.send(url.as_str(), req.clone()).await
-            }
-            _ => self.through_reqwest(spec, url, &req).await,
-        };
-        let (status, headers, body) = match answer {
+        let (status, headers, body) = match self.transfer(spec, url, &req).await {
             Ok(a) => a,
             Err(direct::Failed::NoAnswer(e, timeout)) => {
                 self.note_answer(stalls, timeout);
@@ -805,21 +792,52 @@ impl Runner {
         })
     }
 
-    /// Sends `req` through reqwest (TLS, a proxy, redirects followed).
-    async fn through_reqwest(
+    /// Sends `req` to `url` and reads the answer, following redirects where the API's
+    /// clients follow them ([`redirect`]); otherwise a redirect is the answer, as AWS
+    /// SDKs take it.
+    async fn transfer(
         &self,
         spec: &Spec,
-        url: reqwest::Url,
+        mut url: reqwest::Url,
         req: &http::Request<bytes::Bytes>,
     ) -> Result<direct::Answer, direct::Failed> {
+        let follows = spec.protocol.follows_redirects();
+        let mut req = std::borrow::Cow::Borrowed(req);
+        for followed in 0.. {
+            let answer = self.hop(&url, &req).await?;
+            let location = match follows.then(|| redirect::target(answer.0, &answer.1)) {
+                Some(Some(location)) => location,
+                _ => return Ok(answer),
+            };
+            if followed == redirect::MAX_REDIRECTS {
+                let e = format!("more than {} redirects", redirect::MAX_REDIRECTS);
+                return Err(direct::Failed::NoAnswer(e, false));
+            }
+            let (to, next) = redirect::follow(&url, &req, answer.0, location)
+                .map_err(|e| direct::Failed::NoAnswer(e, false))?;
+            (url, req) = (to, std::borrow::Cow::Owned(next));
+        }
+        unreachable!("the loop returns")
+    }
+
+    /// One request and its answer: through hyper directly where nothing of reqwest's is
+    /// needed, else through reqwest (TLS, a proxy).
+    async fn hop(
+        &self,
+        url: &reqwest::Url,
+        req: &http::Request<bytes::Bytes>,
+    ) -> Result<direct::Answer, direct::Failed> {
+        if let Some(d) = self.direct.as_ref().filter(|_| url.scheme() == "http") {
+            return d.send(url.as_str(), req.clone()).await;
+        }
         // reqwest's types are http's: the prepared request's headers go over as they are,
         // without naming each one again (reqwest writes Host from the URL).
-        let mut out = reqwest::Request::new(req.method().clone(), url);
+        let mut out = reqwest::Request::new(req.method().clone(), url.clone());
         *out.headers_mut() = req.headers().clone();
         out.headers_mut().remove(http::header::HOST);
         *out.body_mut() = Some(req.body().clone().into());
         let resp = self
-            .http(spec)
+            .client
             .execute(out)
             .await
             .map_err(|e| direct::Failed::NoAnswer(error_chain(&e), e.is_timeout()))?;
@@ -830,15 +848,6 @@ impl Runner {
             .await
             .map_err(|e| direct::Failed::CutShort(error_chain(&e), e.is_timeout()))?;
         Ok((status, headers, body))
-    }
-
-    /// The client that takes redirects as `spec`'s API's clients do.
-    fn http(&self, spec: &Spec) -> &reqwest::Client {
-        if spec.protocol.follows_redirects() {
-            &self.following
-        } else {
-            &self.client
-        }
     }
 
     /// The in-process fake, when `base` is its URL.
@@ -937,15 +946,21 @@ impl Runner {
             Some(env) => json!({ env: creds }),
             None => creds,
         };
-        let r = self
-            .http(spec)
-            .post(format!("{base}{path}"))
+        let url: reqwest::Url = format!("{base}{path}")
+            .parse()
+            .map_err(|e| format!("login: bad URL {base}{path}: {e}"))?;
+        let req = http::Request::post(path)
             .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
+            .body(bytes::Bytes::from(body.to_string()))
             .map_err(|e| format!("login: {e}"))?;
-        let v: serde_json::Value = r.json().await.map_err(|e| format!("login answer: {e}"))?;
+        let answer = match self.transfer(spec, url, &req).await {
+            Ok((_, _, answer)) => answer,
+            Err(direct::Failed::NoAnswer(e, _) | direct::Failed::CutShort(e, _)) => {
+                return Err(format!("login: {e}"))
+            }
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(&answer).map_err(|e| format!("login answer: {e}"))?;
         let session = match envelope {
             Some(env) => v.get(env),
             None => Some(&v),
