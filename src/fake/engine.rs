@@ -1220,8 +1220,18 @@ fn invalid_failure<'s>(spec: &'s Spec, violations: &[validate::Violation]) -> Fa
 
 /// The SigV4 credential-scope service of a request, if it carries one.
 fn scope_service(req: &Request) -> Option<&str> {
+    const CREDENTIAL: &str = "Credential=";
     let auth = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let cred = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
+    // Signers write it first, after the algorithm: found without a search then.
+    let rest = match auth.strip_prefix("AWS4-HMAC-SHA256 Credential=") {
+        Some(rest) => rest,
+        None => &auth[auth.find(CREDENTIAL)? + CREDENTIAL.len()..],
+    };
+    // Up to the next `,` or space, or a second `Credential=` before either.
+    let mut cred = &rest[..rest.find([',', ' ']).unwrap_or(rest.len())];
+    if let Some(again) = cred.find(CREDENTIAL) {
+        cred = &cred[..again];
+    }
     cred.split('/').nth(3)
 }
 
@@ -1277,4 +1287,35 @@ pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response<Bytes>
         http::HeaderValue::from_static("application/json"),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The plain reading [`scope_service`] must agree with.
+    fn by_splitting(auth: &str) -> Option<&str> {
+        let cred = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
+        cred.split('/').nth(3)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        #[test]
+        fn the_scope_service_is_read_as_splitting_reads_it(
+            pieces in proptest::collection::vec(prop_oneof![
+                Just("AWS4-HMAC-SHA256 "), Just("Credential="), Just("AKID"), Just("/"),
+                Just("20261204"), Just("us-east-1"), Just("iam"), Just("aws4_request"),
+                Just(","), Just(" "), Just(", SignedHeaders=host;x-amz-date"), Just("x"),
+            ], 0..14),
+        ) {
+            let auth = pieces.concat();
+            let req = http::Request::builder()
+                .header(header::AUTHORIZATION, auth.as_str())
+                .body(Bytes::new())
+                .unwrap();
+            prop_assert_eq!(scope_service(&req), by_splitting(&auth));
+        }
+    }
 }
