@@ -999,13 +999,14 @@ fn hex64(bytes: &[u8; 32]) -> [u8; 64] {
     out
 }
 
-/// The signing key for one secret, date, region and service: four HMACs that every
-/// request of a client repeats within a day, so each thread keeps the last few (found by
-/// comparing, so a hit allocates nothing).
-fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
+/// The HMAC keyed with the signing key for one secret, date, region and service: four
+/// HMACs that every request of a client repeats within a day, and the keyed state's two
+/// blocks (the key's inner and outer pads), so each thread keeps the last few (found by
+/// comparing, so a hit allocates nothing) and each signature starts from a copy.
+fn signing_mac(secret: &str, date: &str, region: &str, service: &str) -> Hmac<Sha256> {
     struct Cached {
         scope: [String; 4],
-        key: [u8; 32],
+        mac: Hmac<Sha256>,
     }
     const KEPT: usize = 16;
     thread_local! {
@@ -1016,24 +1017,25 @@ fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32
         let k_date = hmac(format!("AWS4{secret}").as_bytes(), date);
         let k_region = hmac(&k_date, region);
         let k_service = hmac(&k_region, service);
-        hmac(&k_service, TERMINATOR)
+        let key = hmac(&k_service, TERMINATOR);
+        Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes keys of any length")
     };
     KEYS.with(|keys| {
         let Ok(mut keys) = keys.try_borrow_mut() else {
             return derive();
         };
         if let Some(c) = keys.iter().find(|c| c.scope == scope) {
-            return c.key;
+            return c.mac.clone();
         }
         if keys.len() >= KEPT {
             keys.remove(0);
         }
-        let key = derive();
+        let mac = derive();
         keys.push(Cached {
             scope: scope.map(str::to_owned),
-            key,
+            mac: mac.clone(),
         });
-        key
+        mac
     })
 }
 
@@ -1045,8 +1047,7 @@ fn signature(
     [date, region, service]: [&str; 3],
     canonical_hash: &[u8; 32],
 ) -> [u8; 64] {
-    let key = signing_key(secret, date, region, service);
-    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes keys of any length");
+    let mut mac = signing_mac(secret, date, region, service);
     for piece in [
         ALGORITHM, "\n", amz_date, "\n", date, "/", region, "/", service, "/", TERMINATOR, "\n",
     ] {
