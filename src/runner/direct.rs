@@ -15,20 +15,10 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use super::{Answer, Failed};
+
 /// The variables reqwest reads for a plain-HTTP request's proxy.
 const PROXY_VARIABLES: [&str; 4] = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];
-
-/// What came back, or where it stopped.
-pub(crate) type Answer = (u16, http::HeaderMap, Bytes);
-
-/// Why there is no answer to judge.
-#[derive(Debug)]
-pub(crate) enum Failed {
-    /// No response head (refused, reset, timed out): the message, and whether it timed out.
-    NoAnswer(String, bool),
-    /// A head, then the body stopped.
-    CutShort(String, bool),
-}
 
 /// Whether `var` gives one of the proxy variables a value.
 fn proxy_set(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {

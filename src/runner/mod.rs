@@ -137,6 +137,19 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// An answer as it came back: status, headers, body.
+type Answer = (u16, http::HeaderMap, bytes::Bytes);
+
+/// Why a request has no answer to judge, through either client.
+#[derive(Debug)]
+enum Failed {
+    /// No response head (refused, reset, timed out, too many redirects): the message, and
+    /// whether it timed out.
+    NoAnswer(String, bool),
+    /// A head, then the body stopped.
+    CutShort(String, bool),
+}
+
 /// What [`Runner::send_full`] sent and got back.
 struct Sent {
     /// `METHOD URI` and the body (cut at 2000 characters), for the text report.
@@ -775,11 +788,11 @@ impl Runner {
         }
         let (status, headers, body) = match self.transfer(spec, url, &req).await {
             Ok(a) => a,
-            Err(direct::Failed::NoAnswer(e, timeout)) => {
+            Err(Failed::NoAnswer(e, timeout)) => {
                 self.note_answer(stalls, timeout);
                 return Err(format!("no answer: {e}"));
             }
-            Err(direct::Failed::CutShort(e, timeout)) => {
+            Err(Failed::CutShort(e, timeout)) => {
                 self.note_answer(stalls, timeout);
                 return Err(format!("body cut short: {e}"));
             }
@@ -800,10 +813,11 @@ impl Runner {
         spec: &Spec,
         mut url: reqwest::Url,
         req: &http::Request<bytes::Bytes>,
-    ) -> Result<direct::Answer, direct::Failed> {
+    ) -> Result<Answer, Failed> {
         let follows = spec.protocol.follows_redirects();
         let mut req = std::borrow::Cow::Borrowed(req);
-        for followed in 0.. {
+        let mut followed = 0;
+        loop {
             let answer = self.hop(&url, &req).await?;
             let location = match follows.then(|| redirect::target(answer.0, &answer.1)) {
                 Some(Some(location)) => location,
@@ -811,13 +825,13 @@ impl Runner {
             };
             if followed == redirect::MAX_REDIRECTS {
                 let e = format!("more than {} redirects", redirect::MAX_REDIRECTS);
-                return Err(direct::Failed::NoAnswer(e, false));
+                return Err(Failed::NoAnswer(e, false));
             }
             let (to, next) = redirect::follow(&url, &req, answer.0, location)
-                .map_err(|e| direct::Failed::NoAnswer(e, false))?;
+                .map_err(|e| Failed::NoAnswer(e, false))?;
             (url, req) = (to, std::borrow::Cow::Owned(next));
+            followed += 1;
         }
-        unreachable!("the loop returns")
     }
 
     /// One request and its answer: through hyper directly where nothing of reqwest's is
@@ -826,7 +840,7 @@ impl Runner {
         &self,
         url: &reqwest::Url,
         req: &http::Request<bytes::Bytes>,
-    ) -> Result<direct::Answer, direct::Failed> {
+    ) -> Result<Answer, Failed> {
         if let Some(d) = self.direct.as_ref().filter(|_| url.scheme() == "http") {
             return d.send(url.as_str(), req.clone()).await;
         }
@@ -840,13 +854,13 @@ impl Runner {
             .client
             .execute(out)
             .await
-            .map_err(|e| direct::Failed::NoAnswer(error_chain(&e), e.is_timeout()))?;
+            .map_err(|e| Failed::NoAnswer(error_chain(&e), e.is_timeout()))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp
             .bytes()
             .await
-            .map_err(|e| direct::Failed::CutShort(error_chain(&e), e.is_timeout()))?;
+            .map_err(|e| Failed::CutShort(error_chain(&e), e.is_timeout()))?;
         Ok((status, headers, body))
     }
 
@@ -955,7 +969,7 @@ impl Runner {
             .map_err(|e| format!("login: {e}"))?;
         let answer = match self.transfer(spec, url, &req).await {
             Ok((_, _, answer)) => answer,
-            Err(direct::Failed::NoAnswer(e, _) | direct::Failed::CutShort(e, _)) => {
+            Err(Failed::NoAnswer(e, _) | Failed::CutShort(e, _)) => {
                 return Err(format!("login: {e}"))
             }
         };
