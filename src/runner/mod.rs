@@ -835,13 +835,15 @@ impl Runner {
     }
 
     /// One request and its answer: through hyper directly where nothing of reqwest's is
-    /// needed, else through reqwest (TLS, a proxy).
+    /// needed, else through reqwest (TLS, a proxy, a URL with credentials in it, which
+    /// the direct client would have to strip from the authority first).
     async fn hop(
         &self,
         url: &reqwest::Url,
         req: &http::Request<bytes::Bytes>,
     ) -> Result<Answer, Failed> {
-        if let Some(d) = self.direct.as_ref().filter(|_| url.scheme() == "http") {
+        let plain = url.scheme() == "http" && url.username().is_empty() && url.password().is_none();
+        if let Some(d) = self.direct.as_ref().filter(|_| plain) {
             return d.send(url.as_str(), req.clone()).await;
         }
         // reqwest's types are http's: the prepared request's headers go over as they are,
