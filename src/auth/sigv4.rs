@@ -31,12 +31,6 @@ use time::macros::format_description;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-// The headers the verifier reads, named once: a lookup by `&str` parses the name first.
-static X_AMZ_DATE: http::HeaderName = http::HeaderName::from_static("x-amz-date");
-static X_AMZ_SECURITY_TOKEN: http::HeaderName =
-    http::HeaderName::from_static("x-amz-security-token");
-static X_AMZ_CONTENT_SHA256: http::HeaderName =
-    http::HeaderName::from_static("x-amz-content-sha256");
 const TERMINATOR: &str = "aws4_request";
 const AMZ_DATE: &[BorrowedFormatItem<'static>] =
     format_description!("[year][month][day]T[hour][minute][second]Z");
@@ -262,6 +256,42 @@ impl<B> Head for http::Request<B> {
     }
 }
 
+/// A request's head as the verifier reads it: its headers gathered in one pass, as
+/// (name, value) in the map's order, so each lookup compares a few short names instead of
+/// parsing and hashing the name it looks for (a signed request is read a dozen times).
+struct View<'r> {
+    method: &'r http::Method,
+    uri: &'r http::Uri,
+    headers: smallvec::SmallVec<[(&'r str, &'r http::HeaderValue); 16]>,
+}
+
+impl<'r> View<'r> {
+    fn of(head: &'r impl Head) -> Self {
+        View {
+            method: head.method(),
+            uri: head.uri(),
+            headers: head
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.as_str(), v))
+                .collect(),
+        }
+    }
+
+    /// The first value of the header `name`, in any case (as the map's lookups).
+    fn get(&self, name: &str) -> Option<&'r http::HeaderValue> {
+        self.get_all(name).next()
+    }
+
+    /// Every value of the header `name`, in the order they came.
+    fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'r http::HeaderValue> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+}
+
 /// What the verifier needs of a known access key: its secret, and the session token that
 /// goes with it. Implemented for [`Credentials`] and for the fake's configured identities,
 /// so a lookup hands out a reference instead of a copy.
@@ -298,7 +328,8 @@ pub fn verify<'r, K: Secret>(
     now: OffsetDateTime,
     lookup: impl Fn(&str) -> Option<K>,
 ) -> Result<Verified<'r>, SigV4Error> {
-    let sig = read_signature(parts)?;
+    let view = View::of(parts);
+    let sig = read_signature(&view)?;
     let [access_key, date, region, service, terminator] = sig.scope();
 
     if terminator != TERMINATOR {
@@ -334,8 +365,7 @@ pub fn verify<'r, K: Secret>(
     }
     check_time(&sig, when, now, expected.max_skew)?;
     for h in split(&sig.signed_headers, b';') {
-        let present =
-            parts.headers().get(h).is_some() || (h == "host" && parts.uri().authority().is_some());
+        let present = view.get(h).is_some() || (h == "host" && view.uri.authority().is_some());
         if !present {
             return Err(SigV4Error::Incomplete(format!(
                 "'{h}' is named in SignedHeaders but is not in the request. Authorization={ALGORITHM}"
@@ -355,11 +385,11 @@ pub fn verify<'r, K: Secret>(
         _ => {}
     }
 
-    let payload = verified_payload_hash(parts, body, !expected.double_encode_path)?;
+    let payload = verified_payload_hash(&view, body, !expected.double_encode_path)?;
     let mut canonical = Hashing::default();
     write_canonical_request(
         &mut canonical,
-        parts,
+        &view,
         &sig.signed_headers,
         payload.as_str(),
         expected.double_encode_path,
@@ -371,7 +401,7 @@ pub fn verify<'r, K: Secret>(
         [date, region, service],
         &canonical.finish(),
     );
-    if !bool::from(want.as_slice().ct_eq(sig.signature.as_bytes())) {
+    if !same_signature(&want, sig.signature.as_bytes()) {
         return Err(SigV4Error::Mismatch);
     }
     let key_end = access_key.len();
@@ -479,14 +509,17 @@ pub fn sign(
     names.dedup();
     let signed = names.join(";");
     let mut canonical = Hashing::default();
-    write_canonical_request(
-        &mut canonical,
-        parts,
-        &signed,
-        payload_hash(parts, body).as_str(),
-        service != "s3",
-        false,
-    );
+    {
+        let view = View::of(parts);
+        write_canonical_request(
+            &mut canonical,
+            &view,
+            &signed,
+            payload_hash(&view, body).as_str(),
+            service != "s3",
+            false,
+        );
+    }
     let signature = signature(
         &creds.secret_key,
         &amz_date,
@@ -524,12 +557,11 @@ fn insert(parts: &mut Parts, name: &'static str, value: &str) {
 }
 
 /// Reads the signature from the `Authorization` header, or from a presigned query string.
-fn read_signature(parts: &impl Head) -> Result<Signature<'_>, SigV4Error> {
+fn read_signature<'r>(parts: &View<'r>) -> Result<Signature<'r>, SigV4Error> {
     let token = parts
-        .headers()
-        .get(&X_AMZ_SECURITY_TOKEN)
+        .get("x-amz-security-token")
         .map(|v| String::from_utf8_lossy(v.as_bytes()));
-    match parts.headers().get(http::header::AUTHORIZATION) {
+    match parts.get("authorization") {
         Some(h) => match std::str::from_utf8(h.as_bytes()) {
             Ok(h) => read_header(h, parts, token),
             Err(_) => Err(SigV4Error::Incomplete(format!(
@@ -538,7 +570,7 @@ fn read_signature(parts: &impl Head) -> Result<Signature<'_>, SigV4Error> {
             ))),
         },
         None => {
-            let query = query_pairs(parts.uri().query().unwrap_or_default());
+            let query = query_pairs(parts.uri.query().unwrap_or_default());
             if query.iter().any(|(k, _)| k == "X-Amz-Algorithm") {
                 read_query(&query, token)
             } else {
@@ -550,7 +582,7 @@ fn read_signature(parts: &impl Head) -> Result<Signature<'_>, SigV4Error> {
 
 fn read_header<'r>(
     header: &'r str,
-    parts: &'r impl Head,
+    parts: &View<'r>,
     token: Option<Cow<'r, str>>,
 ) -> Result<Signature<'r>, SigV4Error> {
     let Some(rest) = header
@@ -612,20 +644,19 @@ fn read_header<'r>(
 /// The request's date in `YYYYMMDDTHHMMSSZ` form: `X-Amz-Date`, else `Date` (which botocore
 /// sends as RFC 2822 when the request already had a `Date`; an unreadable one is passed on
 /// unchanged so the ISO-8601 check reports it).
-fn request_date(parts: &impl Head) -> Option<Cow<'_, str>> {
-    let text = |name: &http::HeaderName| {
+fn request_date<'r>(parts: &View<'r>) -> Option<Cow<'r, str>> {
+    let text = |name: &str| {
         parts
-            .headers()
             .get(name)
             .map(|v| match String::from_utf8_lossy(v.as_bytes()) {
                 Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
                 Cow::Owned(s) => Cow::Owned(s.trim().to_owned()),
             })
     };
-    if let Some(d) = text(&X_AMZ_DATE) {
+    if let Some(d) = text("x-amz-date") {
         return Some(d);
     }
-    let date = text(&http::header::DATE)?;
+    let date = text("date")?;
     if parse_amz_date(&date).is_some() {
         return Some(date);
     }
@@ -759,10 +790,9 @@ impl PayloadHash<'_> {
 
 /// The payload hash a signer puts in the canonical request: botocore takes
 /// `x-amz-content-sha256` as it is when the request has one, else hashes the body.
-fn payload_hash<'r>(parts: &'r impl Head, body: &[u8]) -> PayloadHash<'r> {
+fn payload_hash<'r>(parts: &View<'r>, body: &[u8]) -> PayloadHash<'r> {
     match parts
-        .headers()
-        .get(&X_AMZ_CONTENT_SHA256)
+        .get("x-amz-content-sha256")
         .and_then(|v| v.to_str().ok())
     {
         Some(v) => PayloadHash::Sent(v),
@@ -775,12 +805,12 @@ fn payload_hash<'r>(parts: &'r impl Head, body: &[u8]) -> PayloadHash<'r> {
 /// a body it does not describe; `UNSIGNED-PAYLOAD` is accepted for S3 (`allow_unsigned`)
 /// only. Anything else is refused as S3 refuses it (`XAmzContentSHA256Mismatch`'s text).
 fn verified_payload_hash<'r>(
-    parts: &'r impl Head,
+    parts: &View<'r>,
     body: &[u8],
     allow_unsigned: bool,
 ) -> Result<PayloadHash<'r>, SigV4Error> {
     let actual = PayloadHash::Computed(hex64(&Sha256::digest(body).into()));
-    let Some(claimed) = parts.headers().get(&X_AMZ_CONTENT_SHA256) else {
+    let Some(claimed) = parts.get("x-amz-content-sha256") else {
         return Ok(actual);
     };
     match std::str::from_utf8(claimed.as_bytes()) {
@@ -844,26 +874,26 @@ impl Hashing {
 /// sorted, joined by `;`).
 fn write_canonical_request(
     out: &mut impl std::fmt::Write,
-    parts: &impl Head,
+    parts: &View<'_>,
     signed: &str,
     payload: &str,
     double_encode: bool,
     presigned: bool,
 ) {
     let mut write = || -> std::fmt::Result {
-        out.write_str(parts.method().as_str())?;
+        out.write_str(parts.method.as_str())?;
         out.write_char('\n')?;
-        write_canonical_uri(out, parts.uri().path(), double_encode)?;
+        write_canonical_uri(out, parts.uri.path(), double_encode)?;
         out.write_char('\n')?;
-        write_canonical_query(out, parts.uri().query().unwrap_or_default(), presigned)?;
+        write_canonical_query(out, parts.uri.query().unwrap_or_default(), presigned)?;
         out.write_char('\n')?;
         for name in split(signed, b';') {
             out.write_str(name)?;
             out.write_char(':')?;
-            if name == "host" && parts.headers().get("host").is_none() {
-                out.write_str(parts.uri().authority().map_or("", |a| a.as_str()))?;
+            if name == "host" && parts.get("host").is_none() {
+                out.write_str(parts.uri.authority().map_or("", |a| a.as_str()))?;
             } else {
-                for (i, v) in parts.headers().get_all(name).iter().enumerate() {
+                for (i, v) in parts.get_all(name).enumerate() {
                     if i > 0 {
                         out.write_char(',')?;
                     }
@@ -1056,6 +1086,23 @@ fn signature(
     mac.update(&hex64(canonical_hash));
     hex64(&mac.finalize().into_bytes().into())
 }
+/// Whether the signature sent is the one computed, in time that does not depend on where
+/// they differ: the differences of eight bytes at a time are gathered, and only the total
+/// is compared (with `subtle`, so the compiler cannot turn it into an early exit).
+/// `subtle`'s slice comparison does the same a byte at a time, behind a barrier each:
+/// 2 % of a signed request.
+fn same_signature(want: &[u8; 64], sent: &[u8]) -> bool {
+    let Ok(sent) = <&[u8; 64]>::try_from(sent) else {
+        return false;
+    };
+    let word = |b: &[u8]| u64::from_ne_bytes(b.try_into().unwrap_or_default());
+    let differ = want
+        .chunks_exact(8)
+        .zip(sent.chunks_exact(8))
+        .fold(0u64, |acc, (w, s)| acc | (word(w) ^ word(s)));
+    bool::from(differ.ct_eq(&0))
+}
+
 /// The canonical request as text (the tests compare it; the verifier and signer only hash it).
 #[cfg(test)]
 fn canonical_request(
@@ -1070,7 +1117,7 @@ fn canonical_request(
     let mut out = String::new();
     write_canonical_request(
         &mut out,
-        parts,
+        &View::of(parts),
         &names.join(";"),
         payload,
         double_encode,
@@ -1356,7 +1403,10 @@ mod tests {
             "date",
             http::HeaderValue::from_static("Tue, 24 Nov 2026 12:00:00 GMT"),
         );
-        assert_eq!(request_date(&q).as_deref(), Some("20261124T120000Z"));
+        assert_eq!(
+            request_date(&View::of(&q)).as_deref(),
+            Some("20261124T120000Z")
+        );
     }
 
     const BOTOCORE_TRANSFER_DATE: &str = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261124/us-east-1/transfer/aws4_request, SignedHeaders=content-type;date;host;x-amz-target, Signature=a7b359d9a81502563a2b26c56d5b2c4e9ad6a5612f984c2a002866c93b57298d";
@@ -1473,6 +1523,20 @@ mod tests {
         verify(p, body, exp, now, lookup(None))
             .expect_err("must be refused")
             .kind()
+    }
+
+    #[test]
+    fn a_signature_matches_only_when_every_byte_and_the_length_do() {
+        let want = hex64(&[0xa5; 32]);
+        assert!(same_signature(&want, &want));
+        for i in 0..64 {
+            let mut sent = want;
+            sent[i] ^= 0x01;
+            assert!(!same_signature(&want, &sent), "byte {i}");
+        }
+        assert!(!same_signature(&want, &want[..63]));
+        assert!(!same_signature(&want, &[&want[..], b"0"].concat()));
+        assert!(!same_signature(&want, b""));
     }
 
     #[test]
