@@ -1220,19 +1220,29 @@ fn invalid_failure<'s>(spec: &'s Spec, violations: &[validate::Violation]) -> Fa
 
 /// The SigV4 credential-scope service of a request, if it carries one.
 fn scope_service(req: &Request) -> Option<&str> {
-    const CREDENTIAL: &str = "Credential=";
-    let auth = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    const CREDENTIAL: &[u8] = b"Credential=";
+    let auth = req.headers().get(header::AUTHORIZATION)?.as_bytes();
     // Signers write it first, after the algorithm: found without a search then.
-    let rest = match auth.strip_prefix("AWS4-HMAC-SHA256 Credential=") {
+    let rest = match auth.strip_prefix(b"AWS4-HMAC-SHA256 Credential=") {
         Some(rest) => rest,
-        None => &auth[auth.find(CREDENTIAL)? + CREDENTIAL.len()..],
+        None => {
+            let at = auth
+                .windows(CREDENTIAL.len())
+                .position(|w| w == CREDENTIAL)?;
+            &auth[at + CREDENTIAL.len()..]
+        }
     };
     // Up to the next `,` or space, or a second `Credential=` before either.
-    let mut cred = &rest[..rest.find([',', ' ']).unwrap_or(rest.len())];
-    if let Some(again) = cred.find(CREDENTIAL) {
+    let mut cred = &rest[..rest
+        .iter()
+        .position(|&b| b == b',' || b == b' ')
+        .unwrap_or(rest.len())];
+    if let Some(again) = cred.windows(CREDENTIAL.len()).position(|w| w == CREDENTIAL) {
         cred = &cred[..again];
     }
-    cred.split('/').nth(3)
+    // Only the service has to be text: the header's other bytes are not looked at.
+    let service = cred.split(|&b| b == b'/').nth(3)?;
+    std::str::from_utf8(service).ok()
 }
 
 fn describe_op(req: &Request) -> String {

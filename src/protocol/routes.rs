@@ -5,8 +5,6 @@
 //! when no candidate fits, the engine asks every spec (unknown operations, malformed
 //! requests), as it did before the table.
 
-use std::collections::HashMap;
-
 use super::Probe;
 use crate::spec::model::{Protocol, Spec};
 
@@ -14,11 +12,33 @@ use crate::spec::model::{Protocol, Spec};
 #[derive(Debug, Default)]
 pub struct Routes {
     /// aws-query specs by `Action`.
-    by_action: HashMap<String, Vec<usize>>,
+    by_action: Table,
     /// aws-json specs by `X-Amz-Target`.
-    by_target: HashMap<String, Vec<usize>>,
+    by_target: Table,
     /// REST specs by method (upper case).
-    by_method: HashMap<String, Vec<usize>>,
+    by_method: Table,
+}
+
+/// Names sorted, each with its spec positions: found by binary search, a few short
+/// comparisons where a `HashMap` hashes the whole name with SipHash first.
+#[derive(Debug, Default)]
+struct Table(Vec<(String, Vec<usize>)>);
+
+impl Table {
+    fn add(&mut self, name: String, position: usize) {
+        match self.0.binary_search_by(|(n, _)| n.as_str().cmp(&name)) {
+            Ok(i) => self.0[i].1.push(position),
+            Err(i) => self.0.insert(i, (name, vec![position])),
+        }
+    }
+
+    fn get(&self, name: &str) -> Option<&[usize]> {
+        let i = self
+            .0
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()?;
+        Some(&self.0[i].1)
+    }
 }
 
 impl Routes {
@@ -30,16 +50,15 @@ impl Routes {
                 Protocol::AwsJson(j) => (&mut routes.by_target, j.target.clone()),
                 Protocol::RestJson(r) => (&mut routes.by_method, r.method.to_ascii_uppercase()),
             };
-            table.entry(name).or_default().push(i);
+            table.add(name, i);
         }
         routes
     }
 
     /// The positions of the specs `req` may be for, in spec order.
     pub fn candidates<'a>(&'a self, probe: &Probe<'_>) -> impl Iterator<Item = usize> + Clone + 'a {
-        let list = |table: &'a HashMap<String, Vec<usize>>, name: Option<&str>| {
-            name.and_then(|n| table.get(n))
-                .map_or(&[][..], Vec::as_slice)
+        let list = |table: &'a Table, name: Option<&str>| {
+            name.and_then(|n| table.get(n)).unwrap_or_default()
         };
         let target = probe.target().and_then(|v| v.to_str().ok());
         merged([
@@ -67,6 +86,30 @@ fn merged<const N: usize>(mut lists: [&[usize]; N]) -> impl Iterator<Item = usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_table_finds_each_name_with_its_positions_in_order() {
+        let mut t = Table::default();
+        for (i, name) in [
+            "UpdateUser",
+            "GetUser",
+            "UpdateUser",
+            "A",
+            "Zeta",
+            "GetUser",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            t.add(name.to_string(), i);
+        }
+        assert_eq!(t.get("UpdateUser"), Some(&[0, 2][..]));
+        assert_eq!(t.get("GetUser"), Some(&[1, 5][..]));
+        assert_eq!(t.get("A"), Some(&[3][..]));
+        assert_eq!(t.get("Zeta"), Some(&[4][..]));
+        assert_eq!(t.get("updateuser"), None);
+        assert_eq!(t.get(""), None);
+    }
 
     #[test]
     fn merged_lists_come_out_in_order() {
