@@ -11,8 +11,9 @@
 //! - the runner: every case of the five APIs against in-process fakes, 1 and N workers;
 //! - start-up: `apiconform serve` process start to first successful answer, and
 //!   `Fake::start()` in-process;
-//! - memory: RSS of `apiconform serve` with 100 000 seeded users, and under a long load
-//!   with a bounded journal;
+//! - memory: RSS of `apiconform serve` with 100 000 seeded users
+//!   (`APICONFORM_BENCH_ONLY=memory` runs only this), and under a long load with a bounded
+//!   journal;
 //! - peer: moto_server (from the test venv, when present) under the same IAM load.
 //!
 //! `APICONFORM_BENCH_SECS` sets the seconds per load point (default 2).
@@ -522,6 +523,73 @@ fn spawn_ceiling(body: &[u8]) -> (Child, SocketAddr) {
     (child, addr)
 }
 
+/// RSS of `apiconform serve` with 100 000 IAM users, given with `--seed FILE` and through
+/// the control plane (`APICONFORM_BENCH_ONLY=memory` runs only this).
+fn seeded_memory(rt: &tokio::runtime::Runtime, bin: &Path) {
+    println!();
+    println!("## Memory with 100 000 seeded IAM users");
+    let dir = std::env::temp_dir().join(format!("apiconform-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let seed = dir.join("seed.json");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&seed).expect("seed file"));
+        let users: Vec<serde_json::Value> = (0..100_000)
+            .map(|i| serde_json::json!({"UserName": format!("user{i:06}"), "Path": "/bench/"}))
+            .collect();
+        serde_json::to_writer(&mut f, &serde_json::json!({ "aws-iam": users }))
+            .expect("write seed");
+        f.flush().expect("flush");
+    }
+    let (mut empty, _) = spawn_serve(bin, &[]);
+    std::thread::sleep(Duration::from_millis(300));
+    let base = rss_kib(empty.id());
+    let _ = empty.kill();
+    let _ = empty.wait();
+    let t = Instant::now();
+    let (mut big, _) = spawn_serve(bin, &["--seed", seed.to_str().expect("utf-8 path")]);
+    let load_time = t.elapsed();
+    std::thread::sleep(Duration::from_millis(300));
+    let full = rss_kib(big.id());
+    println!(
+        "RSS empty {:.1} MiB, with 100 000 users {:.1} MiB (seeded and listening in {:.0} ms)",
+        base as f64 / 1024.0,
+        full as f64 / 1024.0,
+        load_time.as_secs_f64() * 1e3
+    );
+    let _ = big.kill();
+    let _ = big.wait();
+    // The same users through the control plane, in batches of 10 000: the store alone
+    // (a seed file's resources are also kept as fixtures, for resets).
+    let (mut ctl, uri) = spawn_serve(bin, &[]);
+    let a = addr_of(&uri);
+    rt.block_on(async {
+        for batch in 0..10 {
+            let users: Vec<serde_json::Value> = (0..10_000)
+                .map(|i| serde_json::json!({"UserName": format!("user{batch}{i:05}"), "Path": "/bench/"}))
+                .collect();
+            let body = serde_json::json!({"api": "aws-iam", "resources": users}).to_string();
+            let p = Prepared {
+                method: http::Method::POST,
+                uri: "/_apiconform/seed".into(),
+                headers: [(http::header::HOST, a.to_string().parse().expect("host"))]
+                    .into_iter()
+                    .collect(),
+                body: Bytes::from(body),
+            };
+            let (status, _) = once(a, &p).await;
+            assert_eq!(status, 200);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    println!(
+        "RSS with 100 000 users seeded through /_apiconform/seed: {:.1} MiB",
+        rss_kib(ctl.id()) as f64 / 1024.0
+    );
+    let _ = ctl.kill();
+    let _ = ctl.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// The engine alone, in-process on one thread (no sockets, no hyper): what a request costs
 /// the fake itself, apart from the HTTP layer it shares with the ceiling.
 fn engine_alone(work: &[(&'static str, Prepared)]) {
@@ -665,6 +733,9 @@ fn main() {
         return runner_speed(&rt);
     }
     let bin = release_binary();
+    if std::env::var("APICONFORM_BENCH_ONLY").as_deref() == Ok("memory") {
+        return seeded_memory(&rt, &bin);
+    }
     println!("# apiconform performance ({} s per point)", secs);
     println!(
         "machine: {} cores, {}",
@@ -848,69 +919,7 @@ fn main() {
         inproc[49].as_secs_f64() * 1e3
     );
 
-    // 100 000 users.
-    println!();
-    println!("## Memory with 100 000 seeded IAM users");
-    let dir = std::env::temp_dir().join(format!("apiconform-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("tmp dir");
-    let seed = dir.join("seed.json");
-    {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(&seed).expect("seed file"));
-        let users: Vec<serde_json::Value> = (0..100_000)
-            .map(|i| serde_json::json!({"UserName": format!("user{i:06}"), "Path": "/bench/"}))
-            .collect();
-        serde_json::to_writer(&mut f, &serde_json::json!({ "aws-iam": users }))
-            .expect("write seed");
-        f.flush().expect("flush");
-    }
-    let (mut empty, _) = spawn_serve(&bin, &[]);
-    std::thread::sleep(Duration::from_millis(300));
-    let base = rss_kib(empty.id());
-    let _ = empty.kill();
-    let _ = empty.wait();
-    let t = Instant::now();
-    let (mut big, _) = spawn_serve(&bin, &["--seed", seed.to_str().expect("utf-8 path")]);
-    let load_time = t.elapsed();
-    std::thread::sleep(Duration::from_millis(300));
-    let full = rss_kib(big.id());
-    println!(
-        "RSS empty {:.1} MiB, with 100 000 users {:.1} MiB (seeded and listening in {:.0} ms)",
-        base as f64 / 1024.0,
-        full as f64 / 1024.0,
-        load_time.as_secs_f64() * 1e3
-    );
-    let _ = big.kill();
-    let _ = big.wait();
-    // The same users through the control plane, in batches of 10 000: the store alone
-    // (a seed file's resources are also kept as fixtures, for resets).
-    let (mut ctl, uri) = spawn_serve(&bin, &[]);
-    let a = addr_of(&uri);
-    rt.block_on(async {
-        for batch in 0..10 {
-            let users: Vec<serde_json::Value> = (0..10_000)
-                .map(|i| serde_json::json!({"UserName": format!("user{batch}{i:05}"), "Path": "/bench/"}))
-                .collect();
-            let body = serde_json::json!({"api": "aws-iam", "resources": users}).to_string();
-            let p = Prepared {
-                method: http::Method::POST,
-                uri: "/_apiconform/seed".into(),
-                headers: [(http::header::HOST, a.to_string().parse().expect("host"))]
-                    .into_iter()
-                    .collect(),
-                body: Bytes::from(body),
-            };
-            let (status, _) = once(a, &p).await;
-            assert_eq!(status, 200);
-        }
-    });
-    std::thread::sleep(Duration::from_millis(300));
-    println!(
-        "RSS with 100 000 users seeded through /_apiconform/seed: {:.1} MiB",
-        rss_kib(ctl.id()) as f64 / 1024.0
-    );
-    let _ = ctl.kill();
-    let _ = ctl.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    seeded_memory(&rt, &bin);
 
     // moto, when the test venv has it.
     let moto = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server");
