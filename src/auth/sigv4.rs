@@ -287,7 +287,8 @@ impl<'r> View<'r> {
     fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'r http::HeaderValue> + 'a {
         self.headers
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            // The map keeps names in lower case, as they are looked up: equal bytes first.
+            .filter(move |(n, _)| *n == name || n.eq_ignore_ascii_case(name))
             .map(|(_, v)| *v)
     }
 }

@@ -218,12 +218,16 @@ pub fn pairs(text: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
         if !piece.bytes().any(|b| b == b'%' || b == b'+') {
             return Cow::Borrowed(piece);
         }
-        let spaced = piece.replace('+', " ");
-        Cow::Owned(
-            percent_encoding::percent_decode_str(&spaced)
-                .decode_utf8_lossy()
-                .into_owned(),
-        )
+        let spaced = match piece.contains('+') {
+            true => Cow::Owned(piece.replace('+', " ")),
+            false => Cow::Borrowed(piece),
+        };
+        // One copy for the escapes, none more: the spaced text is kept when it has none.
+        let unescaped = match percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy() {
+            Cow::Owned(s) => Some(s),
+            Cow::Borrowed(_) => None,
+        };
+        unescaped.map_or(spaced, Cow::Owned)
     }
     crate::text::split(text, b'&')
         .filter(|piece| !piece.is_empty())
