@@ -32,9 +32,7 @@ impl Codec for JsonProtocol {
 
     fn decode(&self, spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malformed> {
         let body = json_body(req.body())?;
-        let mut out = Map::with_capacity(spec.parameters.len());
-        wire::take_members(spec, body, &mut out);
-        Ok(out)
+        Ok(wire::body_params(spec, body))
     }
 
     fn success_body(&self, body: &View<'_>, capacity: usize) -> Bytes {

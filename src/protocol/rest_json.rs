@@ -42,8 +42,7 @@ impl Codec for RestProtocol {
                 }
             },
         };
-        let mut out = Map::with_capacity(spec.parameters.len());
-        wire::take_members(spec, body, &mut out);
+        let mut out = wire::body_params(spec, body);
         wire::take_labels_and_headers(spec, &self.path, req, &mut out)?;
         Ok(out)
     }

@@ -109,8 +109,33 @@ pub fn params_at(
     v
 }
 
+/// The parameters a request's JSON object gives, by spec name; unknown members too for a
+/// spec that refuses them (so that validation can name them).
+pub fn body_params(spec: &Spec, mut body: Map<String, Value>) -> Map<String, Value> {
+    let mut body_params = spec
+        .parameters
+        .iter()
+        .filter(|p| p.location == Some(Location::Body));
+    if body_params.all(|p| p.wire() == p.name) {
+        // Each member is named as its parameter: the request's own map is the parameters'
+        // map, less the members that are not body parameters. Nothing is moved or hashed
+        // again (the members' order is the request's; nothing reads the map in order but
+        // the unknown members, which keep theirs).
+        body.retain(
+            |k, _| match spec.parameters.iter().find(|p| p.wire() == k) {
+                Some(p) => p.location == Some(Location::Body),
+                None => spec.validation.reject_unknown,
+            },
+        );
+        return body;
+    }
+    let mut out = Map::with_capacity(spec.parameters.len());
+    take_members(spec, body, &mut out);
+    out
+}
+
 /// The body members of `params` as the request's JSON object.
-pub fn take_members(spec: &Spec, mut body: Map<String, Value>, out: &mut Map<String, Value>) {
+fn take_members(spec: &Spec, mut body: Map<String, Value>, out: &mut Map<String, Value>) {
     for p in spec
         .parameters
         .iter()
@@ -389,6 +414,37 @@ pub fn query_pairs_of(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Every embedded spec's body read in place gives the parameters, values and unknown
+    /// members that moving each member into a new map gives (order apart: nothing reads
+    /// the map in order but the unknown members, which keep theirs).
+    #[test]
+    fn a_body_read_in_place_gives_what_moving_its_members_gives() {
+        for spec in crate::spec::embedded().expect("embedded specs") {
+            let mut body = Map::new();
+            for (i, p) in spec.parameters.iter().enumerate() {
+                body.insert(p.wire().to_string(), Value::from(i));
+            }
+            body.insert("NotAParameter".into(), Value::from("x"));
+            body.insert("AlsoUnknown".into(), Value::Null);
+            let mut moved = Map::new();
+            take_members(&spec, body.clone(), &mut moved);
+            let in_place = body_params(&spec, body);
+            let sorted = |m: &Map<String, Value>| {
+                let mut v: Vec<_> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                v.sort_by(|a, b| a.0.cmp(&b.0));
+                v
+            };
+            assert_eq!(sorted(&in_place), sorted(&moved), "{}", spec.api.id);
+            let unknown = |m: &Map<String, Value>| {
+                m.keys()
+                    .filter(|k| !spec.parameters.iter().any(|p| &p.name == *k))
+                    .cloned()
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(unknown(&in_place), unknown(&moved), "{}", spec.api.id);
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
