@@ -7,6 +7,7 @@ use bytes::Bytes;
 use http::{header, HeaderValue, Response};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
+use smallvec::SmallVec;
 
 use super::{Malformed, Request};
 use crate::spec::model::{Location, ParamType, Parameter, Spec};
@@ -321,6 +322,37 @@ pub fn set(resp: &mut Response<Bytes>, name: &str, value: &str) {
 
 /// Parameters of a query request, by spec name, as the strings the wire gives.
 pub fn query_params(spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malformed> {
+    if spec
+        .parameters
+        .iter()
+        .all(|p| !matches!(p.ty, ParamType::List | ParamType::Structure))
+    {
+        // Every parameter is one pair: read as the pairs come, without holding them,
+        // each value moved when decoding already copied it. The first pair of a name
+        // counts, as `find_text` reads it.
+        let Ok(body) = form_text(req) else {
+            return Err(Malformed("the form body is not UTF-8".into()));
+        };
+        let mut out = Map::with_capacity(spec.parameters.len());
+        let mut seen: SmallVec<[usize; 8]> = SmallVec::new();
+        for (k, v) in pairs(req.uri().query().unwrap_or("")).chain(pairs(body)) {
+            let Some(i) = spec.parameters.iter().position(|p| p.wire() == k) else {
+                continue;
+            };
+            if !seen.contains(&i) {
+                seen.push(i);
+                let name = spec.parameters[i].name.clone();
+                out.insert(name, Value::String(v.into_owned()));
+            }
+        }
+        return Ok(out);
+    }
+    query_params_nested(spec, req)
+}
+
+/// [`query_params`] for operations with list or structure parameters: the pairs held, and
+/// each parameter looked for among them.
+fn query_params_nested(spec: &Spec, req: &Request) -> Result<Map<String, Value>, Malformed> {
     let pairs = form_pairs(req)?;
     let mut out = Map::with_capacity(spec.parameters.len());
     for p in &spec.parameters {
@@ -414,6 +446,37 @@ pub fn query_pairs_of(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Every embedded query spec reads a form the same way through the pairs as they come
+    /// and through the held pairs: first pair of a name wins, query before body, names that
+    /// are no parameter's skipped, escapes decoded.
+    #[test]
+    fn query_parameters_read_as_they_come_are_the_held_pairs_reading() {
+        for spec in crate::spec::embedded().expect("embedded specs") {
+            if !matches!(spec.protocol, crate::spec::model::Protocol::AwsQuery(_)) {
+                continue;
+            }
+            let mut body = String::from("Action=X&Version=1&Unknown=u&");
+            for (i, p) in spec.parameters.iter().enumerate() {
+                body.push_str(&format!("{}=v{i}%2Fa+b&{}=second&", p.wire(), p.wire()));
+            }
+            let first = spec.parameters.first().map_or("none", |p| p.wire());
+            let req = http::Request::builder()
+                .method("POST")
+                .uri(format!("/?{first}=from-query"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Bytes::from(body))
+                .unwrap();
+            let fast = query_params(&spec, &req).unwrap();
+            let held = query_params_nested(&spec, &req).unwrap();
+            let sorted = |m: &Map<String, Value>| {
+                let mut v: Vec<_> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                v.sort_by(|a, b| a.0.cmp(&b.0));
+                v
+            };
+            assert_eq!(sorted(&fast), sorted(&held), "{}", spec.api.id);
+        }
+    }
 
     /// Every embedded spec's body read in place gives the parameters, values and unknown
     /// members that moving each member into a new map gives (order apart: nothing reads
