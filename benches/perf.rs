@@ -393,6 +393,7 @@ async fn bare_hyper(body: Bytes) -> SocketAddr {
                     }
                 });
                 let _ = http1::Builder::new()
+                    .writev(std::env::var_os("APICONFORM_BENCH_CEILING_FLAT").is_none())
                     .serve_connection(TokioIo::new(stream), svc)
                     .await;
             });

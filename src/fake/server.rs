@@ -186,7 +186,8 @@ async fn accept_loop(
             .timer(hyper_util::rt::TokioTimer::new())
             .header_read_timeout(limits.header_timeout)
             // hyper's smallest buffer is 8 KiB; a head beyond it gets 431.
-            .max_buf_size(limits.header_bytes.max(8192));
+            .max_buf_size(limits.header_bytes.max(8192))
+            .writev(false);
         match &acceptor {
             None => {
                 let conn = builder.serve_connection(TokioIo::new(stream), service);
