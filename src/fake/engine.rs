@@ -1225,19 +1225,14 @@ fn scope_service(req: &Request) -> Option<&str> {
     // Signers write it first, after the algorithm: found without a search then.
     let rest = match auth.strip_prefix(b"AWS4-HMAC-SHA256 Credential=") {
         Some(rest) => rest,
-        None => {
-            let at = auth
-                .windows(CREDENTIAL.len())
-                .position(|w| w == CREDENTIAL)?;
-            &auth[at + CREDENTIAL.len()..]
-        }
+        None => &auth[memchr::memmem::find(auth, CREDENTIAL)? + CREDENTIAL.len()..],
     };
     // Up to the next `,` or space, or a second `Credential=` before either.
     let mut cred = &rest[..rest
         .iter()
         .position(|&b| b == b',' || b == b' ')
         .unwrap_or(rest.len())];
-    if let Some(again) = cred.windows(CREDENTIAL.len()).position(|w| w == CREDENTIAL) {
+    if let Some(again) = memchr::memmem::find(cred, CREDENTIAL) {
         cred = &cred[..again];
     }
     // Only the service has to be text: the header's other bytes are not looked at.
