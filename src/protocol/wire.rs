@@ -289,23 +289,26 @@ pub fn form_body_undecodable(req: &Request) -> bool {
     form_text(req).is_err()
 }
 
-/// Query-string pairs followed by form-body pairs (query protocols accept both).
+/// Query-string pairs followed by form-body pairs (query protocols accept both), decoded
+/// as they are read; `Malformed` when the form body is not UTF-8.
+fn form_pairs_read(
+    req: &Request,
+) -> Result<impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)>, Malformed> {
+    let body = form_text(req).map_err(|_| Malformed("the form body is not UTF-8".into()))?;
+    Ok(pairs(req.uri().query().unwrap_or("")).chain(pairs(body)))
+}
+
+/// [`form_pairs_read`], held.
 pub fn form_pairs(req: &Request) -> Result<Pairs<'_>, Malformed> {
-    let Ok(body) = form_text(req) else {
-        return Err(Malformed("the form body is not UTF-8".into()));
-    };
-    let mut all = query_pairs(req);
-    all.extend(pairs(body));
-    Ok(all)
+    Ok(form_pairs_read(req)?.collect())
 }
 
 /// The first value of `key` in the query string or the form body (what [`form_pairs`]
 /// would find first), decoding pairs only until it is found.
 /// Borrowed from the request where nothing needed decoding (routing allocates nothing).
 pub fn form_value<'r>(req: &'r Request, key: &str) -> Option<std::borrow::Cow<'r, str>> {
-    let body = form_text(req).ok()?;
-    pairs(req.uri().query().unwrap_or(""))
-        .chain(pairs(body))
+    form_pairs_read(req)
+        .ok()?
         .find(|(k, _)| k == key)
         .map(|(_, v)| v)
 }
@@ -330,12 +333,9 @@ pub fn query_params(spec: &Spec, req: &Request) -> Result<Map<String, Value>, Ma
         // Every parameter is one pair: read as the pairs come, without holding them,
         // each value moved when decoding already copied it. The first pair of a name
         // counts, as `find_text` reads it.
-        let Ok(body) = form_text(req) else {
-            return Err(Malformed("the form body is not UTF-8".into()));
-        };
         let mut out = Map::with_capacity(spec.parameters.len());
         let mut seen: SmallVec<[usize; 8]> = SmallVec::new();
-        for (k, v) in pairs(req.uri().query().unwrap_or("")).chain(pairs(body)) {
+        for (k, v) in form_pairs_read(req)? {
             let Some(i) = spec.parameters.iter().position(|p| p.wire() == k) else {
                 continue;
             };
@@ -447,6 +447,13 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A map's entries by name: what two readings must agree on, order apart.
+    fn sorted(m: &Map<String, Value>) -> Vec<(String, Value)> {
+        let mut v: Vec<_> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
     /// Every embedded query spec reads a form the same way through the pairs as they come
     /// and through the held pairs: first pair of a name wins, query before body, names that
     /// are no parameter's skipped, escapes decoded.
@@ -469,11 +476,6 @@ mod tests {
                 .unwrap();
             let fast = query_params(&spec, &req).unwrap();
             let held = query_params_nested(&spec, &req).unwrap();
-            let sorted = |m: &Map<String, Value>| {
-                let mut v: Vec<_> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                v.sort_by(|a, b| a.0.cmp(&b.0));
-                v
-            };
             assert_eq!(sorted(&fast), sorted(&held), "{}", spec.api.id);
         }
     }
@@ -493,11 +495,6 @@ mod tests {
             let mut moved = Map::new();
             take_members(&spec, body.clone(), &mut moved);
             let in_place = body_params(&spec, body);
-            let sorted = |m: &Map<String, Value>| {
-                let mut v: Vec<_> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                v.sort_by(|a, b| a.0.cmp(&b.0));
-                v
-            };
             assert_eq!(sorted(&in_place), sorted(&moved), "{}", spec.api.id);
             let unknown = |m: &Map<String, Value>| {
                 m.keys()
