@@ -410,31 +410,22 @@ impl Engine {
             return super::control::handle(self, &req);
         }
         let seq = self.seq.fetch_add(1, Ordering::Relaxed) as u64 + 1;
-        let (resp, api, code, request_id) = self.dispatch(&req, seq);
-        self.record(&req, seq, api, resp.status().as_u16(), code, request_id);
-        resp
-    }
-
-    fn record(
-        &self,
-        req: &Request,
-        seq: u64,
-        api: Option<&Spec>,
-        status: u16,
-        error_code: Option<String>,
-        request_id: protocol::RequestId,
-    ) {
+        // One reading of the clock: the signature's date is checked against it, and the
+        // journal records it as the request's time.
+        let now = time::OffsetDateTime::now_utc();
+        let (resp, api, error_code, request_id) = self.dispatch(&req, seq, now);
         let api = api.and_then(|a| self.apis.iter().position(|s| std::ptr::eq(&**s, a)));
         self.journal.record(Recorded {
             seq,
-            time: time::OffsetDateTime::now_utc(),
+            time: now,
             api,
             method: req.method().clone(),
             path: req.uri().path().as_bytes().into(),
-            status,
+            status: resp.status().as_u16(),
             error_code,
             request_id,
         });
+        resp
     }
 
     /// Picks the spec a request is for: the protocol shape first, then, when two APIs
@@ -545,6 +536,7 @@ impl Engine {
         &self,
         req: &Request,
         seq: u64,
+        now: time::OffsetDateTime,
     ) -> (
         Response<Bytes>,
         Option<&Spec>,
@@ -567,7 +559,7 @@ impl Engine {
         };
         let request_id = protocol::request_id(Some(spec), seq);
         let id = Some(spec);
-        match self.call(spec, req, &request_id) {
+        match self.call(spec, req, &request_id, now) {
             Ok(resp) => (resp, id, None, request_id),
             Err((row, message, members)) => {
                 let resp = protocol::encode_error(spec, row, &message, &members, &request_id);
@@ -582,6 +574,7 @@ impl Engine {
         spec: &'s Spec,
         req: &Request,
         request_id: &str,
+        now: time::OffsetDateTime,
     ) -> Result<Response<Bytes>, Rejection<'s>> {
         let empty = Map::new();
         let fail = |f: Failure<'s>, params: &Map<String, Value>| {
@@ -611,7 +604,9 @@ impl Engine {
                 ));
             }
         }
-        let caller = self.authenticate(spec, req).map_err(|f| fail(f, &empty))?;
+        let caller = self
+            .authenticate(spec, req, now)
+            .map_err(|f| fail(f, &empty))?;
         let mut raw = protocol::decode(spec, req).map_err(|m| {
             fail(
                 Failure {
@@ -890,6 +885,7 @@ impl Engine {
         &self,
         spec: &'s Spec,
         req: &Request,
+        now: time::OffsetDateTime,
     ) -> Result<Option<Caller<'_>>, Failure<'s>> {
         if self.config.no_auth {
             return Ok(None);
@@ -908,13 +904,9 @@ impl Engine {
                     max_skew: time::Duration::minutes(15),
                     double_encode_path: true,
                 };
-                match sigv4::verify(
-                    req,
-                    req.body(),
-                    &expected,
-                    time::OffsetDateTime::now_utc(),
-                    |key| self.config.auth.credential(key),
-                ) {
+                match sigv4::verify(req, req.body(), &expected, now, |key| {
+                    self.config.auth.credential(key)
+                }) {
                     Ok(v) => {
                         let c = self.config.auth.credential(&v.access_key);
                         Ok(Some(Caller {
