@@ -747,8 +747,13 @@ fn derived(t: &str, r: Fields<'_>) -> Value {
 
 /// Writes the text of derive template `t` over the fields `r`.
 fn write_derived(out: &mut impl std::fmt::Write, t: &str, r: Fields<'_>) {
+    // `${` found by its `$` (memchr), not by `str::find`'s two-way searcher, which costs
+    // more to set up than these short templates take to read.
+    let open = |s: &str| {
+        memchr::memchr_iter(b'$', s.as_bytes()).find(|&i| s.as_bytes().get(i + 1) == Some(&b'{'))
+    };
     let mut rest = t;
-    while let Some(i) = rest.find("${") {
+    while let Some(i) = open(rest) {
         let Some(j) = rest[i + 2..].find('}') else {
             break;
         };
@@ -787,20 +792,26 @@ fn derived_is(t: &str, r: Fields<'_>, current: &Value) -> bool {
     c.same && c.rest.is_empty()
 }
 
-/// The current time, once per operation, in both wire forms (the RFC 3339 text only
-/// made when a field needs it).
+/// The current time, once per operation, in both wire forms: the clock is read when a
+/// field first needs it (most updates set no time), and the RFC 3339 text made then too.
 struct Now {
-    at: time::OffsetDateTime,
+    at: std::cell::OnceCell<time::OffsetDateTime>,
     rfc3339: std::cell::OnceCell<String>,
 }
 
 impl Now {
     fn current() -> Self {
-        let t = time::OffsetDateTime::now_utc();
         Self {
-            at: t.replace_nanosecond(0).unwrap_or(t),
+            at: std::cell::OnceCell::new(),
             rfc3339: std::cell::OnceCell::new(),
         }
+    }
+
+    fn at(&self) -> time::OffsetDateTime {
+        *self.at.get_or_init(|| {
+            let t = time::OffsetDateTime::now_utc();
+            t.replace_nanosecond(0).unwrap_or(t)
+        })
     }
 
     fn value(&self, ty: FieldType) -> Value {
@@ -808,13 +819,13 @@ impl Now {
             FieldType::DateTime | FieldType::String => Value::String(
                 self.rfc3339
                     .get_or_init(|| {
-                        self.at
+                        self.at()
                             .format(&time::format_description::well_known::Rfc3339)
                             .unwrap_or_default()
                     })
                     .clone(),
             ),
-            _ => Value::Number(self.at.unix_timestamp().into()),
+            _ => Value::Number(self.at().unix_timestamp().into()),
         }
     }
 }
