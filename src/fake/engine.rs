@@ -1127,7 +1127,7 @@ fn answer(
     let template = match &spec.response.compiled {
         Some(t) => t,
         None => {
-            compiled = Template::compile(&spec.response.body);
+            compiled = Template::compile_for(&spec.response.body, &spec.resource.fields);
             &compiled
         }
     };

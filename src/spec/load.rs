@@ -112,7 +112,10 @@ pub fn load_str(file: &str, text: &str) -> Result<Spec, SpecErrors> {
         if let Err(e) = spec.resolve_rows() {
             problems.push(("errors".into(), e));
         } else {
-            spec.response.compiled = Some(super::template::Template::compile(&spec.response.body));
+            spec.response.compiled = Some(super::template::Template::compile_for(
+                &spec.response.body,
+                &spec.resource.fields,
+            ));
             return Ok(spec);
         }
     }

@@ -2,6 +2,7 @@
 //! `${now}` in messages, error members and response bodies. A response body is compiled
 //! once when its spec loads ([`Template`]); the fake renders the compiled tree.
 
+use crate::spec::model::Field;
 use serde_json::{Map, Value};
 
 use crate::spec::load::template_refs;
@@ -28,7 +29,9 @@ pub enum Ref {
     RequestId,
     Detail,
     Now,
-    Resource(String),
+    /// A resource field, with its position among the resource's fields (`usize::MAX` when
+    /// the template was compiled without them): a stored row is read there, not searched.
+    Resource(String, usize),
     /// A list operation's page: `list.items`, `list.next`, `list.truncated`.
     List(String),
     Param(String),
@@ -42,13 +45,19 @@ pub enum Piece {
 }
 
 impl Ref {
-    fn parse(name: &str) -> Self {
+    fn parse(name: &str, fields: &[Field]) -> Self {
         match name {
             "request_id" => Self::RequestId,
             "detail" => Self::Detail,
             "now" => Self::Now,
             _ => match (name.strip_prefix("resource."), name.strip_prefix("list.")) {
-                (Some(f), _) => Self::Resource(f.to_string()),
+                (Some(f), _) => Self::Resource(
+                    f.to_string(),
+                    fields
+                        .iter()
+                        .position(|x| x.name == f)
+                        .unwrap_or(usize::MAX),
+                ),
                 (_, Some(f)) => Self::List(f.to_string()),
                 _ => Self::Param(name.to_string()),
             },
@@ -59,11 +68,16 @@ impl Ref {
 impl Template {
     /// Parses a template tree.
     pub fn compile(v: &Value) -> Self {
+        Self::compile_for(v, &[])
+    }
+
+    /// Parses a template tree whose `resource.` references name these fields.
+    pub fn compile_for(v: &Value, fields: &[Field]) -> Self {
         match v {
             Value::String(s) if s.contains("${") => {
                 if let Some(name) = s.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
                     if !name.contains("${") && !name.contains('}') {
-                        return Self::Ref(Ref::parse(name));
+                        return Self::Ref(Ref::parse(name, fields));
                     }
                 }
                 let mut pieces = Vec::new();
@@ -74,7 +88,7 @@ impl Template {
                     if i > 0 {
                         pieces.push(Piece::Lit(rest[..i].to_string()));
                     }
-                    pieces.push(Piece::Ref(Ref::parse(&after[..j])));
+                    pieces.push(Piece::Ref(Ref::parse(&after[..j], fields)));
                     rest = &after[j + 1..];
                 }
                 if !rest.is_empty() {
@@ -82,10 +96,12 @@ impl Template {
                 }
                 Self::Text(pieces)
             }
-            Value::Array(items) => Self::Array(items.iter().map(Self::compile).collect()),
+            Value::Array(items) => {
+                Self::Array(items.iter().map(|v| Self::compile_for(v, fields)).collect())
+            }
             Value::Object(m) => Self::Object(
                 m.iter()
-                    .map(|(k, v)| (k.clone(), Self::compile(v)))
+                    .map(|(k, v)| (k.clone(), Self::compile_for(v, fields)))
                     .collect(),
             ),
             other => Self::Literal(other.clone()),
@@ -98,7 +114,7 @@ impl Template {
 #[derive(Clone, Copy, Debug)]
 pub enum Fields<'a> {
     Map(&'a Map<String, Value>),
-    Row(&'a [crate::spec::model::Field], &'a [Value]),
+    Row(&'a [Field], &'a [Value]),
     /// Name and value pairs, as [`crate::spec::effect::Borrowed`] gives a key.
     Pairs(&'a [(&'a str, &'a Value)]),
 }
@@ -114,6 +130,17 @@ impl<'a> Fields<'a> {
                 .and_then(|i| values.get(i))
                 .filter(|v| !v.is_null()),
             Fields::Pairs(pairs) => pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v),
+        }
+    }
+
+    /// [`Self::get`], for a row looked at in position `at` first (where the field is when
+    /// the row's fields are the ones a template was compiled for).
+    pub fn get_at(&self, at: usize, name: &str) -> Option<&'a Value> {
+        match *self {
+            Fields::Row(fields, values) if fields.get(at).is_some_and(|f| f.name == name) => {
+                values.get(at).filter(|v| !v.is_null())
+            }
+            _ => self.get(name),
         }
     }
 }
@@ -289,7 +316,7 @@ impl<'a> Scope<'a> {
     /// What a reference to a parameter, a resource field or the page names, in place.
     fn stored(&self, r: &Ref) -> Option<&'a Value> {
         match r {
-            Ref::Resource(f) => self.resource.and_then(|m| m.get(f)),
+            Ref::Resource(f, at) => self.resource.and_then(|m| m.get_at(*at, f)),
             Ref::List(f) => self.list.and_then(|m| m.get(f)),
             Ref::Param(p) => super::member(self.params, p),
             _ => None,
@@ -400,6 +427,50 @@ mod tests {
             out,
             Some(json!({"Uid": 1000, "Msg": "User bob at / (r1)", "Ids": ["bob"]}))
         );
+    }
+
+    /// Every embedded spec's answer reads a stored row's fields in place at their
+    /// positions, and the same when the row's fields are in another order (the positions
+    /// then miss, and the fields are found by name).
+    #[test]
+    fn fields_read_at_their_positions_render_as_fields_found_by_name() {
+        let mut shown = 0;
+        for spec in crate::spec::embedded().expect("embedded specs") {
+            let fields = &spec.resource.fields;
+            let values: Vec<Value> = (0..fields.len()).map(|i| json!(format!("v{i}"))).collect();
+            let mut reversed = fields.clone();
+            reversed.reverse();
+            let reversed_values: Vec<Value> = values.iter().rev().cloned().collect();
+            let params = Map::new();
+            let render = |t: &Template, row: Fields<'_>| {
+                let s = Scope {
+                    params: &params,
+                    resource: Some(row),
+                    request_id: "r1",
+                    detail: "",
+                    list: None,
+                };
+                serde_json::to_value(View::new(t, &s)).unwrap()
+            };
+            let by_name = Template::compile(&spec.response.body);
+            let at = Template::compile_for(&spec.response.body, fields);
+            let want = render(&by_name, Fields::Row(fields, &values));
+            assert_eq!(
+                render(&at, Fields::Row(fields, &values)),
+                want,
+                "{}",
+                spec.api.id
+            );
+            assert_eq!(
+                render(&at, Fields::Row(&reversed, &reversed_values)),
+                want,
+                "{}",
+                spec.api.id
+            );
+            shown += usize::from(want.to_string().contains("\"v"));
+        }
+        // IAM's update answers nothing of the user; the others show it.
+        assert!(shown >= 3, "only {shown} answers show a field");
     }
 
     #[test]
