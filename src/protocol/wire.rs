@@ -35,7 +35,11 @@ pub fn text(v: &Value) -> String {
 /// Walks a path template (`/api/v1/users/{UserId}`) beside a raw path, calling `label`
 /// with each `{Label}`'s name and raw (still percent-encoded) segment; `false` when the
 /// path does not match (another segment count, a literal that differs, an empty label).
-fn walk_path<'p>(template: &str, path: &'p str, mut label: impl FnMut(&str, &'p str)) -> bool {
+fn walk_path<'t, 'p>(
+    template: &'t str,
+    path: &'p str,
+    mut label: impl FnMut(&'t str, &'p str),
+) -> bool {
     let mut t = crate::text::split(template.trim_end_matches('/'), b'/');
     let mut p = crate::text::split(path.trim_end_matches('/'), b'/');
     loop {
@@ -166,27 +170,24 @@ pub fn take_labels_and_headers(
     req: &Request,
     out: &mut Map<String, Value>,
 ) -> Result<(), Malformed> {
-    // Labels are read only from a path that matches the template as a whole.
-    let path = req.uri().path();
-    if path_fits(template, path).is_some() {
-        let mut bad = None;
-        walk_path(template, path, |name, raw| {
+    // Labels are read only from a path that matches the template as a whole: they are
+    // held until the walk has seen all of it.
+    let mut labels: SmallVec<[(&str, &str); 4]> = SmallVec::new();
+    if walk_path(template, req.uri().path(), |name, raw| {
+        labels.push((name, raw))
+    }) {
+        for (name, raw) in labels {
             let p = spec
                 .parameters
                 .iter()
                 .find(|p| p.location == Some(Location::Path) && p.wire() == name);
-            let Some(p) = p.filter(|_| bad.is_none()) else {
-                return;
-            };
+            let Some(p) = p else { continue };
             match percent_encoding::percent_decode_str(raw).decode_utf8() {
                 Ok(v) => {
                     out.insert(p.name.clone(), Value::String(v.into_owned()));
                 }
-                Err(_) => bad = Some(Malformed(format!("path label '{name}' is not UTF-8"))),
+                Err(_) => return Err(Malformed(format!("path label '{name}' is not UTF-8"))),
             }
-        });
-        if let Some(e) = bad {
-            return Err(e);
         }
     }
     let mut query = None;
@@ -241,10 +242,10 @@ pub fn query_pairs(req: &Request) -> Pairs<'_> {
 /// values) is borrowed as it is, without the crate's three passes over it.
 pub fn pairs(text: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
     fn decoded(piece: &str) -> Cow<'_, str> {
-        if !piece.bytes().any(|b| b == b'%' || b == b'+') {
+        if memchr::memchr2(b'%', b'+', piece.as_bytes()).is_none() {
             return Cow::Borrowed(piece);
         }
-        let spaced = match piece.contains('+') {
+        let spaced = match memchr::memchr(b'+', piece.as_bytes()).is_some() {
             true => Cow::Owned(piece.replace('+', " ")),
             false => Cow::Borrowed(piece),
         };
@@ -258,7 +259,11 @@ pub fn pairs(text: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
     crate::text::split(text, b'&')
         .filter(|piece| !piece.is_empty())
         .map(|piece| {
-            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+            // The first `=` (an ASCII byte: both sides stay UTF-8).
+            let (name, value) = match memchr::memchr(b'=', piece.as_bytes()) {
+                Some(i) => (&piece[..i], &piece[i + 1..]),
+                None => (piece, ""),
+            };
             (decoded(name), decoded(value))
         })
 }
