@@ -1220,15 +1220,18 @@ fn scope_service(req: &Request) -> Option<&str> {
         None => &auth[memchr::memmem::find(auth, CREDENTIAL)? + CREDENTIAL.len()..],
     };
     // Up to the next `,` or space, or a second `Credential=` before either.
-    let mut cred = &rest[..rest
-        .iter()
-        .position(|&b| b == b',' || b == b' ')
-        .unwrap_or(rest.len())];
-    if let Some(again) = memchr::memmem::find(cred, CREDENTIAL) {
-        cred = &cred[..again];
+    let mut cred = &rest[..memchr::memchr2(b',', b' ', rest).unwrap_or(rest.len())];
+    // (An `=` is looked for first: `memmem` costs more to set up than the credential's
+    // few dozen bytes take to scan, and a credential has no `=`.)
+    if memchr::memchr(b'=', cred).is_some() {
+        if let Some(again) = memchr::memmem::find(cred, CREDENTIAL) {
+            cred = &cred[..again];
+        }
     }
     // Only the service has to be text: the header's other bytes are not looked at.
-    let service = cred.split(|&b| b == b'/').nth(3)?;
+    let mut slashes = memchr::memchr_iter(b'/', cred);
+    let from = slashes.nth(2)? + 1;
+    let service = &cred[from..slashes.next().unwrap_or(cred.len())];
     std::str::from_utf8(service).ok()
 }
 
