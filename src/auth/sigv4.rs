@@ -205,6 +205,8 @@ impl SigV4Error {
 struct Signature<'r> {
     /// `<key>/<date>/<region>/<service>/<terminator>`: five parts, checked by [`build`].
     credential: Cow<'r, str>,
+    /// Where the credential's four `/` are, found once by [`build`].
+    slashes: [usize; 4],
     /// The signed header names, lower-case and sorted, joined by `;`.
     signed_headers: Cow<'r, str>,
     signature: Cow<'r, str>,
@@ -218,9 +220,15 @@ struct Signature<'r> {
 impl Signature<'_> {
     /// The credential's access key, date, region, service and terminator.
     fn scope(&self) -> [&str; 5] {
-        // Five parts (checked by `build`): split as `splitn(5, '/')` would.
-        let mut parts = split(&self.credential, b'/');
-        std::array::from_fn(|_| parts.next().unwrap_or_default())
+        let c = &self.credential;
+        let [a, b, d, e] = self.slashes;
+        [
+            &c[..a],
+            &c[a + 1..b],
+            &c[b + 1..d],
+            &c[d + 1..e],
+            &c[e + 1..],
+        ]
     }
 }
 /// What the verifier reads of a request: its method, URI and headers. Implemented for
@@ -731,11 +739,16 @@ fn build<'r>(
     expires: Option<i64>,
     presigned: bool,
 ) -> Result<Signature<'r>, SigV4Error> {
-    if split(&credential, b'/').count() != 5 {
-        return Err(SigV4Error::Incomplete(format!(
-            "Credential is not of the form <key>/<date>/<region>/<service>/aws4_request: '{credential}'"
-        )));
-    }
+    // Five parts: four `/` and no fifth.
+    let mut at = memchr::memchr_iter(b'/', credential.as_bytes());
+    let slashes = match (at.next(), at.next(), at.next(), at.next(), at.next()) {
+        (Some(a), Some(b), Some(c), Some(d), None) => [a, b, c, d],
+        _ => {
+            return Err(SigV4Error::Incomplete(format!(
+                "Credential is not of the form <key>/<date>/<region>/<service>/aws4_request: '{credential}'"
+            )))
+        }
+    };
     if credential.starts_with('/') {
         return Err(SigV4Error::Incomplete(
             "Credential names no access key".into(),
@@ -752,6 +765,7 @@ fn build<'r>(
     }
     Ok(Signature {
         credential,
+        slashes,
         signed_headers,
         signature,
         amz_date,
