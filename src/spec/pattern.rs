@@ -8,6 +8,8 @@
 //! models) is compiled by `fancy-regex`, which hands the rest to `regex`.
 
 use regex::Regex;
+use regex_automata::dfa::{dense, Automaton};
+use regex_automata::{Anchored, Input};
 
 /// A compiled full-match pattern, keeping the source text for messages.
 #[derive(Debug, Clone)]
@@ -18,6 +20,11 @@ pub struct Pattern {
 
 #[derive(Debug, Clone)]
 enum Compiled {
+    /// A pattern small enough for a dense DFA (most spec patterns: a class or two and a
+    /// count), walked directly: `Regex::is_match` first fetches a cache from its pool and
+    /// picks among its engines, which costs more than the DFA takes to read a name.
+    /// The `Regex` answers anything the DFA gives up on.
+    Dfa(Box<dense::DFA<Vec<u32>>>, Regex),
     /// What the `regex` crate compiles: linear time.
     Plain(Regex),
     /// Look-arounds and back-references (backtracking, bounded by fancy-regex's limit).
@@ -48,20 +55,47 @@ impl Pattern {
                 regex: Compiled::Fancy(Box::new(regex)),
             });
         }
+        let regex = whole_match(&translated)?;
+        let regex = match small_dfa(&anchored) {
+            Some(dfa) => Compiled::Dfa(Box::new(dfa), regex),
+            None => Compiled::Plain(regex),
+        };
         Ok(Self {
             source: source.to_string(),
-            regex: Compiled::Plain(whole_match(&translated)?),
+            regex,
         })
     }
 
     pub fn is_match(&self, value: &str) -> bool {
         match &self.regex {
+            Compiled::Dfa(dfa, r) => {
+                let input = Input::new(value).anchored(Anchored::Yes);
+                match dfa.try_search_fwd(&input) {
+                    Ok(found) => found.is_some(),
+                    Err(_) => r.is_match(value),
+                }
+            }
             Compiled::Plain(r) => r.is_match(value),
             // A match that exceeds the backtracking limit is no match (the value is refused,
             // never a panic or a hang).
             Compiled::Fancy(r) => r.is_match(value).unwrap_or(false),
         }
     }
+}
+
+/// `anchored` as a dense DFA for anchored searches, when it is small: `None` when it
+/// would take more than 64 KiB, or uses what a DFA cannot (a Unicode word boundary).
+fn small_dfa(anchored: &str) -> Option<dense::DFA<Vec<u32>>> {
+    const LIMIT: usize = 64 * 1024;
+    dense::Builder::new()
+        .configure(
+            dense::Config::new()
+                .start_kind(regex_automata::dfa::StartKind::Anchored)
+                .dfa_size_limit(Some(LIMIT))
+                .determinize_size_limit(Some(4 * LIMIT)),
+        )
+        .build(anchored)
+        .ok()
 }
 
 /// A Rust `regex` that must match the whole value (`source` anchored), or why it does not
@@ -162,6 +196,106 @@ fn java_class(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every pattern of the embedded specs, and the ones this module's tests use: the
+    /// DFA says what the `regex` crate says, over values built from the characters the
+    /// patterns name (and some they do not).
+    #[test]
+    fn the_dfa_matches_as_the_regex_does() {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        fn all(p: &crate::spec::model::Parameter, out: &mut Vec<String>) {
+            out.extend(p.pattern.clone());
+            p.member.iter().for_each(|m| all(m, out));
+            p.members.iter().for_each(|m| all(m, out));
+        }
+        let mut sources = vec![
+            r"[\w+=,.@-]+".to_string(),
+            r"[\u0020-\u00FF]+".to_string(),
+            r"\S+".to_string(),
+            r"^[a-z]{3}$|".to_string(),
+            r"\p{javaLowerCase}+".to_string(),
+        ];
+        for spec in crate::spec::embedded().expect("embedded specs") {
+            spec.parameters.iter().for_each(|p| all(p, &mut sources));
+        }
+        sources.sort();
+        sources.dedup();
+        let mut with_dfa = 0;
+        for source in &sources {
+            let pattern = Pattern::compile(source).expect("compiles");
+            let Compiled::Dfa(_, regex) = &pattern.regex else {
+                continue;
+            };
+            with_dfa += 1;
+            let value = proptest::collection::vec(
+                prop_oneof![
+                    Just("a"),
+                    Just("Z"),
+                    Just("0"),
+                    Just("9"),
+                    Just("f"),
+                    Just("_"),
+                    Just("-"),
+                    Just("."),
+                    Just("@"),
+                    Just("/"),
+                    Just(":"),
+                    Just(" "),
+                    Just("\t"),
+                    Just("\n"),
+                    Just("="),
+                    Just("+"),
+                    Just("s-"),
+                    Just("arn:"),
+                    Just("role/"),
+                    Just("ssh-"),
+                    Just("é"),
+                    Just("\u{1F600}"),
+                    Just("\u{7F}"),
+                    Just("\u{0}"),
+                    Just("ÿ"),
+                ],
+                0..24,
+            )
+            .prop_map(|pieces| pieces.concat());
+            let mut runner = TestRunner::new(Config::with_cases(400));
+            runner
+                .run(&value, |v| {
+                    prop_assert_eq!(
+                        pattern.is_match(&v),
+                        regex.is_match(&v),
+                        "{} on {:?}",
+                        source,
+                        v
+                    );
+                    Ok(())
+                })
+                .unwrap();
+            // Long values, past every count in the specs.
+            for n in [17, 99, 100, 101, 1024, 2049] {
+                for c in ["a", "0", "/", " "] {
+                    let v = format!("s-{}", c.repeat(n));
+                    assert_eq!(
+                        pattern.is_match(&v),
+                        regex.is_match(&v),
+                        "{source} on {v:?}"
+                    );
+                    let v = c.repeat(n);
+                    assert_eq!(
+                        pattern.is_match(&v),
+                        regex.is_match(&v),
+                        "{source} on {v:?}"
+                    );
+                }
+            }
+        }
+        assert!(
+            with_dfa * 2 > sources.len(),
+            "{with_dfa} of {} patterns have a DFA",
+            sources.len()
+        );
+    }
 
     #[test]
     fn word_class_is_ascii_like_java() {
