@@ -222,7 +222,9 @@ async fn answer(
     peer: SocketAddr,
 ) -> http::Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let started = std::time::Instant::now();
+    // Timed only when a request is logged (`-v`): a clock reading per request otherwise.
+    let log = tracing::enabled!(target: "apiconform::request", tracing::Level::INFO);
+    let started = log.then(std::time::Instant::now);
     let limit = limits.body;
     // A body that came in with the head needs no timer: poll once before arming one (a
     // timer per request costs more than the rest of the body handling).
@@ -265,10 +267,9 @@ async fn answer(
         }
     };
     // The request line is kept for the log only when a request is logged (`-v`).
-    let logged = tracing::enabled!(target: "apiconform::request", tracing::Level::INFO)
-        .then(|| (parts.method.clone(), parts.uri.path().to_string()));
+    let logged = started.map(|t| (t, parts.method.clone(), parts.uri.path().to_string()));
     let resp = engine.handle(http::Request::from_parts(parts, bytes));
-    if let Some((method, path)) = logged {
+    if let Some((started, method, path)) = logged {
         tracing::info!(
             target: "apiconform::request",
             "{peer} {method} {path} -> {} ({} µs)",
