@@ -207,9 +207,10 @@ pub fn encode_success(spec: &Spec, body: &View<'_>, request_id: &str) -> Respons
         }
     }
     if spec.protocol.aws_errors() {
+        // A constant: `from_static` outside a const context checks the name on every call.
+        const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-amzn-requestid");
         if let Ok(v) = http::HeaderValue::from_str(request_id) {
-            resp.headers_mut()
-                .insert(header::HeaderName::from_static("x-amzn-requestid"), v);
+            resp.headers_mut().insert(REQUEST_ID, v);
         }
     }
     resp
