@@ -260,7 +260,7 @@ pub fn pairs(text: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
         .filter(|piece| !piece.is_empty())
         .map(|piece| {
             // The first `=` (an ASCII byte: both sides stay UTF-8).
-            let (name, value) = match memchr::memchr(b'=', piece.as_bytes()) {
+            let (name, value) = match crate::text::find(b'=', piece.as_bytes()) {
                 Some(i) => (&piece[..i], &piece[i + 1..]),
                 None => (piece, ""),
             };
