@@ -608,7 +608,8 @@ fn read_header<'r>(
     let mut signature = None;
     for item in split(rest, b',') {
         let item = item.trim();
-        match item.split_once('=') {
+        let pair = crate::text::find(b'=', item.as_bytes()).map(|i| (&item[..i], &item[i + 1..]));
+        match pair {
             Some(("Credential", v)) => credential = Some(v),
             Some(("SignedHeaders", v)) => signed = Some(v),
             Some(("Signature", v)) => signature = Some(v),
