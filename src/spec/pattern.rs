@@ -20,16 +20,8 @@ pub struct Pattern {
 
 #[derive(Debug, Clone)]
 enum Compiled {
-    /// What the `regex` crate compiles: linear time. Beside it, made at the first match
-    /// (building it for every spec at start-up took 4.5 ms), a dense DFA when the pattern
-    /// is small enough (most spec patterns: a class or two and a count), walked directly:
-    /// `Regex::is_match` first fetches a cache from its pool and picks among its engines,
-    /// which costs more than the DFA takes to read a name. The `Regex` answers anything
-    /// the DFA gives up on, and every pattern too large for one.
-    Plain(
-        Regex,
-        std::sync::OnceLock<Option<Box<dense::DFA<Vec<u32>>>>>,
-    ),
+    /// What the `regex` crate compiles: linear time, with a [`Hot`] DFA beside it.
+    Plain(Regex, Hot),
     /// Look-arounds and back-references (backtracking, bounded by fancy-regex's limit).
     Fancy(Box<fancy_regex::Regex>),
 }
@@ -60,24 +52,22 @@ impl Pattern {
         }
         Ok(Self {
             source: source.to_string(),
-            regex: Compiled::Plain(whole_match(&translated)?, std::sync::OnceLock::new()),
+            regex: Compiled::Plain(whole_match(&translated)?, Hot::default()),
         })
     }
 
     pub fn is_match(&self, value: &str) -> bool {
         match &self.regex {
-            Compiled::Plain(r, dfa) => {
-                match dfa.get_or_init(|| small_dfa(r.as_str()).map(Box::new)) {
-                    Some(dfa) => {
-                        let input = Input::new(value).anchored(Anchored::Yes);
-                        match dfa.try_search_fwd(&input) {
-                            Ok(found) => found.is_some(),
-                            Err(_) => r.is_match(value),
-                        }
+            Compiled::Plain(r, hot) => match hot.dfa(r) {
+                Some(dfa) => {
+                    let input = Input::new(value).anchored(Anchored::Yes);
+                    match dfa.try_search_fwd(&input) {
+                        Ok(found) => found.is_some(),
+                        Err(_) => r.is_match(value),
                     }
-                    None => r.is_match(value),
                 }
-            }
+                None => r.is_match(value),
+            },
             // A match that exceeds the backtracking limit is no match (the value is refused,
             // never a panic or a hang).
             Compiled::Fancy(r) => r.is_match(value).unwrap_or(false),
@@ -85,8 +75,49 @@ impl Pattern {
     }
 }
 
-/// `anchored` (a [`whole_match`] regex's text) as a dense DFA for anchored searches, when it is small: `None` when it
-/// would take more than 64 KiB, or uses what a DFA cannot (a Unicode word boundary).
+/// A dense DFA for a pattern that is matched often, when it is small enough (most spec
+/// patterns: a class or two and a count), walked directly: `Regex::is_match` first
+/// fetches a cache from its pool and goes through its meta engine's checks, which costs
+/// more than the DFA takes to read a name. Built at the pattern's 17th match, so that the
+/// few matches of loading (each spec's documented examples are validated) do not build
+/// one: building them all took 4.5 ms of start-up. The `Regex` answers until then, for
+/// anything the DFA gives up on, and for every pattern too large for one.
+#[derive(Debug, Default)]
+struct Hot {
+    dfa: std::sync::OnceLock<Option<Box<dense::DFA<Vec<u32>>>>>,
+    /// Matches before the DFA was asked for.
+    uses: std::sync::atomic::AtomicU32,
+}
+
+impl Clone for Hot {
+    fn clone(&self) -> Self {
+        Self {
+            dfa: self.dfa.clone(),
+            uses: self.uses.load(std::sync::atomic::Ordering::Relaxed).into(),
+        }
+    }
+}
+
+impl Hot {
+    const AFTER: u32 = 16;
+
+    /// The DFA, once the pattern has been matched [`Self::AFTER`] times and when it has one.
+    fn dfa(&self, regex: &Regex) -> Option<&dense::DFA<Vec<u32>>> {
+        if let Some(built) = self.dfa.get() {
+            return built.as_deref();
+        }
+        if self.uses.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < Self::AFTER {
+            return None;
+        }
+        self.dfa
+            .get_or_init(|| small_dfa(regex.as_str()).map(Box::new))
+            .as_deref()
+    }
+}
+
+/// `anchored` (a [`whole_match`] regex's text) as a dense DFA for anchored searches, when
+/// it is small: `None` when it would take more than 64 KiB, or uses what a DFA cannot (a
+/// Unicode word boundary).
 fn small_dfa(anchored: &str) -> Option<dense::DFA<Vec<u32>>> {
     const LIMIT: usize = 64 * 1024;
     dense::Builder::new()
@@ -226,7 +257,7 @@ mod tests {
         let mut with_dfa = 0;
         for source in &sources {
             let pattern = Pattern::compile(source).expect("compiles");
-            let Compiled::Plain(regex, _) = &pattern.regex else {
+            let Compiled::Plain(regex, hot) = &pattern.regex else {
                 continue;
             };
             if small_dfa(regex.as_str()).is_none() {
@@ -264,6 +295,20 @@ mod tests {
                 0..24,
             )
             .prop_map(|pieces| pieces.concat());
+            // Its first matches are the Regex's; the DFA is built after them.
+            for _ in 0..Hot::AFTER {
+                pattern.is_match("x");
+            }
+            assert!(
+                hot.dfa.get().is_none(),
+                "{source}: a DFA before {} matches",
+                Hot::AFTER
+            );
+            pattern.is_match("x");
+            assert!(
+                hot.dfa.get().is_some_and(|d| d.is_some()),
+                "{source}: no DFA"
+            );
             let mut runner = TestRunner::new(Config::with_cases(400));
             runner
                 .run(&value, |v| {
