@@ -863,6 +863,17 @@ impl Default for Hashing {
 }
 
 impl std::fmt::Write for Hashing {
+    /// The canonical request's separators are ASCII: one byte into the buffer, not a
+    /// `char` encoded and written as a string.
+    fn write_char(&mut self, c: char) -> std::fmt::Result {
+        if !c.is_ascii() || self.len == self.buf.len() {
+            return self.write_str(c.encode_utf8(&mut [0; 4]));
+        }
+        self.buf[self.len] = c as u8;
+        self.len += 1;
+        Ok(())
+    }
+
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         let bytes = s.as_bytes();
         if self.len + bytes.len() > self.buf.len() {
@@ -913,10 +924,7 @@ fn write_canonical_request(
                     if i > 0 {
                         out.write_char(',')?;
                     }
-                    match v.to_str() {
-                        Ok(v) => write_collapsed(out, v)?,
-                        Err(_) => write_collapsed(out, &String::from_utf8_lossy(v.as_bytes()))?,
-                    }
+                    write_collapsed(out, v.as_bytes())?;
                 }
             }
             out.write_char('\n')?;
@@ -930,20 +938,24 @@ fn write_canonical_request(
     let _ = write();
 }
 
-/// A header value trimmed, with inner runs of whitespace written as one space.
-fn write_collapsed(out: &mut impl std::fmt::Write, v: &str) -> std::fmt::Result {
+/// A header value trimmed, with inner runs of whitespace written as one space (bytes that
+/// are not UTF-8 written as U+FFFD).
+fn write_collapsed(out: &mut impl std::fmt::Write, v: &[u8]) -> std::fmt::Result {
     // Most values (printable ASCII, single spaces inside) have nothing to collapse: seen
-    // in one pass, since `contains("  ")` alone sets up a two-way searcher per value.
+    // in one pass over the bytes, which also tells they are text (`HeaderValue::to_str`
+    // would check them once more, and `contains("  ")` sets up a two-way searcher).
     let mut after_space = true;
-    let simple = v.bytes().all(|c| {
+    let simple = v.iter().all(|&c| {
         let ok = c.is_ascii_graphic() || (c == b' ' && !after_space);
         after_space = c == b' ';
         ok
     }) && (v.is_empty() || !after_space);
     if simple {
-        return out.write_str(v);
+        if let Ok(v) = std::str::from_utf8(v) {
+            return out.write_str(v);
+        }
     }
-    for (i, word) in v.split_whitespace().enumerate() {
+    for (i, word) in String::from_utf8_lossy(v).split_whitespace().enumerate() {
         if i > 0 {
             out.write_char(' ')?;
         }
@@ -1565,12 +1577,21 @@ mod tests {
             "x y z",
         ] {
             let mut out = String::new();
-            write_collapsed(&mut out, v).unwrap();
+            write_collapsed(&mut out, v.as_bytes()).unwrap();
             assert_eq!(
                 out,
                 v.split_whitespace().collect::<Vec<_>>().join(" "),
                 "{v:?}"
             );
+        }
+        // Bytes that are not UTF-8 (an obs-text header) as U+FFFD, and collapsed too.
+        for (v, want) in [
+            (&b"a\xff b"[..], "a\u{FFFD} b"),
+            (b" \xe9t\xe9  x ", "\u{FFFD}t\u{FFFD} x"),
+        ] {
+            let mut out = String::new();
+            write_collapsed(&mut out, v).unwrap();
+            assert_eq!(out, want, "{v:?}");
         }
     }
 
