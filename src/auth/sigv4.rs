@@ -1011,7 +1011,7 @@ fn write_canonical_uri(
 /// query, and what botocore relies on: an `AWSRequest` with `params` goes on the wire through
 /// `urlencode` (`a b` as `a+b`) but is signed as `quote(v, safe='-_.~')` (`a%20b`).
 fn query_pairs(query: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
-    form_urlencoded::parse(query.as_bytes()).collect()
+    crate::text::pairs(query).collect()
 }
 
 /// Query parameters decoded, re-encoded strictly, and sorted by name then value (as the
