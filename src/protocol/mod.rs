@@ -6,6 +6,7 @@
 
 mod aws_json;
 mod aws_query;
+mod json;
 mod rest_json;
 pub mod routes;
 pub mod wire;
@@ -163,14 +164,12 @@ pub fn fit(spec: &Spec, probe: &Probe<'_>) -> Fit {
     codec(spec).fit(spec, probe)
 }
 
-/// A JSON body, written into a buffer of `capacity` bytes, sized for a usual answer (one
+/// A JSON answer, written into a buffer of `capacity` bytes, sized for a usual answer (one
 /// allocation, where `serde_json::to_vec` grows its buffer four or five times).
-pub(crate) fn json_bytes(v: &impl serde::Serialize, capacity: usize) -> Bytes {
+pub(crate) fn json_bytes(v: &View<'_>, capacity: usize) -> Bytes {
     let mut out = Vec::with_capacity(capacity);
-    match serde_json::to_writer(&mut out, v) {
-        Ok(()) => Bytes::from(out),
-        Err(_) => Bytes::new(),
-    }
+    json::write_view(v, &mut out);
+    Bytes::from(out)
 }
 
 /// See [`Codec::carries_version`].
