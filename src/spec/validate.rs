@@ -35,11 +35,10 @@ pub type Params = Map<String, Value>;
 /// Validates `params` (keyed by spec parameter name) against `spec`. Returns the coerced
 /// parameters and every violation, in parameter order.
 pub fn validate(spec: &Spec, params: &Params) -> (Params, Vec<Violation>) {
-    let (checked, violations) = check_all(spec, params);
-    let out = checked
-        .into_iter()
-        .map(|(i, v)| (spec.parameters[i].name.clone(), v.into_owned()))
-        .collect();
+    let mut out = Params::new();
+    let violations = check_all(spec, params, |i, v| {
+        out.insert(spec.parameters[i].name.clone(), v.into_owned());
+    });
     (out, violations)
 }
 
@@ -48,40 +47,49 @@ pub fn validate(spec: &Spec, params: &Params) -> (Params, Vec<Violation>) {
 /// coercion changed replaced and the unset (null) ones left out; nothing is copied. With
 /// violations, `params` is left as it was (the error answer quotes it).
 pub fn validate_taking(spec: &Spec, params: &mut Params) -> Result<Params, Vec<Violation>> {
-    let (checked, violations) = check_all(spec, params);
+    // The parameters checked (by position in the spec), and the values coercion changed,
+    // which are few: only these are kept aside, not every checked value.
+    let mut checked: SmallVec<[usize; 16]> = SmallVec::new();
+    let mut coerced: SmallVec<[(usize, Value); 2]> = SmallVec::new();
+    let violations = check_all(spec, params, |i, v| {
+        checked.push(i);
+        if let Cow::Owned(v) = v {
+            coerced.push((i, v));
+        }
+    });
     if !violations.is_empty() {
         return Err(violations);
     }
-    // Only the values coercion changed are kept; the others stay where they are.
-    let coerced: SmallVec<[(usize, Option<Value>); 8]> = checked
-        .into_iter()
-        .map(|(i, v)| match v {
-            Cow::Owned(v) => (i, Some(v)),
-            Cow::Borrowed(_) => (i, None),
-        })
-        .collect();
     let mut out = std::mem::take(params);
-    out.retain(|k, _| coerced.iter().any(|(i, _)| spec.parameters[*i].name == *k));
+    // Each parameter checked is a member whose value is not null, each of another name.
+    // So when as many members are not null, those members are the parameters checked, and
+    // no name needs comparing.
+    if out.values().filter(|v| !v.is_null()).count() == checked.len() {
+        out.retain(|_, v| !v.is_null());
+    } else {
+        out.retain(|k, _| checked.iter().any(|&i| spec.parameters[i].name == *k));
+    }
     for (i, v) in coerced {
-        if let (Some(v), Some(slot)) = (v, out.get_mut(&spec.parameters[i].name)) {
+        if let Some(slot) = out.get_mut(&spec.parameters[i].name) {
             *slot = v;
         }
     }
     Ok(out)
 }
 
-/// Every parameter checked: (position in the spec, value coerced to its type, borrowed
-/// when coercion did not change it) and the violations.
-/// The checked values of a request: on the stack for operations of up to eight parameters.
-type Checked<'v> = SmallVec<[(usize, Cow<'v, Value>); 8]>;
-
-fn check_all<'v>(spec: &Spec, params: &'v Params) -> (Checked<'v>, Vec<Violation>) {
+/// Checks every parameter, giving each checked one to `each` (its position in the spec,
+/// and its value coerced to its type, borrowed when coercion did not change it); returns
+/// the violations.
+fn check_all<'v>(
+    spec: &Spec,
+    params: &'v Params,
+    mut each: impl FnMut(usize, Cow<'v, Value>),
+) -> Vec<Violation> {
     let mut v = Validator {
         names: spec.validation.member_names,
         violations: Vec::new(),
         top: "",
     };
-    let mut out = Checked::new();
     for (i, p) in spec.parameters.iter().enumerate() {
         let given = super::member(params, &p.name);
         if !p.required && given.is_none_or(Value::is_null) {
@@ -90,7 +98,7 @@ fn check_all<'v>(spec: &Spec, params: &'v Params) -> (Checked<'v>, Vec<Violation
         }
         v.top = &p.name;
         if let Some(value) = v.check(p, given, &Path::Top(&p.name)) {
-            out.push((i, value));
+            each(i, value);
         }
     }
     if spec.validation.reject_unknown {
@@ -106,7 +114,7 @@ fn check_all<'v>(spec: &Spec, params: &'v Params) -> (Checked<'v>, Vec<Violation
             }
         }
     }
-    (out, v.violations)
+    v.violations
 }
 
 /// The error row a request with these violations gets (the most specific `invalid` row
@@ -574,6 +582,25 @@ mod tests {
             params.is_empty(),
             "every valid parameter was taken: {params:?}"
         );
+        // An unset member is left out, and a member that is no parameter (a spec that does
+        // not refuse them), whichever way the members are counted.
+        for given in [
+            json!({"UserName": "Bob", "NewPath": null, "NewUserName": "Rob"}),
+            json!({"NewPath": null, "UserName": "Bob"}),
+            json!({"UserName": "Bob", "Unknown": "x"}),
+            json!({"Unknown": null, "UserName": "Bob", "Other": 1}),
+        ] {
+            let mut params: Params = serde_json::from_value(given.clone()).unwrap();
+            let (copied, violations) = validate(spec, &params);
+            match validate_taking(spec, &mut params) {
+                Ok(taken) => {
+                    assert!(violations.is_empty(), "{given}");
+                    assert_eq!(taken, copied, "{given}");
+                    assert_eq!(taken.len(), copied.len(), "{given}");
+                }
+                Err(v) => assert_eq!(v, violations, "{given}"),
+            }
+        }
         let mut bad: Params =
             serde_json::from_value(json!({"UserName": "Bob", "NewPath": "no"})).unwrap();
         let kept = bad.clone();
