@@ -1026,6 +1026,20 @@ fn write_canonical_query(
     }
     let mut pairs = query_pairs(query);
     pairs.retain(|(k, _)| !(presigned && k == "X-Amz-Signature"));
+    if pairs.iter().all(|(k, v)| unreserved(k) && unreserved(v)) {
+        // Nothing to encode (the usual query): each text is its own encoding, so the
+        // pairs sort and are written as they are.
+        pairs.sort_by(|(k1, v1), (k2, v2)| k1.cmp(k2).then_with(|| v1.cmp(v2)));
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            if i > 0 {
+                out.write_char('&')?;
+            }
+            out.write_str(k)?;
+            out.write_char('=')?;
+            out.write_str(v)?;
+        }
+        return Ok(());
+    }
     fn encoded(s: &str) -> impl Iterator<Item = u8> + '_ {
         utf8_percent_encode(s, STRICT).flat_map(str::bytes)
     }
@@ -1043,6 +1057,12 @@ fn write_canonical_query(
         utf8_percent_encode(v, STRICT).try_for_each(|c| out.write_str(c))?;
     }
     Ok(())
+}
+
+/// Whether `s` is all characters [`STRICT`] leaves as they are.
+fn unreserved(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
 }
 
 fn hmac(key: &[u8], data: &str) -> [u8; 32] {
@@ -1185,6 +1205,33 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use time::macros::datetime;
+
+    #[test]
+    fn unreserved_is_what_strict_encoding_leaves_alone() {
+        for c in (0u8..=127).map(char::from).chain(['é', '€', '😀']) {
+            let s = c.to_string();
+            let kept = utf8_percent_encode(&s, STRICT).to_string() == s;
+            assert_eq!(unreserved(&s), kept, "{c:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// The canonical query, with or without its plain-text path, is every pair
+        /// encoded strictly and sorted by the encoded text.
+        #[test]
+        fn a_canonical_query_is_its_pairs_encoded_and_sorted(
+            q in "[abAB09._~-]{0,6}(=[abAB09._~-]{0,6})?(&[abAB09._~-]{0,6}(=[abAB09._~-]{0,6})?){0,4}|[abAB09._~%+= &é/-]{0,30}"
+        ) {
+            let enc = |s: &str| utf8_percent_encode(s, STRICT).to_string();
+            let mut want: Vec<(String, String)> =
+                query_pairs(&q).iter().map(|(k, v)| (enc(k), enc(v))).collect();
+            want.sort();
+            let want: Vec<String> = want.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let want = if q.is_empty() { String::new() } else { want.join("&") };
+            prop_assert_eq!(canonical_query(&q, false), want);
+        }
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(5000))]
