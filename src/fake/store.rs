@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
-use crate::spec::model::{CaseOnlyRename, FieldType, Generator, Resource as ResourceSpec};
-use crate::spec::template::Fields;
+use crate::spec::model::{CaseOnlyRename, Field, FieldType, Generator, Resource as ResourceSpec};
+use crate::spec::template::{Fields, Piece, Ref};
 
 /// One resource: field name to value.
 pub type Resource = Map<String, Value>;
@@ -514,7 +514,7 @@ fn update_in_place<E>(
             }
         }
         for (i, f) in spec.fields.iter().enumerate() {
-            if let Some(t) = &f.derive {
+            if let Some(t) = derive_pieces(f, &spec.fields) {
                 let fields = Fields::Row(&spec.fields, row.row);
                 if !row.row.get(i).is_some_and(|v| derived_is(t, fields, v)) {
                     let v = derived(t, fields);
@@ -721,7 +721,7 @@ pub fn complete(spec: &ResourceSpec, r: &mut Resource) {
 
 fn derive(spec: &ResourceSpec, r: &mut Resource) {
     for f in &spec.fields {
-        if let Some(t) = &f.derive {
+        if let Some(t) = derive_pieces(f, &spec.fields) {
             let v = derived(t, Fields::Map(r));
             r.insert(f.name.clone(), v);
         }
@@ -731,43 +731,76 @@ fn derive(spec: &ResourceSpec, r: &mut Resource) {
 /// [`derive`] on a stored row.
 fn derive_row(spec: &ResourceSpec, row: &mut [Value]) {
     for (i, f) in spec.fields.iter().enumerate() {
-        if let Some(t) = &f.derive {
+        if let Some(t) = derive_pieces(f, &spec.fields) {
             row[i] = derived(t, Fields::Row(&spec.fields, row));
         }
     }
 }
 
-/// A derived field's value: `${name}` or `${resource.name}` replaced by the field's text,
-/// in one pass.
-fn derived(t: &str, r: Fields<'_>) -> Value {
-    let mut s = String::with_capacity(t.len() + 32);
+/// A field's derive template, read the first time it is used: `${name}` or
+/// `${resource.name}` is the field's text (a field found at its position among `fields`,
+/// its name compared there), the rest is kept as it is; a `${` that is not closed is text.
+fn derive_pieces<'f>(f: &'f Field, fields: &[Field]) -> Option<&'f [Piece]> {
+    let t = f.derive.as_deref()?;
+    Some(f.derive_pieces.get_or_init(|| compile_derive(t, fields)))
+}
+
+fn compile_derive(t: &str, fields: &[Field]) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let mut rest = t;
+    while let Some(i) = rest.find("${") {
+        let Some(j) = rest[i + 2..].find('}') else {
+            break;
+        };
+        if i > 0 {
+            pieces.push(Piece::Lit(rest[..i].to_string()));
+        }
+        let name = &rest[i + 2..i + 2 + j];
+        let name = name.strip_prefix("resource.").unwrap_or(name);
+        let at = fields
+            .iter()
+            .position(|f| f.name == name)
+            .unwrap_or(usize::MAX);
+        pieces.push(Piece::Ref(Ref::Resource(name.to_string(), at)));
+        rest = &rest[i + 3 + j..];
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Lit(rest.to_string()));
+    }
+    pieces
+}
+
+/// A derived field's value: its template's text over the fields `r`.
+fn derived(t: &[Piece], r: Fields<'_>) -> Value {
+    let text: usize = t
+        .iter()
+        .map(|p| match p {
+            Piece::Lit(s) => s.len(),
+            Piece::Ref(_) => 0,
+        })
+        .sum();
+    let mut s = String::with_capacity(text + 32);
     write_derived(&mut s, t, r);
     Value::String(s)
 }
 
 /// Writes the text of derive template `t` over the fields `r`.
-fn write_derived(out: &mut impl std::fmt::Write, t: &str, r: Fields<'_>) {
-    // `${` found by its `$` (memchr), not by `str::find`'s two-way searcher, which costs
-    // more to set up than these short templates take to read.
-    let open = |s: &str| {
-        memchr::memchr_iter(b'$', s.as_bytes()).find(|&i| s.as_bytes().get(i + 1) == Some(&b'{'))
-    };
-    let mut rest = t;
-    while let Some(i) = open(rest) {
-        let Some(j) = rest[i + 2..].find('}') else {
-            break;
-        };
-        let _ = out.write_str(&rest[..i]);
-        let name = &rest[i + 2..i + 2 + j];
-        push_key_text(out, r.get(name.strip_prefix("resource.").unwrap_or(name)));
-        rest = &rest[i + 3 + j..];
+fn write_derived(out: &mut impl std::fmt::Write, t: &[Piece], r: Fields<'_>) {
+    for p in t {
+        match p {
+            Piece::Lit(s) => {
+                let _ = out.write_str(s);
+            }
+            Piece::Ref(Ref::Resource(name, at)) => push_key_text(out, r.get_at(*at, name)),
+            // A derive template names only fields.
+            Piece::Ref(_) => {}
+        }
     }
-    let _ = out.write_str(rest);
 }
 
 /// Whether `current` is already what template `t` derives from `r` (compared as it is
 /// written, so an unchanged derived field costs no new string).
-fn derived_is(t: &str, r: Fields<'_>, current: &Value) -> bool {
+fn derived_is(t: &[Piece], r: Fields<'_>, current: &Value) -> bool {
     struct Compare<'c> {
         rest: &'c str,
         same: bool,
@@ -887,7 +920,7 @@ mod tests {
     #[test]
     fn a_derived_field_is_compared_as_it_would_be_written() {
         let r = obj(json!({"full_name": "Ann Lee", "name": "ann", "n": 7}));
-        let t = "${full_name} (${name})";
+        let t = &compile_derive("${full_name} (${name})", &[]);
         let is = |v: Value| derived_is(t, Fields::Map(&r), &v);
         assert_eq!(derived(t, Fields::Map(&r)), json!("Ann Lee (ann)"));
         assert!(is(json!("Ann Lee (ann)")));
@@ -896,8 +929,67 @@ mod tests {
         assert!(!is(json!("Ann Lee (bob)")));
         assert!(!is(json!(null)));
         // A value that is not a string is written as JSON, and compared so.
-        assert!(derived_is("n=${n}", Fields::Map(&r), &json!("n=7")));
-        assert!(!derived_is("n=${n}", Fields::Map(&r), &json!("n=8")));
+        let t = &compile_derive("n=${n}", &[]);
+        assert!(derived_is(t, Fields::Map(&r), &json!("n=7")));
+        assert!(!derived_is(t, Fields::Map(&r), &json!("n=8")));
+    }
+
+    /// How a derive template was read before it was compiled: parsed on every use, each
+    /// field found by name.
+    fn derived_by_name(t: &str, r: Fields<'_>) -> String {
+        let mut out = String::new();
+        let mut rest = t;
+        while let Some(i) = rest.find("${") {
+            let Some(j) = rest[i + 2..].find('}') else {
+                break;
+            };
+            out.push_str(&rest[..i]);
+            let name = &rest[i + 2..i + 2 + j];
+            push_key_text(
+                &mut out,
+                r.get(name.strip_prefix("resource.").unwrap_or(name)),
+            );
+            rest = &rest[i + 3 + j..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+        /// A compiled template writes what parsing it on every use wrote, over a row read
+        /// at the compiled positions, over the same row with its fields reversed (the
+        /// positions then miss), and over a map.
+        #[test]
+        fn a_compiled_derive_writes_what_the_template_read_by_name_wrote(
+            t in "([ab$}{.x]|\\$\\{|\\$\\{(resource\\.)?[abx]\\}){0,8}",
+            a in proptest::option::of("[a-z]{0,3}"),
+            b in proptest::option::of(0i64..100),
+        ) {
+            let spec: Vec<Field> = ["a", "b", "c"]
+                .iter()
+                .map(|n| serde_json::from_value(json!({"name": n, "type": "string"})).unwrap())
+                .collect();
+            let values = vec![
+                a.map(Value::from).unwrap_or(Value::Null),
+                b.map(Value::from).unwrap_or(Value::Null),
+                json!("c"),
+            ];
+            let map: Map<String, Value> = spec.iter().map(|f| f.name.clone()).zip(values.iter().cloned()).collect();
+            let mut reversed = spec.clone();
+            reversed.reverse();
+            let reversed_values: Vec<Value> = values.iter().rev().cloned().collect();
+            let compiled = compile_derive(&t, &spec);
+            for r in [
+                Fields::Row(&spec, &values),
+                Fields::Row(&reversed, &reversed_values),
+                Fields::Map(&map),
+            ] {
+                let want = derived_by_name(&t, r);
+                proptest::prop_assert_eq!(derived(&compiled, r), Value::String(want.clone()));
+                proptest::prop_assert!(derived_is(&compiled, r, &Value::String(want)));
+            }
+        }
     }
 
     fn rename(

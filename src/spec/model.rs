@@ -695,6 +695,11 @@ pub struct Field {
     /// `arn:aws:iam::123456789012:user${Path}${UserName}`.
     #[serde(default)]
     pub derive: Option<String>,
+    /// `derive` read once, on first use: its text and its fields, each with its position
+    /// among the resource's fields.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub derive_pieces: std::sync::OnceLock<Vec<crate::spec::template::Piece>>,
     /// Set to the current time whenever the resource changes.
     #[serde(default)]
     pub touch_on_update: bool,
