@@ -2,10 +2,10 @@
 //!
 //! The bytes are serde_json's (a test holds them to `serde_json::to_vec` over random
 //! trees and over every embedded spec's answer). What changes is the common case: a
-//! string with nothing to escape (every member name, and nearly every value) is checked
-//! with one pass the compiler vectorises and copied whole, where serde_json looks each byte
-//! up in its escape table and goes through its serializer's layers for each member. A
-//! string that does need escaping is still escaped by serde_json.
+//! string with nothing to escape (every member name, and nearly every value) is tested
+//! eight bytes at a time and copied whole, where serde_json looks each byte up in its
+//! escape table and goes through its serializer's layers for each member. A string that
+//! does need escaping is still escaped by serde_json: there is no second escaper.
 
 use serde_json::Value;
 
@@ -53,7 +53,7 @@ fn write_shape(shape: Shape<'_>, out: &mut Vec<u8>) {
 }
 
 /// Writes a JSON value as serde_json does.
-pub(crate) fn write_value(v: &Value, out: &mut Vec<u8>) {
+fn write_value(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -192,7 +192,7 @@ mod tests {
         );
         list.insert("next".into(), json!("tok\\en"));
         list.insert("truncated".into(), json!(true));
-        let mut written = 0;
+        let (mut written, mut escaped) = (0, 0);
         for spec in crate::spec::embedded().expect("embedded specs") {
             let fields = &spec.resource.fields;
             let values: Vec<Value> = (0..fields.len())
@@ -209,18 +209,20 @@ mod tests {
             let view = View::new(&template, &scope);
             let mut out = Vec::new();
             write_view(&view, &mut out);
+            let out = String::from_utf8(out).unwrap();
             assert_eq!(
-                String::from_utf8(out).unwrap(),
+                out,
                 serde_json::to_string(&view).unwrap(),
                 "{}",
                 spec.api.id
             );
             written += 1;
+            escaped += usize::from(out.contains(r#"\""#));
         }
-        assert_eq!(
-            written,
-            crate::spec::embedded().map(|s| s.len()).unwrap_or(0)
-        );
+        // Every API's answers, and the escaping path taken by those that show the user
+        // (IAM's update answers nothing of it).
+        assert!(written >= 20, "only {written} specs");
+        assert!(escaped >= 10, "only {escaped} answers escaped anything");
     }
 
     proptest! {

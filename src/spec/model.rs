@@ -699,7 +699,7 @@ pub struct Field {
     /// among the resource's fields.
     #[serde(skip)]
     #[schemars(skip)]
-    pub derive_pieces: std::sync::OnceLock<Vec<crate::spec::template::Piece>>,
+    pub(crate) derive_pieces: std::sync::OnceLock<Vec<crate::spec::template::Piece>>,
     /// Set to the current time whenever the resource changes.
     #[serde(default)]
     pub touch_on_update: bool,
