@@ -120,6 +120,9 @@ pub struct Engine {
     apis: Vec<Arc<Spec>>,
     /// Which of `apis` a request may be for.
     routes: Routes,
+    /// The specs whose `token` scheme has its session endpoints at a login path: the
+    /// first of each path, in spec order (the one [`Self::token_endpoints`] answers for).
+    logins: Vec<usize>,
     store: Store,
     /// What a reset goes back to: the specs' fixtures and any [`Engine::seed_fixtures`].
     fixtures: std::sync::RwLock<Snapshot>,
@@ -158,8 +161,21 @@ impl Engine {
         let _ = crate::spec::load::link(&mut specs);
         let apis: Vec<Arc<Spec>> = specs.into_iter().map(Arc::new).collect();
         let store = Store::new(apis.iter().map(|s| s.store_id()));
+        let mut paths: Vec<&str> = Vec::new();
+        let logins = (0..apis.len())
+            .filter(|&i| match &apis[i].auth {
+                Auth::Token { login_path, .. } => {
+                    let path = login_path.trim_end_matches('/');
+                    let first = !paths.contains(&path);
+                    paths.push(path);
+                    first
+                }
+                _ => false,
+            })
+            .collect();
         let engine = Self {
             routes: Routes::new(apis.iter().map(|s| &**s)),
+            logins,
             apis,
             store,
             fixtures: Default::default(),
@@ -969,14 +985,17 @@ impl Engine {
             let lp = lp.trim_end_matches('/');
             path == lp || path.strip_prefix(lp).is_some_and(|r| r.starts_with('/'))
         };
-        let (spec, login_path, unauthenticated) = self.apis.iter().find_map(|s| match &s.auth {
-            Auth::Token {
-                login_path,
-                unauthenticated,
-                ..
-            } if under(login_path) => Some((&**s, login_path, unauthenticated)),
-            _ => None,
-        })?;
+        // Only the first spec of each login path is asked: a later one at the same path
+        // would be found after it, and never chosen.
+        let (spec, login_path, unauthenticated) =
+            self.logins.iter().find_map(|&i| match &self.apis[i].auth {
+                Auth::Token {
+                    login_path,
+                    unauthenticated,
+                    ..
+                } if under(login_path) => Some((&*self.apis[i], login_path, unauthenticated)),
+                _ => None,
+            })?;
         let request_id = &protocol::request_id(Some(spec), seq);
         let session_id = path
             .strip_prefix(login_path.trim_end_matches('/'))
