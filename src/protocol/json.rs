@@ -26,27 +26,9 @@ fn write_shape(shape: Shape<'_>, out: &mut Vec<u8>) {
                 .as_bytes(),
         ),
         Shape::Text(t) => write_str(&t.to_string(), out),
-        Shape::Array(items, scope) => {
-            out.push(b'[');
-            for (i, item) in Shape::items(items, scope).enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_shape(item, out);
-            }
-            out.push(b']');
-        }
+        Shape::Array(items, scope) => write_array(Shape::items(items, scope), write_shape, out),
         Shape::Object(members, scope) => {
-            out.push(b'{');
-            for (i, (k, v)) in Shape::members(members, scope).enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(k, out);
-                out.push(b':');
-                write_shape(v, out);
-            }
-            out.push(b'}');
+            write_object(Shape::members(members, scope), write_shape, out)
         }
         Shape::Absent => out.extend_from_slice(b"null"),
     }
@@ -69,29 +51,43 @@ fn write_value(v: &Value, out: &mut Vec<u8>) {
                 serialized(n, out);
             }
         }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_value(item, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(m) => {
-            out.push(b'{');
-            for (i, (k, v)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(k, out);
-                out.push(b':');
-                write_value(v, out);
-            }
-            out.push(b'}');
-        }
+        Value::Array(items) => write_array(items.iter(), write_value, out),
+        Value::Object(m) => write_object(m.iter().map(|(k, v)| (k.as_str(), v)), write_value, out),
     }
+}
+
+/// `[item,item]`, each item written by `write`.
+fn write_array<T>(
+    items: impl Iterator<Item = T>,
+    write: impl Fn(T, &mut Vec<u8>),
+    out: &mut Vec<u8>,
+) {
+    out.push(b'[');
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(item, out);
+    }
+    out.push(b']');
+}
+
+/// `{"name":value,...}`, each value written by `write`.
+fn write_object<'k, T>(
+    members: impl Iterator<Item = (&'k str, T)>,
+    write: impl Fn(T, &mut Vec<u8>),
+    out: &mut Vec<u8>,
+) {
+    out.push(b'{');
+    for (i, (k, v)) in members.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(k, out);
+        out.push(b':');
+        write(v, out);
+    }
+    out.push(b'}');
 }
 
 /// A JSON string: copied between quotes when nothing in it needs escaping, escaped by
