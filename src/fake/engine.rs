@@ -672,7 +672,12 @@ impl Engine {
             return self.act(spec, kind, &params, caller.as_ref(), request_id);
         }
         let plan = crate::spec::effect::borrowed(spec, &params);
-        let changes = Changes { set: plan.set };
+        let changes = Changes {
+            set: plan.set,
+            // The journal's time for the request, so the two agree (and the clock is
+            // read once).
+            at: Some(now),
+        };
         let check =
             |current: crate::spec::template::Fields<'_>| match crate::spec::effect::broken_rule(
                 spec,

@@ -32,6 +32,9 @@ pub enum UpdateError<E> {
 #[derive(Debug, Default)]
 pub struct Changes<'a> {
     pub set: crate::spec::effect::Sets<'a>,
+    /// When the change is made (the request's time): what fields touched on update
+    /// take. `None` reads the clock.
+    pub at: Option<time::OffsetDateTime>,
 }
 
 /// A stored resource: one slot per spec field, in the spec's order (`Null` when unset),
@@ -417,7 +420,7 @@ impl Store {
                 next[i] = v.into_owned();
             }
         }
-        let now = Now::current();
+        let now = Now::of(changes.at);
         for (i, f) in spec.fields.iter().enumerate() {
             if f.touch_on_update {
                 next[i] = now.value(f.ty);
@@ -507,7 +510,7 @@ fn update_in_place<E>(
                 row.set(i, v.into_owned());
             }
         }
-        let now = Now::current();
+        let now = Now::of(changes.at);
         for (i, f) in spec.fields.iter().enumerate() {
             if f.touch_on_update {
                 row.set(i, now.value(f.ty));
@@ -836,17 +839,21 @@ struct Now {
 
 impl Now {
     fn current() -> Self {
+        Self::of(None)
+    }
+
+    /// The time `at` (to the second), or the clock's when it is first asked.
+    fn of(at: Option<time::OffsetDateTime>) -> Self {
         Self {
-            at: std::cell::OnceCell::new(),
+            at: at.map(second).map(Into::into).unwrap_or_default(),
             rfc3339: std::cell::OnceCell::new(),
         }
     }
 
     fn at(&self) -> time::OffsetDateTime {
-        *self.at.get_or_init(|| {
-            let t = time::OffsetDateTime::now_utc();
-            t.replace_nanosecond(0).unwrap_or(t)
-        })
+        *self
+            .at
+            .get_or_init(|| second(time::OffsetDateTime::now_utc()))
     }
 
     fn value(&self, ty: FieldType) -> Value {
@@ -863,6 +870,11 @@ impl Now {
             _ => Value::Number(self.at().unix_timestamp().into()),
         }
     }
+}
+
+/// A time to the whole second, as stored times are kept.
+fn second(t: time::OffsetDateTime) -> time::OffsetDateTime {
+    t.replace_nanosecond(0).unwrap_or(t)
 }
 
 fn generate(g: &Generator, ty: FieldType, now: &Now) -> Value {
@@ -1006,6 +1018,7 @@ mod tests {
             &obj(json!({"UserName": from})),
             Changes {
                 set: smallvec::smallvec![("UserName", Cow::Owned(json!(to)))],
+                at: None,
             },
             |_| Ok(()),
         )
@@ -1042,6 +1055,7 @@ mod tests {
         let key = obj(json!({"UserName": "bob"}));
         let set_path = |path: &str| Changes {
             set: smallvec::smallvec![("Path", Cow::Owned(json!(path)))],
+            at: None,
         };
         let before = store.get("iam", &spec, &key).unwrap();
         // Taken by alice: refused, and bob is untouched (Path, and the Arn derived from it).
@@ -1073,6 +1087,60 @@ mod tests {
     }
 
     #[test]
+    fn a_touched_field_takes_the_time_of_the_change_to_the_second() {
+        let mut spec = iam();
+        for f in [
+            json!({"name": "Modified", "type": "integer", "touch_on_update": true}),
+            json!({"name": "ModifiedAt", "type": "date-time", "touch_on_update": true}),
+        ] {
+            spec.fields.push(serde_json::from_value(f).unwrap());
+        }
+        let store = Store::new(["iam"]);
+        store
+            .put("iam", &spec, obj(json!({"UserName": "Bob"})))
+            .unwrap();
+        let at = time::macros::datetime!(2026-12-05 07:08:09.5 UTC);
+        let change = |name: &'static str, v: Value, at| Changes {
+            set: smallvec::smallvec![(name, Cow::Owned(v))],
+            at,
+        };
+        let ok = |_: Fields<'_>| Ok::<(), ()>(());
+        let bob = obj(json!({"UserName": "Bob"}));
+        // In place, then by the copy path (a rename).
+        let r = store
+            .update(
+                "iam",
+                &spec,
+                &bob,
+                change("Path", json!("/x/"), Some(at)),
+                ok,
+            )
+            .unwrap();
+        assert_eq!(r["Modified"], json!(1_796_454_489));
+        assert_eq!(r["ModifiedAt"], json!("2026-12-05T07:08:09Z"));
+        let later = at + time::Duration::seconds(61);
+        let r = store
+            .update(
+                "iam",
+                &spec,
+                &bob,
+                change("UserName", json!("Rob"), Some(later)),
+                ok,
+            )
+            .unwrap();
+        assert_eq!(r["Modified"], json!(1_796_454_550));
+        assert_eq!(r["ModifiedAt"], json!("2026-12-05T07:09:10Z"));
+        // No time given: the clock's.
+        let before = time::OffsetDateTime::now_utc().unix_timestamp();
+        let rob = obj(json!({"UserName": "Rob"}));
+        let r = store
+            .update("iam", &spec, &rob, change("Path", json!("/y/"), None), ok)
+            .unwrap();
+        let stamped = r["Modified"].as_i64().unwrap();
+        assert!((before..=before + 5).contains(&stamped), "{stamped}");
+    }
+
+    #[test]
     fn a_field_after_the_last_one_set_is_stored_by_in_place_and_moving_updates() {
         // Rows end at their last set field: Tags, listed last and unset, takes no slot.
         let mut spec = iam();
@@ -1088,6 +1156,7 @@ mod tests {
         let saved = store.snapshot();
         let tags = |v: Value| Changes {
             set: smallvec::smallvec![("Tags", Cow::Owned(v))],
+            at: None,
         };
         // Refused by the check: nothing set.
         let e = store.update("iam", &spec, &bob, tags(json!([{"Key": "k"}])), |_| Err(()));
@@ -1109,6 +1178,7 @@ mod tests {
                 &bob,
                 Changes {
                     set: smallvec::smallvec![("UserName", Cow::Owned(json!("Rob")))],
+                    at: None,
                 },
                 |_| Ok::<(), ()>(()),
             )
@@ -1226,6 +1296,7 @@ mod tests {
                 &obj(json!({"ServerId": s, "UserName": u})),
                 Changes {
                     set: smallvec::smallvec![("Home", Cow::Owned(json!("/h")))],
+                    at: None,
                 },
                 |_| Ok::<(), ()>(()),
             )
@@ -1330,6 +1401,7 @@ mod tests {
             ("update in place", |s, spec| {
                 let changes = Changes {
                     set: smallvec::smallvec![("Path", Cow::Owned(json!("/x/")))],
+                    at: None,
                 };
                 s.update(
                     "iam",
