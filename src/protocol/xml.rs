@@ -72,6 +72,16 @@ impl<'n> Node<'n> {
         Some(())
     }
 
+    /// Whether an object has a member that is an attribute (`@name`), set or not.
+    fn has_attributes(self) -> bool {
+        let attribute = |k: &str| k.starts_with('@');
+        match self {
+            Node::Value(Value::Object(m)) => m.keys().any(|k| attribute(k)),
+            Node::Template(Shape::Object(m, _)) => m.iter().any(|(k, _)| attribute(k)),
+            _ => false,
+        }
+    }
+
     /// The members of an object, in order; `None` for anything else.
     fn for_each_member(self, f: &mut dyn FnMut(&'n str, Node<'n>)) -> Option<()> {
         match self {
@@ -127,15 +137,20 @@ fn element(out: &mut Vec<u8>, name: &str, v: Node<'_>) {
         end_tag(out, name);
         return;
     }
-    v.for_each_member(&mut |k, a| {
-        if let Some(attr) = k.strip_prefix('@') {
-            out.push(b' ');
-            out.extend_from_slice(attr.as_bytes());
-            out.extend_from_slice(b"=\"");
-            escape_into(out, &a.text().unwrap_or_default());
-            out.push(b'"');
-        }
-    });
+    // Attributes first, in a pass of their own, taken only when a member names one:
+    // the pass looks up every member's value, which most elements (none of whose
+    // members is an attribute) would do for nothing.
+    if v.has_attributes() {
+        v.for_each_member(&mut |k, a| {
+            if let Some(attr) = k.strip_prefix('@') {
+                out.push(b' ');
+                out.extend_from_slice(attr.as_bytes());
+                out.extend_from_slice(b"=\"");
+                escape_into(out, &a.text().unwrap_or_default());
+                out.push(b'"');
+            }
+        });
+    }
     out.push(b'>');
     v.for_each_member(&mut |k, c| {
         if k == "#text" {
