@@ -45,7 +45,19 @@ fn walk_path<'t, 'p>(
     // about a request: most are told no by this one comparison.
     let trimmed = template.trim_end_matches('/');
     let literal = &trimmed[..crate::text::find(b'{', trimmed.as_bytes()).unwrap_or(trimmed.len())];
-    path.starts_with(literal) && walk_segments(template, path, label)
+    if !path.starts_with(literal) {
+        return false;
+    }
+    if literal.ends_with('/') {
+        // The segments the literal covers are equal: only what follows is walked (the
+        // labels and what comes after them). A path with nothing but `/` after it has
+        // fewer segments than the template, as the whole walk would find.
+        return match path.trim_end_matches('/').get(literal.len()..) {
+            Some(rest) => walk_segments(&trimmed[literal.len()..], rest, label),
+            None => false,
+        };
+    }
+    walk_segments(template, path, label)
 }
 
 /// [`walk_path`], segment by segment.
