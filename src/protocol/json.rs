@@ -27,9 +27,12 @@ fn write_shape(shape: Shape<'_>, out: &mut Vec<u8>) {
         ),
         Shape::Text(t) => write_str(&t.to_string(), out),
         Shape::Array(items, scope) => write_array(Shape::items(items, scope), write_shape, out),
-        Shape::Object(members, scope) => {
-            write_object(Shape::members(members, scope), write_shape, out)
-        }
+        Shape::Object(members, scope) => write_object(
+            Shape::keyed_members(members, scope),
+            |k, out| out.extend_from_slice(k.json()),
+            write_shape,
+            out,
+        ),
         Shape::Absent => out.extend_from_slice(b"null"),
     }
 }
@@ -52,7 +55,12 @@ fn write_value(v: &Value, out: &mut Vec<u8>) {
             }
         }
         Value::Array(items) => write_array(items.iter(), write_value, out),
-        Value::Object(m) => write_object(m.iter().map(|(k, v)| (k.as_str(), v)), write_value, out),
+        Value::Object(m) => write_object(
+            m.iter(),
+            |k: &String, out: &mut Vec<u8>| write_key(k, out),
+            write_value,
+            out,
+        ),
     }
 }
 
@@ -72,9 +80,10 @@ fn write_array<T>(
     out.push(b']');
 }
 
-/// `{"name":value,...}`, each value written by `write`.
-fn write_object<'k, T>(
-    members: impl Iterator<Item = (&'k str, T)>,
+/// `{"name":value,...}`, each `"name":` written by `key` and each value by `write`.
+fn write_object<K, T>(
+    members: impl Iterator<Item = (K, T)>,
+    key: impl Fn(K, &mut Vec<u8>),
     write: impl Fn(T, &mut Vec<u8>),
     out: &mut Vec<u8>,
 ) {
@@ -83,11 +92,16 @@ fn write_object<'k, T>(
         if i > 0 {
             out.push(b',');
         }
-        write_str(k, out);
-        out.push(b':');
+        key(k, out);
         write(v, out);
     }
     out.push(b'}');
+}
+
+/// `"name":`
+fn write_key(k: &str, out: &mut Vec<u8>) {
+    write_str(k, out);
+    out.push(b':');
 }
 
 /// A JSON string: copied between quotes when nothing in it needs escaping, escaped by
@@ -160,6 +174,34 @@ mod tests {
                     .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
+    }
+
+    /// A template's member names are escaped when it is compiled as serde_json escapes
+    /// them when it writes the same tree.
+    #[test]
+    fn template_member_names_are_written_as_serde_json_writes_them() {
+        use crate::spec::template::{Scope, Template};
+        let src = serde_json::json!({
+            "plain": 1,
+            "quo\"te": {"back\\slash": "x", "ctl\u{1}": true},
+            "é😀": [{"new\nline": null}],
+            "": {}
+        });
+        let template = Template::compile(&src);
+        let params = serde_json::Map::new();
+        let scope = Scope {
+            params: &params,
+            resource: None,
+            request_id: "",
+            detail: "",
+            list: None,
+        };
+        let mut out = Vec::new();
+        write_view(&View::new(&template, &scope), &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string(&src).unwrap()
+        );
     }
 
     /// Every embedded spec's answer, over a stored row whose values need escaping or are

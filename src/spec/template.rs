@@ -20,7 +20,43 @@ pub enum Template {
     /// Text with references in it.
     Text(Vec<Piece>),
     Array(Vec<Template>),
-    Object(Vec<(String, Template)>),
+    Object(Vec<(Key, Template)>),
+}
+
+/// An object template's member name, with the bytes a JSON answer writes for it
+/// (`"Name":`), escaped once when the template is compiled rather than on every answer.
+/// Reads as the name (`&str`) everywhere else.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    name: String,
+    json: Box<[u8]>,
+}
+
+impl Key {
+    pub fn new(name: &str) -> Self {
+        let mut json = serde_json::to_vec(name).unwrap_or_default();
+        json.push(b':');
+        Key {
+            name: name.to_owned(),
+            json: json.into(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.name
+    }
+
+    /// `"Name":`, as serde_json writes the name.
+    pub fn json(&self) -> &[u8] {
+        &self.json
+    }
+}
+
+impl std::ops::Deref for Key {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.name
+    }
 }
 
 /// What a reference names.
@@ -101,7 +137,7 @@ impl Template {
             }
             Value::Object(m) => Self::Object(
                 m.iter()
-                    .map(|(k, v)| (k.clone(), Self::compile_for(v, fields)))
+                    .map(|(k, v)| (Key::new(k), Self::compile_for(v, fields)))
                     .collect(),
             ),
             other => Self::Literal(other.clone()),
@@ -198,7 +234,7 @@ pub enum Shape<'t> {
     Now,
     Text(TextView<'t>),
     Array(&'t [Template], &'t Scope<'t>),
-    Object(&'t [(String, Template)], &'t Scope<'t>),
+    Object(&'t [(Key, Template)], &'t Scope<'t>),
     /// An unset reference, or an object whose every reference is unset.
     Absent,
 }
@@ -253,12 +289,20 @@ impl<'t> Shape<'t> {
 
     /// The members of an object template that are present, in order.
     pub fn members(
-        members: &'t [(String, Template)],
+        members: &'t [(Key, Template)],
         s: &'t Scope<'t>,
     ) -> impl Iterator<Item = (&'t str, Shape<'t>)> {
+        Self::keyed_members(members, s).map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// [`Self::members`], each with its [`Key`].
+    pub fn keyed_members(
+        members: &'t [(Key, Template)],
+        s: &'t Scope<'t>,
+    ) -> impl Iterator<Item = (&'t Key, Shape<'t>)> {
         members
             .iter()
-            .map(move |(k, t)| (k.as_str(), Shape::of(t, s)))
+            .map(move |(k, t)| (k, Shape::of(t, s)))
             .filter(|(_, v)| !matches!(v, Shape::Absent))
     }
 }
