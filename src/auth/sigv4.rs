@@ -1001,17 +1001,14 @@ fn normal(path: &str) -> bool {
     if b.first() != Some(&b'/') {
         return false;
     }
-    let mut start = 1;
-    for i in 1..=b.len() {
-        if i == b.len() || b[i] == b'/' {
-            let segment = &b[start..i];
-            if (segment.is_empty() && i < b.len()) || segment == b"." || segment == b".." {
-                return false;
-            }
-            start = i + 1;
-        }
-    }
-    true
+    // Each segment begins after a `/`: only those places are looked at.
+    memchr::memchr_iter(b'/', b).all(|i| {
+        let rest = &b[i + 1..];
+        let dots = rest.iter().take_while(|&&c| c == b'.').count();
+        let segment_ends = |at: usize| rest.get(at).is_none_or(|&c| c == b'/');
+        // Empty but last (a trailing `/`), `.`, `..`.
+        !(rest.first() == Some(&b'/') || ((1..=2).contains(&dots) && segment_ends(dots)))
+    })
 }
 
 /// [`write_canonical_uri`] for a path that needs normalizing or encoding.
@@ -1337,6 +1334,22 @@ mod tests {
                 body_hash(body).as_slice(),
                 hex::encode(Sha256::digest(body)).as_bytes()
             );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// A path is normal when it is absolute and no segment but the last is empty,
+        /// and none is `.` or `..`.
+        #[test]
+        fn a_path_is_normal_as_its_segments_say(p in "[a./]{0,12}") {
+            let segments: Vec<&str> = p.split('/').collect();
+            let last = segments.len() - 1;
+            let want = p.starts_with('/')
+                && segments.iter().enumerate().skip(1).all(|(i, s)| {
+                    !(s.is_empty() && i < last) && *s != "." && *s != ".."
+                });
+            prop_assert_eq!(normal(&p), want, "{}", p);
         }
     }
 
