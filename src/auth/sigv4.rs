@@ -1101,41 +1101,35 @@ fn unreserved(s: &str) -> bool {
 }
 
 fn unreserved_byte(b: u8) -> bool {
-    in_set(UNRESERVED, b)
+    UNRESERVED[usize::from(b)]
 }
 
-/// ASCII bytes as bits of a `u128`, for one test per byte where a chain of ranges
-/// takes several.
-const fn ascii_set(extra: &[u8]) -> u128 {
-    let mut set = 0u128;
+/// A table of the bytes that are ASCII letters and digits or in `extra`, for one load per
+/// byte where a chain of ranges takes several tests.
+const fn byte_set(extra: &[u8]) -> [bool; 256] {
+    let mut set = [false; 256];
     let mut b = 0;
-    while b < 128 {
-        if (b as u8).is_ascii_alphanumeric() {
-            set |= 1 << b;
-        }
+    while b < 256 {
+        set[b] = (b as u8).is_ascii_alphanumeric();
         b += 1;
     }
     let mut i = 0;
     while i < extra.len() {
-        set |= 1 << extra[i];
+        set[extra[i] as usize] = true;
         i += 1;
     }
     set
 }
 
-const UNRESERVED: u128 = ascii_set(b"-_.~");
+static UNRESERVED: [bool; 256] = byte_set(b"-_.~");
 /// Unreserved characters, and what separates a query's pairs.
-const PLAIN_QUERY: u128 = ascii_set(b"-_.~&=");
-
-fn in_set(set: u128, b: u8) -> bool {
-    b < 128 && set >> b & 1 == 1
-}
+static PLAIN_QUERY: [bool; 256] = byte_set(b"-_.~&=");
 
 /// The pairs of a query that is unreserved text, `&` and `=` only (one `=` to a pair at
 /// most), borrowed from it: what decoding and strict encoding would give back unchanged.
 /// `None` for any other query. Empty pieces are skipped, as decoding skips them.
 fn plain_pairs(query: &str, presigned: bool) -> Option<smallvec::SmallVec<[(&str, &str); 8]>> {
-    if !query.bytes().all(|b| in_set(PLAIN_QUERY, b)) {
+    if !query.bytes().all(|b| PLAIN_QUERY[usize::from(b)]) {
         return None;
     }
     let mut pairs = smallvec::SmallVec::new();
@@ -1144,7 +1138,7 @@ fn plain_pairs(query: &str, presigned: bool) -> Option<smallvec::SmallVec<[(&str
             Some(i) => (&piece[..i], &piece[i + 1..]),
             None => (piece, ""),
         };
-        if v.contains('=') {
+        if memchr::memchr(b'=', v.as_bytes()).is_some() {
             // A second `=` is part of the value, and is encoded.
             return None;
         }
