@@ -751,3 +751,28 @@ fn control_plane_speaks_json() {
     );
     assert_eq!(get("/_apiconform/nothing").status(), 404);
 }
+
+#[test]
+fn an_update_stamps_the_time_the_journal_gives_its_request() {
+    let e = engine();
+    let path = "/api/v1/users/S-1-1-11-1111111111-2222222222-3333333333-3333%26d-90670b3d16";
+    let resp = e.handle(signed(
+        "PATCH",
+        path,
+        &[("content-type", "application/json")],
+        r#"{"GivenName": "Stamped"}"#,
+        "workdocs",
+        &creds(),
+    ));
+    assert_eq!(resp.status(), 200, "{:?}", resp.body());
+    let user = &json_body(&resp)["User"];
+    assert_eq!(user["GivenName"], "Stamped");
+    let journal = e.journal();
+    let entry = journal.last().expect("the request is in the journal");
+    assert_eq!(entry.path, path);
+    let at =
+        time::OffsetDateTime::parse(&entry.time, &time::format_description::well_known::Rfc3339)
+            .expect("an RFC 3339 time");
+    // Stored to the second: the journal's time, its fraction dropped.
+    assert_eq!(user["ModifiedTimestamp"], json!(at.unix_timestamp()));
+}
