@@ -20,6 +20,10 @@ pub struct Pattern {
 
 #[derive(Debug, Clone)]
 enum Compiled {
+    /// A run of byte sets, each taken a fixed number of times but the last (most spec
+    /// patterns: `[\w+=,.@-]+`, `s-[0-9a-f]{17}`, `[\w][\w@.-]{2,99}`), matched by a table
+    /// lookup per byte: an automaton costs more to start than such a value takes to read.
+    Steps(Box<[Step]>),
     /// What the `regex` crate compiles: linear time, with a [`Hot`] DFA beside it.
     Plain(Regex, Hot),
     /// Look-arounds and back-references (backtracking, bounded by fancy-regex's limit).
@@ -50,14 +54,19 @@ impl Pattern {
                 regex: Compiled::Fancy(Box::new(regex)),
             });
         }
+        let regex = match steps(&translated) {
+            Some(steps) => Compiled::Steps(steps.into()),
+            None => Compiled::Plain(whole_match(&translated)?, Hot::default()),
+        };
         Ok(Self {
             source: source.to_string(),
-            regex: Compiled::Plain(whole_match(&translated)?, Hot::default()),
+            regex,
         })
     }
 
     pub fn is_match(&self, value: &str) -> bool {
         match &self.regex {
+            Compiled::Steps(steps) => steps_match(steps, value.as_bytes()),
             Compiled::Plain(r, hot) => match hot.dfa(r) {
                 Some(dfa) => {
                     let input = Input::new(value).anchored(Anchored::Yes);
@@ -73,6 +82,117 @@ impl Pattern {
             Compiled::Fancy(r) => r.is_match(value).unwrap_or(false),
         }
     }
+}
+
+/// One step of [`Compiled::Steps`]: a byte in `set`, `min` to `max` times.
+#[derive(Debug, Clone)]
+struct Step {
+    set: Box<[bool; 256]>,
+    min: usize,
+    max: usize,
+}
+
+/// The steps of a pattern that is a sequence of ASCII classes and literal bytes, each
+/// repeated a fixed number of times but the last (so that taking as many bytes as each
+/// step can is the only way to match). `None` for any other pattern: alternation,
+/// look-around, a class with a character outside ASCII (whose bytes are not its
+/// characters), a count that varies before the end.
+fn steps(translated: &str) -> Option<Vec<Step>> {
+    use regex_syntax::hir::{Class, Hir, HirKind, Look};
+    fn set(hir: &Hir) -> Option<Vec<[bool; 256]>> {
+        let mut table = [false; 256];
+        match hir.kind() {
+            HirKind::Literal(l) => Some(
+                l.0.iter()
+                    .map(|&b| {
+                        let mut one = [false; 256];
+                        one[usize::from(b)] = true;
+                        one
+                    })
+                    .collect(),
+            ),
+            HirKind::Class(Class::Unicode(c)) => {
+                for r in c.ranges() {
+                    if !r.end().is_ascii() {
+                        return None;
+                    }
+                    (r.start() as usize..=r.end() as usize).for_each(|b| table[b] = true);
+                }
+                Some(vec![table])
+            }
+            HirKind::Class(Class::Bytes(c)) => {
+                for r in c.ranges() {
+                    if !r.end().is_ascii() {
+                        return None;
+                    }
+                    (usize::from(r.start())..=usize::from(r.end())).for_each(|b| table[b] = true);
+                }
+                Some(vec![table])
+            }
+            HirKind::Capture(c) => set(&c.sub),
+            _ => None,
+        }
+    }
+    fn walk(hir: &Hir, out: &mut Vec<Step>) -> Option<()> {
+        match hir.kind() {
+            HirKind::Empty => {}
+            HirKind::Concat(parts) => {
+                for p in parts {
+                    walk(p, out)?;
+                }
+            }
+            HirKind::Capture(c) => walk(&c.sub, out)?,
+            HirKind::Repetition(r) => {
+                // One byte set repeated (`[a-z]{3}`, `a+`), not a sequence (`(ab)+`).
+                let [set] = <[[bool; 256]; 1]>::try_from(set(&r.sub)?).ok()?;
+                out.push(Step {
+                    set: Box::new(set),
+                    min: r.min as usize,
+                    max: r.max.map_or(usize::MAX, |m| m as usize),
+                });
+            }
+            _ => out.extend(set(hir)?.into_iter().map(|set| Step {
+                set: Box::new(set),
+                min: 1,
+                max: 1,
+            })),
+        }
+        Some(())
+    }
+    let hir = regex_syntax::Parser::new().parse(translated).ok()?;
+    // Anchors the source wrote are the whole match's own: dropped at either end.
+    let parts: Vec<&Hir> = match hir.kind() {
+        HirKind::Concat(parts) => parts.iter().collect(),
+        _ => vec![&hir],
+    };
+    let anchor = |h: &Hir, look: Look| matches!(h.kind(), HirKind::Look(l) if *l == look);
+    let start = usize::from(parts.first().is_some_and(|h| anchor(h, Look::Start)));
+    let end = parts.len()
+        - usize::from(parts.len() > start && parts.last().is_some_and(|h| anchor(h, Look::End)));
+    let mut out = Vec::new();
+    for part in &parts[start..end] {
+        walk(part, &mut out)?;
+    }
+    let fixed_before_last = out.iter().rev().skip(1).all(|s| s.min == s.max);
+    fixed_before_last.then_some(out)
+}
+
+/// Whether `value` is the steps' bytes, each step taking as many as it can (up to its
+/// `max`), and all of `value` taken.
+fn steps_match(steps: &[Step], value: &[u8]) -> bool {
+    let mut at = 0;
+    for s in steps {
+        let run = value[at..]
+            .iter()
+            .take(s.max)
+            .take_while(|&&b| s.set[usize::from(b)])
+            .count();
+        if run < s.min {
+            return false;
+        }
+        at += run;
+    }
+    at == value.len()
 }
 
 /// A dense DFA for a pattern that is matched often, when it is small enough (most spec
@@ -234,7 +354,7 @@ mod tests {
     /// DFA says what the `regex` crate says, over values built from the characters the
     /// patterns name (and some they do not).
     #[test]
-    fn the_dfa_matches_as_the_regex_does() {
+    fn the_dfa_and_the_steps_match_as_the_regex_does() {
         use proptest::prelude::*;
         use proptest::test_runner::{Config, TestRunner};
         fn all(p: &crate::spec::model::Parameter, out: &mut Vec<String>) {
@@ -248,22 +368,37 @@ mod tests {
             r"\S+".to_string(),
             r"^[a-z]{3}$|".to_string(),
             r"\p{javaLowerCase}+".to_string(),
+            // Steps, and the shapes next to them that are not.
+            r"^[a-f0-9]{2}s-$".to_string(),
+            r"(?i)S-[A-F]+".to_string(),
+            r"\d{3}-[0-9]{1,4}".to_string(),
+            String::new(),
+            r"[^a]+".to_string(),
+            r"(s-)+".to_string(),
+            r"é+".to_string(),
+            r"[a-f]{1,3}0".to_string(),
         ];
         for spec in crate::spec::embedded().expect("embedded specs") {
             spec.parameters.iter().for_each(|p| all(p, &mut sources));
         }
         sources.sort();
         sources.dedup();
-        let mut with_dfa = 0;
+        let (mut with_dfa, mut with_steps) = (0, 0);
         for source in &sources {
             let pattern = Pattern::compile(source).expect("compiles");
-            let Compiled::Plain(regex, hot) = &pattern.regex else {
-                continue;
+            let (regex, hot) = match &pattern.regex {
+                Compiled::Plain(regex, hot) if small_dfa(regex.as_str()).is_some() => {
+                    with_dfa += 1;
+                    (regex.clone(), Some(hot))
+                }
+                Compiled::Steps(_) => {
+                    // Held to the `regex` crate's reading of the same pattern.
+                    with_steps += 1;
+                    let translated = translate(source).expect("translates");
+                    (whole_match(&translated).expect("compiles"), None)
+                }
+                _ => continue,
             };
-            if small_dfa(regex.as_str()).is_none() {
-                continue;
-            }
-            with_dfa += 1;
             let value = proptest::collection::vec(
                 prop_oneof![
                     Just("a"),
@@ -295,20 +430,22 @@ mod tests {
                 0..24,
             )
             .prop_map(|pieces| pieces.concat());
-            // Its first matches are the Regex's; the DFA is built after them.
-            for _ in 0..Hot::AFTER {
+            if let Some(hot) = hot {
+                // Its first matches are the Regex's; the DFA is built after them.
+                for _ in 0..Hot::AFTER {
+                    pattern.is_match("x");
+                }
+                assert!(
+                    hot.dfa.get().is_none(),
+                    "{source}: a DFA before {} matches",
+                    Hot::AFTER
+                );
                 pattern.is_match("x");
+                assert!(
+                    hot.dfa.get().is_some_and(|d| d.is_some()),
+                    "{source}: no DFA"
+                );
             }
-            assert!(
-                hot.dfa.get().is_none(),
-                "{source}: a DFA before {} matches",
-                Hot::AFTER
-            );
-            pattern.is_match("x");
-            assert!(
-                hot.dfa.get().is_some_and(|d| d.is_some()),
-                "{source}: no DFA"
-            );
             let mut runner = TestRunner::new(Config::with_cases(400));
             runner
                 .run(&value, |v| {
@@ -340,9 +477,10 @@ mod tests {
                 }
             }
         }
+        eprintln!("{with_dfa} DFA, {with_steps} steps of {}", sources.len());
         assert!(
-            with_dfa * 2 > sources.len(),
-            "{with_dfa} of {} patterns have a DFA",
+            (with_dfa + with_steps) * 2 > sources.len() && with_steps >= 10,
+            "{with_dfa} of {} patterns have a DFA, {with_steps} are steps",
             sources.len()
         );
     }
