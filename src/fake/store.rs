@@ -842,10 +842,11 @@ impl Now {
         Self::of(None)
     }
 
-    /// The time `at` (to the second), or the clock's when it is first asked.
+    /// The time `at` (in UTC, to the second), or the clock's when it is first asked.
     fn of(at: Option<time::OffsetDateTime>) -> Self {
+        let utc = |t: time::OffsetDateTime| second(t.to_offset(time::UtcOffset::UTC));
         Self {
-            at: at.map(second).map(Into::into).unwrap_or_default(),
+            at: at.map(utc).map(Into::into).unwrap_or_default(),
             rfc3339: std::cell::OnceCell::new(),
         }
     }
@@ -1118,7 +1119,8 @@ mod tests {
             .unwrap();
         assert_eq!(r["Modified"], json!(1_796_454_489));
         assert_eq!(r["ModifiedAt"], json!("2026-12-05T07:08:09Z"));
-        let later = at + time::Duration::seconds(61);
+        // Given in another offset: stored in UTC, as the clock's times are.
+        let later = (at + time::Duration::seconds(61)).to_offset(time::macros::offset!(+2));
         let r = store
             .update(
                 "iam",
