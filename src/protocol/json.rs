@@ -2,7 +2,8 @@
 //!
 //! The bytes are serde_json's (a test holds them to `serde_json::to_vec` over random
 //! trees and over every embedded spec's answer). What changes is the common case: a
-//! string with nothing to escape (every member name, and nearly every value) is tested
+//! template's member names were escaped (by serde_json) when it was compiled, and are
+//! copied as they are; a string with nothing to escape (nearly every value) is tested
 //! eight bytes at a time and copied whole, where serde_json looks each byte up in its
 //! escape table and goes through its serializer's layers for each member. A string that
 //! does need escaping is still escaped by serde_json: there is no second escaper.
