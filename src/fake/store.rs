@@ -1105,39 +1105,24 @@ mod tests {
             set: smallvec::smallvec![(name, Cow::Owned(v))],
             at,
         };
-        let ok = |_: Fields<'_>| Ok::<(), ()>(());
-        let bob = obj(json!({"UserName": "Bob"}));
+        let update = |user: &str, change: Changes<'_>| {
+            let key = obj(json!({ "UserName": user }));
+            store
+                .update("iam", &spec, &key, change, |_| Ok::<(), ()>(()))
+                .unwrap()
+        };
         // In place, then by the copy path (a rename).
-        let r = store
-            .update(
-                "iam",
-                &spec,
-                &bob,
-                change("Path", json!("/x/"), Some(at)),
-                ok,
-            )
-            .unwrap();
+        let r = update("Bob", change("Path", json!("/x/"), Some(at)));
         assert_eq!(r["Modified"], json!(1_796_454_489));
         assert_eq!(r["ModifiedAt"], json!("2026-12-05T07:08:09Z"));
         // Given in another offset: stored in UTC, as the clock's times are.
         let later = (at + time::Duration::seconds(61)).to_offset(time::macros::offset!(+2));
-        let r = store
-            .update(
-                "iam",
-                &spec,
-                &bob,
-                change("UserName", json!("Rob"), Some(later)),
-                ok,
-            )
-            .unwrap();
+        let r = update("Bob", change("UserName", json!("Rob"), Some(later)));
         assert_eq!(r["Modified"], json!(1_796_454_550));
         assert_eq!(r["ModifiedAt"], json!("2026-12-05T07:09:10Z"));
         // No time given: the clock's.
         let before = time::OffsetDateTime::now_utc().unix_timestamp();
-        let rob = obj(json!({"UserName": "Rob"}));
-        let r = store
-            .update("iam", &spec, &rob, change("Path", json!("/y/"), None), ok)
-            .unwrap();
+        let r = update("Rob", change("Path", json!("/y/"), None));
         let stamped = r["Modified"].as_i64().unwrap();
         assert!((before..=before + 5).contains(&stamped), "{stamped}");
     }
