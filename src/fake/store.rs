@@ -127,26 +127,36 @@ impl std::ops::Deref for Reading<'_> {
 
 /// All resources of all APIs.
 pub struct Store {
-    collections: HashMap<String, Mutex<Collection>>,
+    /// Sorted by API id and found by binary search: a few short comparisons where a
+    /// `HashMap` would SipHash the id on every request.
+    collections: Vec<(String, Mutex<Collection>)>,
 }
 
 impl Store {
     /// An empty store with one collection per API id.
     pub fn new<'a>(apis: impl IntoIterator<Item = &'a str>) -> Self {
-        Self {
-            collections: apis
-                .into_iter()
-                .map(|a| (a.to_string(), Mutex::new(Collection::default())))
-                .collect(),
-        }
+        let mut collections: Vec<_> = apis
+            .into_iter()
+            .map(|a| (a.to_string(), Mutex::new(Collection::default())))
+            .collect();
+        collections.sort_by(|a, b| a.0.cmp(&b.0));
+        collections.dedup_by(|a, b| a.0 == b.0);
+        Self { collections }
     }
 
     fn lock(&self, api: &str) -> Option<std::sync::MutexGuard<'_, Collection>> {
         // A panic while holding the lock cannot leave a half-written resource (rows are
         // replaced whole), so a poisoned lock is still consistent.
-        self.collections
-            .get(api)
-            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()))
+        let at = self
+            .collections
+            .binary_search_by(|(id, _)| id.as_str().cmp(api))
+            .ok()?;
+        Some(
+            self.collections[at]
+                .1
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        )
     }
 
     /// The collection of `api`, to read.
@@ -168,8 +178,8 @@ impl Store {
     pub fn snapshot(&self) -> Snapshot {
         Snapshot::new(
             self.collections
-                .keys()
-                .filter_map(|api| {
+                .iter()
+                .filter_map(|(api, _)| {
                     let c = self.collection(api)?;
                     Some((api.clone(), c.rows.values().cloned().collect()))
                 })
