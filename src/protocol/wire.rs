@@ -208,16 +208,9 @@ pub fn take_labels_and_headers(
                 .iter()
                 .find(|p| p.location == Some(Location::Path) && p.wire() == name);
             let Some(p) = p else { continue };
-            // Decoded into one buffer of the raw label's size (the most it takes), where
-            // `decode_utf8` looks for a `%` first and then grows its copy as it goes.
-            let mut bytes = Vec::with_capacity(raw.len());
-            bytes.extend(percent_encoding::percent_decode_str(raw));
-            match String::from_utf8(bytes) {
-                Ok(v) => {
-                    out.insert(p.name.clone(), Value::String(v));
-                }
-                Err(_) => return Err(Malformed(format!("path label '{name}' is not UTF-8"))),
-            }
+            let v = decode_label(raw)
+                .ok_or_else(|| Malformed(format!("path label '{name}' is not UTF-8")))?;
+            out.insert(p.name.clone(), Value::String(v));
         }
     }
     let mut query = None;
@@ -241,6 +234,18 @@ pub fn take_labels_and_headers(
         }
     }
     Ok(())
+}
+
+/// A path label percent-decoded; `None` when the bytes it stands for are not UTF-8.
+/// A label with no `%` is its own text, copied as it is (the usual id); any other is
+/// decoded into one buffer of the raw label's size, the most it takes.
+fn decode_label(raw: &str) -> Option<String> {
+    if crate::text::find(b'%', raw.as_bytes()).is_none() {
+        return Some(raw.to_owned());
+    }
+    let mut bytes = Vec::with_capacity(raw.len());
+    bytes.extend(percent_encoding::percent_decode_str(raw));
+    String::from_utf8(bytes).ok()
 }
 
 /// The first value of the header `name`, in any case: what `HeaderMap::get` finds, by
@@ -578,6 +583,18 @@ mod tests {
             if fits {
                 proptest::prop_assert_eq!(quick, slow);
             }
+        }
+    }
+    proptest::proptest! {
+        /// A label decodes as `percent_encoding` decodes it, with or without a `%`: the
+        /// same text, and `None` where the bytes are not UTF-8.
+        #[test]
+        fn a_label_decodes_as_percent_encoding_decodes_it(raw in "([a-zA-Z0-9._~-]|é|%[0-9a-fA-F]{2}|%[g-z]?){0,6}") {
+            let slow = percent_encoding::percent_decode_str(&raw)
+                .decode_utf8()
+                .ok()
+                .map(|s| s.into_owned());
+            proptest::prop_assert_eq!(decode_label(&raw), slow);
         }
     }
 }
