@@ -446,15 +446,19 @@ fn check_time(
 ) -> Result<(), SigV4Error> {
     let stamp = |t: OffsetDateTime| t.format(AMZ_DATE).unwrap_or_default();
     let minutes = skew.whole_minutes();
+    // Compared as nanoseconds since the epoch, which order as the times do: the times
+    // `now ± skew` (each a date normalized) are built only for a message.
+    let (at, clock) = (when.unix_timestamp_nanos(), now.unix_timestamp_nanos());
+    let slack = skew.whole_nanoseconds();
     if let Some(expires) = sig.expires {
-        if when + Duration::seconds(expires) < now {
+        if at + i128::from(expires) * 1_000_000_000 < clock {
             return Err(SigV4Error::Expired(format!(
                 "Request has expired (signed {} with X-Amz-Expires {expires}, now {})",
                 sig.amz_date,
                 stamp(now)
             )));
         }
-    } else if when < now - skew {
+    } else if at < clock - slack {
         return Err(SigV4Error::Expired(format!(
             "Signature expired: {} is now earlier than {} ({} - {minutes} min.)",
             sig.amz_date,
@@ -462,7 +466,7 @@ fn check_time(
             stamp(now)
         )));
     }
-    if when > now + skew {
+    if at > clock + slack {
         return Err(SigV4Error::Expired(format!(
             "Signature not yet current: {} is still later than {} ({} + {minutes} min.)",
             sig.amz_date,
@@ -1834,6 +1838,44 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(5000))]
+        /// A signing time is accepted exactly when it is within the skew of the clock
+        /// (or, presigned, not past its expiry), as the times themselves compare: to the
+        /// nanosecond at each bound.
+        #[test]
+        fn a_signing_time_is_checked_as_the_times_compare(
+            far in -1_000i64..1_000,
+            near in proptest::option::of((any::<bool>(), -1i64..=1)),
+            nanos in prop_oneof![Just(0i64), 1i64..1_000_000_000],
+            skew in 0i64..600,
+            expires in proptest::option::of(-5i64..600),
+        ) {
+            // Half the times are a second or less from a bound.
+            let offset = match (near, expires) {
+                (Some((_, d)), Some(e)) => -e + d,
+                (Some((later, d)), None) => if later { skew + d } else { -skew + d },
+                (None, _) => far,
+            };
+            let now = datetime!(2026-12-05 09:15:00 UTC) + Duration::nanoseconds(nanos);
+            let when = datetime!(2026-12-05 09:15:00 UTC) + Duration::seconds(offset);
+            let skew = Duration::seconds(skew);
+            let sig = Signature {
+                credential: Cow::Borrowed("AKID/20261205/us-east-1/iam/aws4_request"),
+                slashes: [4, 13, 23, 27],
+                signed_headers: Cow::Borrowed("host"),
+                signature: Cow::Borrowed(""),
+                amz_date: Cow::Borrowed("20261205T091500Z"),
+                session_token: None,
+                expires,
+                presigned: expires.is_some(),
+            };
+            let early = match expires {
+                Some(e) => when + Duration::seconds(e) < now,
+                None => when < now - skew,
+            };
+            let want = !early && when <= now + skew;
+            prop_assert_eq!(check_time(&sig, when, now, skew).is_ok(), want);
+        }
+
         /// A path is encoded as `percent_encoding` encodes it with [`PATH`]: plain runs
         /// kept, `/` kept, every other byte (of any character) as upper-case `%XX`.
         #[test]
