@@ -159,6 +159,15 @@ impl Engine {
         // Specs from `spec::gather` are linked already; specs given one by one are linked
         // here (a `shared_with` naming no spec served leaves that operation without state).
         let _ = crate::spec::load::link(&mut specs);
+        // Each answer template is compiled here for its spec's fields as they are now (a
+        // spec may have been changed since the loader compiled it), and the spec is held
+        // unchanged from here on: [`answer`] reads rows at the template's positions.
+        for spec in &mut specs {
+            spec.response.compiled = Some(Template::compile_for(
+                &spec.response.body,
+                &spec.resource.fields,
+            ));
+        }
         let apis: Vec<Arc<Spec>> = specs.into_iter().map(Arc::new).collect();
         let store = Store::new(apis.iter().map(|s| s.store_id()));
         let mut paths: Vec<&str> = Vec::new();
@@ -1139,14 +1148,15 @@ fn answer(
     list: Option<&Map<String, Value>>,
     request_id: &str,
 ) -> Response<Bytes> {
+    // The template is compiled for `spec.resource.fields`, by [`Engine::new`] or just
+    // below: a row of those very fields is read at its positions.
     let scope = Scope {
         params,
-        resource,
+        resource: resource.map(|r| r.compiled_for(&spec.resource.fields)),
         request_id,
         detail: "",
         list,
     };
-    // The loader compiles every spec's body; a spec built in code is compiled here.
     let compiled;
     let template = match &spec.response.compiled {
         Some(t) => t,

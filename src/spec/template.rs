@@ -151,8 +151,19 @@ impl Template {
 pub enum Fields<'a> {
     Map(&'a Map<String, Value>),
     Row(&'a [Field], &'a [Value]),
+    /// A stored row of the very field list the template read through it was compiled
+    /// for: a field is read at the template's position, its name not compared. Only the
+    /// engine makes one ([`Fields::compiled_for`]), for the spec template it compiled.
+    Compiled(CompiledRow<'a>),
     /// Name and value pairs, as [`crate::spec::effect::Borrowed`] gives a key.
     Pairs(&'a [(&'a str, &'a Value)]),
+}
+
+/// The row of a [`Fields::Compiled`]: its field list and its values.
+#[derive(Clone, Copy, Debug)]
+pub struct CompiledRow<'a> {
+    fields: &'a [Field],
+    values: &'a [Value],
 }
 
 impl<'a> Fields<'a> {
@@ -160,23 +171,47 @@ impl<'a> Fields<'a> {
     pub fn get(&self, name: &str) -> Option<&'a Value> {
         match *self {
             Fields::Map(m) => m.get(name),
-            Fields::Row(fields, values) => fields
-                .iter()
-                .position(|f| f.name == name)
-                .and_then(|i| values.get(i))
-                .filter(|v| !v.is_null()),
+            Fields::Row(fields, values) | Fields::Compiled(CompiledRow { fields, values }) => {
+                fields
+                    .iter()
+                    .position(|f| f.name == name)
+                    .and_then(|i| values.get(i))
+                    .filter(|v| !v.is_null())
+            }
             Fields::Pairs(pairs) => pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| *v),
         }
     }
 
     /// [`Self::get`], for a row looked at in position `at` first (where the field is when
-    /// the row's fields are the ones a template was compiled for).
+    /// the row's fields are the ones a template was compiled for). A [`Fields::Row`]'s
+    /// name there is compared, since nothing says which fields the template was compiled
+    /// for; a [`Fields::Compiled`] row is read there as it is.
     pub fn get_at(&self, at: usize, name: &str) -> Option<&'a Value> {
         match *self {
             Fields::Row(fields, values) if fields.get(at).is_some_and(|f| f.name == name) => {
                 values.get(at).filter(|v| !v.is_null())
             }
+            // A row ends at its last set field: a position past its values is unset.
+            Fields::Compiled(CompiledRow { fields, values }) if at < fields.len() => {
+                values.get(at).filter(|v| !v.is_null())
+            }
             _ => self.get(name),
+        }
+    }
+
+    /// This row as a [`Fields::Compiled`] one when its field list is `fields` itself (the
+    /// same slice, borrowed from the same place, not an equal list); as it is otherwise.
+    ///
+    /// The caller vouches that the template read through the result was compiled for
+    /// `fields` (by [`Template::compile_for`]) and that `fields` has not changed since:
+    /// the engine compiles each spec's template for the spec's fields when it takes the
+    /// spec, and holds the spec unchanged from then on.
+    pub(crate) fn compiled_for(self, fields: &'a [Field]) -> Self {
+        match self {
+            Fields::Row(f, values) if std::ptr::eq(f, fields) => {
+                Fields::Compiled(CompiledRow { fields, values })
+            }
+            other => other,
         }
     }
 }
@@ -511,6 +546,24 @@ mod tests {
                 "{}",
                 spec.api.id
             );
+            // Read at the positions as they are, for the list the template was compiled
+            // for, and for a row that ends before its last fields (unset there).
+            let exact = Fields::Row(fields, &values).compiled_for(fields);
+            assert!(matches!(exact, Fields::Compiled(_)), "{}", spec.api.id);
+            assert_eq!(render(&at, exact), want, "{}", spec.api.id);
+            let short = &values[..fields.len() / 2];
+            assert_eq!(
+                render(&at, Fields::Row(fields, short).compiled_for(fields)),
+                render(&by_name, Fields::Row(fields, short)),
+                "{}",
+                spec.api.id
+            );
+            // An equal list elsewhere, or another list, is not the one compiled for.
+            let copy = fields.clone();
+            for other in [&copy, &reversed] {
+                let row = Fields::Row(other, &values).compiled_for(fields);
+                assert!(matches!(row, Fields::Row(..)), "{}", spec.api.id);
+            }
             shown += usize::from(want.to_string().contains("\"v"));
         }
         // IAM's update answers nothing of the user; the others show it.
