@@ -302,14 +302,15 @@ pub fn query_pairs(req: &Request) -> Pairs<'_> {
 }
 
 fn is_form(req: &Request) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            const FORM: &str = "application/x-www-form-urlencoded";
-            ct.get(..FORM.len())
-                .is_some_and(|t| t.eq_ignore_ascii_case(FORM))
-        })
+    const FORM: &[u8] = b"application/x-www-form-urlencoded";
+    req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        // The type's bytes first: a JSON request (asked on every routing) is told apart
+        // without `to_str` checking its whole value, which it still does for a form's.
+        v.as_bytes()
+            .get(..FORM.len())
+            .is_some_and(|t| t.eq_ignore_ascii_case(FORM))
+            && v.to_str().is_ok()
+    })
 }
 
 /// The form body, when the request has one (a form content type and a non-empty body).
@@ -620,6 +621,26 @@ mod tests {
                 .ok()
                 .map(|s| s.into_owned());
             proptest::prop_assert_eq!(decode_label(&raw), slow);
+        }
+    }
+    proptest::proptest! {
+        /// A request has a form body exactly when its content type reads as text and
+        /// begins with the form type, in any case (what `to_str` and a text compare say).
+        #[test]
+        fn a_form_is_told_as_the_text_of_its_content_type_tells(
+            head in "(application/x-www-form-urlencoded|APPLICATION/X-WWW-FORM-URLENCODED|application/json|application/x-amz-json-1.1|)",
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4),
+        ) {
+            let mut value = head.into_bytes();
+            value.extend(tail);
+            let Ok(v) = HeaderValue::from_bytes(&value) else { return Ok(()) };
+            let text = v.to_str().ok().map(str::to_owned);
+            let mut req = http::Request::new(Bytes::new());
+            req.headers_mut().insert(header::CONTENT_TYPE, v);
+            let want = text.is_some_and(|ct| {
+                ct.get(..33).is_some_and(|t| t.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            });
+            proptest::prop_assert_eq!(is_form(&req), want);
         }
     }
 }
