@@ -35,6 +35,12 @@ pub(crate) fn find(sep: u8, bytes: &[u8]) -> Option<usize> {
     }
 }
 
+/// An order of names for binary search: shorter first, names of one length in text order.
+/// Most steps of a search then compare two lengths, not two texts.
+pub(crate) fn by_length(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
 /// `application/x-www-form-urlencoded` pairs of a text, as `form_urlencoded::parse` gives
 /// them (empty pieces skipped, `+` a space, `%XX` decoded, invalid UTF-8 replaced), but
 /// for text already known to be UTF-8: a piece with no `%` or `+` (most names and many

@@ -127,8 +127,8 @@ impl std::ops::Deref for Reading<'_> {
 
 /// All resources of all APIs.
 pub struct Store {
-    /// Sorted by API id and found by binary search: a few short comparisons where a
-    /// `HashMap` would SipHash the id on every request.
+    /// Sorted by API id ([`crate::text::by_length`]) and found by binary search: a few
+    /// short comparisons where a `HashMap` would SipHash the id on every request.
     collections: Vec<(String, Mutex<Collection>)>,
 }
 
@@ -139,7 +139,7 @@ impl Store {
             .into_iter()
             .map(|a| (a.to_string(), Mutex::new(Collection::default())))
             .collect();
-        collections.sort_by(|a, b| a.0.cmp(&b.0));
+        collections.sort_by(|a, b| crate::text::by_length(&a.0, &b.0));
         collections.dedup_by(|a, b| a.0 == b.0);
         Self { collections }
     }
@@ -149,7 +149,7 @@ impl Store {
         // replaced whole), so a poisoned lock is still consistent.
         let at = self
             .collections
-            .binary_search_by(|(id, _)| id.as_str().cmp(api))
+            .binary_search_by(|(id, _)| crate::text::by_length(id, api))
             .ok()?;
         Some(
             self.collections[at]

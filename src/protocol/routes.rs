@@ -7,6 +7,7 @@
 
 use super::Probe;
 use crate::spec::model::{Protocol, Spec};
+use crate::text::by_length;
 
 /// Spec positions by operation name, each list in spec order.
 #[derive(Debug, Default)]
@@ -26,22 +27,15 @@ pub struct Routes {
 struct Table(Vec<(String, Vec<usize>)>);
 
 impl Table {
-    fn order(n: &str, name: &str) -> std::cmp::Ordering {
-        n.len().cmp(&name.len()).then_with(|| n.cmp(name))
-    }
-
     fn add(&mut self, name: String, position: usize) {
-        match self.0.binary_search_by(|(n, _)| Self::order(n, &name)) {
+        match self.0.binary_search_by(|(n, _)| by_length(n, &name)) {
             Ok(i) => self.0[i].1.push(position),
             Err(i) => self.0.insert(i, (name, vec![position])),
         }
     }
 
     fn get(&self, name: &str) -> Option<&[usize]> {
-        let i = self
-            .0
-            .binary_search_by(|(n, _)| Self::order(n, name))
-            .ok()?;
+        let i = self.0.binary_search_by(|(n, _)| by_length(n, name)).ok()?;
         Some(&self.0[i].1)
     }
 }
