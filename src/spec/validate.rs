@@ -378,7 +378,7 @@ impl Validator<'_> {
     fn check_string(&mut self, p: &Parameter, value: &Value, path: &Path<'_>) {
         let Value::String(s) = value else { return };
         if let Some(b) = p.length {
-            let len = s.encode_utf16().count() as u64;
+            let len = utf16_len(s) as u64;
             if let Some(max) = b.max.filter(|m| len > *m) {
                 self.push(
                     path,
@@ -512,6 +512,17 @@ impl Validator<'_> {
     }
 }
 
+/// A string's length as the AWS models count it, in UTF-16 code units. ASCII text (most
+/// values) is one unit a byte, told by `is_ascii` a word at a time; other text is counted
+/// a character at a time.
+fn utf16_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.encode_utf16().count()
+    }
+}
+
 fn number_as_i128(n: &Number) -> i128 {
     if let Some(u) = n.as_u64() {
         i128::from(u)
@@ -545,6 +556,14 @@ pub fn display(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        /// Lengths are UTF-16 code units, ASCII or not (`😀` counts two).
+        #[test]
+        fn a_length_counts_utf16_code_units(s in "[a-z]{0,12}|[a-zé😀]{0,6}") {
+            proptest::prop_assert_eq!(super::utf16_len(&s), s.encode_utf16().count());
+        }
+    }
+
     use super::*;
     use crate::spec::model::{Bounds, Range};
     use crate::spec::pattern::Pattern;
