@@ -607,6 +607,7 @@ mod tests {
             }
         }
     }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
         /// A label decodes as `percent_encoding` decodes it, with or without a `%`: the
@@ -623,6 +624,7 @@ mod tests {
             proptest::prop_assert_eq!(decode_label(&raw), slow);
         }
     }
+
     proptest::proptest! {
         /// A request has a form body exactly when its content type reads as text and
         /// begins with the form type, in any case (what `to_str` and a text compare say).

@@ -556,18 +556,18 @@ pub fn display(value: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    proptest::proptest! {
-        /// Lengths are UTF-16 code units, ASCII or not (`😀` counts two).
-        #[test]
-        fn a_length_counts_utf16_code_units(s in "[a-z]{0,12}|[a-zé😀]{0,6}") {
-            proptest::prop_assert_eq!(super::utf16_len(&s), s.encode_utf16().count());
-        }
-    }
-
     use super::*;
     use crate::spec::model::{Bounds, Range};
     use crate::spec::pattern::Pattern;
     use serde_json::json;
+
+    proptest::proptest! {
+        /// Lengths are UTF-16 code units, ASCII or not (`😀` counts two).
+        #[test]
+        fn a_length_counts_utf16_code_units(s in "[a-z]{0,12}|[a-zé😀]{0,6}") {
+            proptest::prop_assert_eq!(utf16_len(&s), s.encode_utf16().count());
+        }
+    }
 
     fn param(name: &str, ty: ParamType) -> Parameter {
         serde_json::from_value(json!({"name": name, "type": ty})).unwrap()
