@@ -111,21 +111,25 @@ fn steps(translated: &str) -> Option<Vec<Step>> {
                     })
                     .collect(),
             ),
-            HirKind::Class(Class::Unicode(c)) => {
-                for r in c.ranges() {
-                    if !r.end().is_ascii() {
+            HirKind::Class(class) => {
+                // A class of characters or of bytes: the same table, from its ranges.
+                let ranges: Vec<(u32, u32)> = match class {
+                    Class::Unicode(c) => c
+                        .ranges()
+                        .iter()
+                        .map(|r| (u32::from(r.start()), u32::from(r.end())))
+                        .collect(),
+                    Class::Bytes(c) => c
+                        .ranges()
+                        .iter()
+                        .map(|r| (u32::from(r.start()), u32::from(r.end())))
+                        .collect(),
+                };
+                for (start, end) in ranges {
+                    if end > 0x7f {
                         return None;
                     }
-                    (r.start() as usize..=r.end() as usize).for_each(|b| table[b] = true);
-                }
-                Some(vec![table])
-            }
-            HirKind::Class(Class::Bytes(c)) => {
-                for r in c.ranges() {
-                    if !r.end().is_ascii() {
-                        return None;
-                    }
-                    (usize::from(r.start())..=usize::from(r.end())).for_each(|b| table[b] = true);
+                    (start as usize..=end as usize).for_each(|b| table[b] = true);
                 }
                 Some(vec![table])
             }
